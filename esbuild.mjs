@@ -1,0 +1,46 @@
+// Builds the three bundles: the extension host (node/cjs, vscode external), its scan worker,
+// the webview (browser/iife) and the CLI. Flags: --production (minify, no sourcemaps), --watch.
+import * as esbuild from 'esbuild';
+import { chmod } from 'node:fs/promises';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+const common = {
+  bundle: true,
+  minify: production,
+  sourcemap: production ? false : 'linked',
+  logLevel: 'info',
+  legalComments: 'none',
+};
+
+const nodeTarget = { ...common, platform: 'node', format: 'cjs', target: 'node20' };
+
+const builds = [
+  { ...nodeTarget, entryPoints: { extension: 'src/extension/activate.ts' }, outdir: 'dist', external: ['vscode'] },
+  { ...nodeTarget, entryPoints: { scanWorker: 'src/extension/scanWorker.ts' }, outdir: 'dist', external: ['vscode'] },
+  { ...nodeTarget, entryPoints: { cli: 'src/cli/bin.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  { ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { panel: 'src/webview/main.ts' }, outdir: 'dist/webview' },
+];
+
+async function main() {
+  const present = [];
+  const { existsSync } = await import('node:fs');
+  for (const b of builds) {
+    const entries = Object.values(b.entryPoints);
+    if (entries.every((e) => existsSync(e))) present.push(b);
+    else console.warn(`esbuild: skipping ${entries.join(', ')} (not written yet)`);
+  }
+  if (watch) {
+    const contexts = await Promise.all(present.map((b) => esbuild.context(b)));
+    await Promise.all(contexts.map((c) => c.watch()));
+    return;
+  }
+  await Promise.all(present.map((b) => esbuild.build(b)));
+  await chmod('dist/cli.js', 0o755).catch(() => undefined);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,31 @@
+/** Plain-text tables for the terminal. */
+
+export interface Column<T> {
+  title: string;
+  value: (row: T) => string;
+  align?: 'left' | 'right';
+}
+
+export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
+  const cells = rows.map((row) => columns.map((c) => c.value(row)));
+  const widths = columns.map((c, i) => Math.max(c.title.length, ...cells.map((r) => r[i]!.length)));
+  const line = (values: string[]): string =>
+    values.map((v, i) => (columns[i]!.align === 'left' ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(columns.map((c) => c.title)), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+}
+
+const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+export function formatCount(n: number): string {
+  return integer.format(n);
+}
+
+export function formatUsd(usd: number | undefined, unpricedTokens = 0): string {
+  if (usd === undefined) return unpricedTokens > 0 ? 'unpriced' : '-';
+  const text = `$${usd.toFixed(usd >= 100 ? 0 : 2)}`;
+  return unpricedTokens > 0 ? `${text}+?` : text;
+}
+
+export function formatPercent(ratio: number | undefined): string {
+  return ratio === undefined ? '-' : `${(ratio * 100).toFixed(1)}%`;
+}

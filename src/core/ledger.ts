@@ -1,0 +1,118 @@
+import { type LedgerCounters, type RateLimitSnapshot, type ThreadInfo, type UsageIncrement } from './ledgerTypes.js';
+
+/**
+ * The set of all usage increments, each counted once however many files or reads report it.
+ * Every increment remembers which files reported it, so a file that is replaced, truncated or
+ * deleted can be taken back out without touching what other files (an archived copy, say) report.
+ */
+export class UsageLedger {
+  private readonly increments = new Map<string, UsageIncrement>();
+  private readonly reporters = new Map<string, Set<string>>();
+  private readonly fileKeys = new Map<string, Set<string>>();
+  /** Per thread, what each file that defines it says (the first one is shown). */
+  private readonly threads = new Map<string, ThreadInfo[]>();
+  private rateLimits: RateLimitSnapshot | undefined;
+  /** Bumped on every change, so views can tell whether to recompute. */
+  private revision = 0;
+
+  /** Adds an increment reported by `file`; returns true when it was new to the ledger. */
+  add(file: string, increment: UsageIncrement): boolean {
+    let keys = this.fileKeys.get(file);
+    if (!keys) this.fileKeys.set(file, (keys = new Set()));
+    keys.add(increment.key);
+    let files = this.reporters.get(increment.key);
+    if (!files) this.reporters.set(increment.key, (files = new Set()));
+    files.add(file);
+    if (this.increments.has(increment.key)) return false;
+    this.increments.set(increment.key, increment);
+    this.revision += 1;
+    return true;
+  }
+
+  /** Takes back everything `file` reported; increments other files also reported stay. */
+  removeFile(file: string): void {
+    const keys = this.fileKeys.get(file);
+    this.fileKeys.delete(file);
+    if (keys) {
+      for (const key of keys) {
+        const files = this.reporters.get(key);
+        files?.delete(file);
+        if (!files || files.size === 0) {
+          this.reporters.delete(key);
+          this.increments.delete(key);
+        }
+      }
+    }
+    for (const [id, infos] of this.threads) {
+      const kept = infos.filter((t) => t.file !== file);
+      if (kept.length === 0) this.threads.delete(id);
+      else if (kept.length !== infos.length) this.threads.set(id, kept);
+    }
+    this.revision += 1;
+  }
+
+  setThread(info: ThreadInfo): void {
+    const infos = (this.threads.get(info.threadId) ?? []).filter((t) => t.file !== info.file);
+    infos.push(info);
+    this.threads.set(info.threadId, infos);
+    this.revision += 1;
+  }
+
+  noteRateLimits(snapshot: RateLimitSnapshot): void {
+    if (!this.rateLimits || snapshot.observedAt >= this.rateLimits.observedAt) {
+      this.rateLimits = snapshot;
+      this.revision += 1;
+    }
+  }
+
+  get latestRateLimits(): RateLimitSnapshot | undefined {
+    return this.rateLimits;
+  }
+
+  get changeCount(): number {
+    return this.revision;
+  }
+
+  allIncrements(): IterableIterator<UsageIncrement> {
+    return this.increments.values();
+  }
+
+  get incrementCount(): number {
+    return this.increments.size;
+  }
+
+  thread(threadId: string): ThreadInfo | undefined {
+    return this.threads.get(threadId)?.[0];
+  }
+
+  *allThreads(): IterableIterator<ThreadInfo> {
+    for (const infos of this.threads.values()) if (infos[0]) yield infos[0];
+  }
+
+  filesReporting(key: string): ReadonlySet<string> | undefined {
+    return this.reporters.get(key);
+  }
+
+  /** Serialisable form: increments with the files that reported them, and threads. */
+  toJSON(): LedgerSnapshot {
+    const increments: [UsageIncrement, string[]][] = [];
+    for (const [key, inc] of this.increments) increments.push([inc, [...(this.reporters.get(key) ?? [])]]);
+    return { increments, threads: [...this.threads.values()].flat(), rateLimits: this.rateLimits };
+  }
+
+  static fromJSON(snapshot: LedgerSnapshot): UsageLedger {
+    const ledger = new UsageLedger();
+    for (const [inc, files] of snapshot.increments) for (const file of files) ledger.add(file, inc);
+    for (const thread of snapshot.threads) ledger.setThread(thread);
+    ledger.rateLimits = snapshot.rateLimits;
+    return ledger;
+  }
+}
+
+export interface LedgerSnapshot {
+  increments: [UsageIncrement, string[]][];
+  threads: ThreadInfo[];
+  rateLimits: RateLimitSnapshot | undefined;
+}
+
+export type { LedgerCounters };

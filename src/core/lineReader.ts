@@ -1,0 +1,164 @@
+import { open } from 'node:fs/promises';
+
+/**
+ * What the reader should do with a line, decided from its first bytes only.
+ *  - 'parse': hand the whole line over (small lines that carry usage or metadata)
+ *  - 'count': the line matters only as a marker; its text is not needed (it may be huge)
+ *  - 'skip': conversation content; never decoded
+ */
+export type LineDisposition = 'parse' | 'count' | 'skip';
+
+/** Decides from a line's prefix (at most PREFIX_BYTES, decoded as latin1) what to do with it. */
+export type LineClassifier = (prefix: string) => LineDisposition;
+
+export interface ReadLine {
+  /** 1-based line number in the file. */
+  lineNumber: number;
+  /** Byte offset of the line's first byte. */
+  offset: number;
+  disposition: LineDisposition;
+  /** The classifier's input (the line's first bytes, latin1). */
+  prefix: string;
+  /** The line's text without its line ending; only for 'parse' lines. */
+  text?: string;
+  /** True when a 'parse' line was too long to hold and was passed on as 'count'. */
+  oversized?: boolean;
+}
+
+export interface ReadPosition {
+  /** Byte offset just past the last complete line that was consumed. */
+  offset: number;
+  /** Number of complete lines before `offset`. */
+  lineCount: number;
+}
+
+export interface ReadResult extends ReadPosition {
+  /** Bytes after `offset` that belong to a line still being written (no newline yet). */
+  pendingBytes: number;
+  /** File size when the read ended. */
+  size: number;
+}
+
+export const PREFIX_BYTES = 256;
+const CHUNK_BYTES = 1 << 20;
+/** A 'parse' line longer than this is not held whole: no usage or metadata line comes near it. */
+export const MAX_PARSE_LINE_BYTES = 16 << 20;
+
+/** Assembles one line from pieces, keeping only what its disposition needs. */
+class LineAssembler {
+  private prefixParts: Buffer[] = [];
+  private prefixLength = 0;
+  private disposition: LineDisposition | undefined;
+  private prefix = '';
+  private bodyParts: Buffer[] = [];
+  private bodyLength = 0;
+  private oversized = false;
+
+  constructor(private readonly classify: LineClassifier) {}
+
+  /** Adds bytes of the current line (no newline inside). */
+  push(piece: Buffer): void {
+    if (piece.length === 0) return;
+    if (this.disposition === undefined) {
+      const take = Math.min(PREFIX_BYTES - this.prefixLength, piece.length);
+      this.prefixParts.push(Buffer.from(piece.subarray(0, take)));
+      this.prefixLength += take;
+      if (this.prefixLength < PREFIX_BYTES) return;
+      this.decide();
+      this.appendBody(piece.subarray(take));
+      return;
+    }
+    this.appendBody(piece);
+  }
+
+  /** Ends the current line and returns what the caller needs of it. */
+  finish(lineNumber: number, offset: number): ReadLine {
+    if (this.disposition === undefined) this.decide();
+    const line: ReadLine = { lineNumber, offset, disposition: this.disposition!, prefix: this.prefix };
+    if (this.disposition === 'parse') {
+      let text = Buffer.concat(this.bodyParts, this.bodyLength).toString('utf8');
+      if (text.endsWith('\r')) text = text.slice(0, -1);
+      line.text = text;
+    } else if (this.oversized) {
+      line.oversized = true;
+    }
+    this.prefixParts = [];
+    this.prefixLength = 0;
+    this.disposition = undefined;
+    this.prefix = '';
+    this.bodyParts = [];
+    this.bodyLength = 0;
+    this.oversized = false;
+    return line;
+  }
+
+  private decide(): void {
+    const prefixBytes = Buffer.concat(this.prefixParts, this.prefixLength);
+    this.prefix = prefixBytes.toString('latin1');
+    if (this.prefix.endsWith('\r')) this.prefix = this.prefix.slice(0, -1);
+    this.disposition = this.classify(this.prefix);
+    this.prefixParts = [];
+    if (this.disposition === 'parse') {
+      this.bodyParts = [prefixBytes];
+      this.bodyLength = prefixBytes.length;
+    }
+  }
+
+  private appendBody(piece: Buffer): void {
+    if (this.disposition !== 'parse' || piece.length === 0) return;
+    if (this.bodyLength + piece.length > MAX_PARSE_LINE_BYTES) {
+      this.disposition = 'count';
+      this.oversized = true;
+      this.bodyParts = [];
+      this.bodyLength = 0;
+      return;
+    }
+    this.bodyParts.push(Buffer.from(piece));
+    this.bodyLength += piece.length;
+  }
+}
+
+/**
+ * Reads the complete lines of a file from a byte offset, in bounded memory.
+ * A half-written last line (no newline yet) is not consumed: the returned offset stops before it,
+ * so the next read picks it up whole. Lines classified 'skip' or 'count' are never held in memory
+ * whole, however long they are. LF and CRLF endings are both accepted; invalid UTF-8 decodes to
+ * replacement characters rather than failing.
+ */
+export async function readCompleteLines(
+  path: string,
+  from: ReadPosition,
+  classify: LineClassifier,
+  onLine: (line: ReadLine) => void,
+): Promise<ReadResult> {
+  const handle = await open(path, 'r');
+  try {
+    const size = (await handle.stat()).size;
+    const chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(size - from.offset, 1)));
+    const assembler = new LineAssembler(classify);
+    let position = from.offset;
+    let lineCount = from.lineCount;
+    let consumed = from.offset;
+    while (position < size) {
+      const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, size - position), position);
+      if (bytesRead === 0) break;
+      let cursor = 0;
+      while (cursor < bytesRead) {
+        const newline = chunk.indexOf(10, cursor);
+        if (newline === -1 || newline >= bytesRead) {
+          assembler.push(chunk.subarray(cursor, bytesRead));
+          break;
+        }
+        assembler.push(chunk.subarray(cursor, newline));
+        lineCount += 1;
+        onLine(assembler.finish(lineCount, consumed));
+        consumed = position + newline + 1;
+        cursor = newline + 1;
+      }
+      position += bytesRead;
+    }
+    return { offset: consumed, lineCount, pendingBytes: size - consumed, size };
+  } finally {
+    await handle.close();
+  }
+}

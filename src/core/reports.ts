@@ -1,0 +1,176 @@
+import { type UsageLedger } from './ledger.js';
+import { type RateLimitSnapshot, type ThreadInfo, type UsageIncrement } from './ledgerTypes.js';
+import { localDay } from './timeZones.js';
+import { addBuckets, cacheHitRate, emptyBuckets, type TokenBuckets, totalTokens } from './usage.js';
+
+/** Prices one increment; `usd` is undefined for a model it does not know (never 0 for unknown). */
+export interface Pricer {
+  price(model: string | undefined, buckets: TokenBuckets, at: Date): { usd: number | undefined; known: boolean };
+}
+
+export interface ReportFilter {
+  since?: Date;
+  until?: Date;
+  agentId?: string;
+  model?: string;
+  project?: string;
+}
+
+export interface ReportOptions extends ReportFilter {
+  timeZone: string;
+  pricer: Pricer;
+  /** Maps a working directory to its project (e.g. the git root); defaults to the cwd itself. */
+  projectOf?: (cwd: string | undefined) => string | undefined;
+}
+
+/** Usage summed over a group of increments. */
+export interface UsageTotals {
+  buckets: TokenBuckets;
+  totalTokens: number;
+  /** Sum over priced increments; undefined when nothing in the group could be priced. */
+  costUsd: number | undefined;
+  /** Tokens on models without a price (not included in costUsd). */
+  unpricedTokens: number;
+  /** Tokens that are estimates (files without usage). */
+  estimatedTokens: number;
+  responses: number;
+  firstSeen: string | undefined;
+  lastSeen: string | undefined;
+}
+
+export interface GroupRow extends UsageTotals {
+  key: string;
+  label: string;
+}
+
+export interface ThreadRow extends UsageTotals {
+  threadId: string;
+  parentThreadId: string | undefined;
+  agentId: string;
+  agent: string;
+  agentKind: string;
+  models: string[];
+  project: string | undefined;
+  cwd: string | undefined;
+  estimated: boolean;
+  archived: boolean;
+}
+
+export interface AgentRow extends GroupRow {
+  kind: string;
+  threads: number;
+}
+
+export interface UsageReport {
+  timeZone: string;
+  since: string | undefined;
+  until: string | undefined;
+  totals: UsageTotals;
+  cacheHitRate: number | undefined;
+  reasoningShare: number | undefined;
+  threads: ThreadRow[];
+  agents: AgentRow[];
+  models: GroupRow[];
+  projects: GroupRow[];
+  days: GroupRow[];
+  rateLimits: RateLimitSnapshot | undefined;
+}
+
+function emptyTotals(): UsageTotals {
+  return { buckets: emptyBuckets(), totalTokens: 0, costUsd: undefined, unpricedTokens: 0, estimatedTokens: 0, responses: 0, firstSeen: undefined, lastSeen: undefined };
+}
+
+function accumulate(target: UsageTotals, inc: UsageIncrement, usd: number | undefined): void {
+  addBuckets(target.buckets, inc.buckets);
+  const tokens = totalTokens(inc.buckets);
+  target.totalTokens += tokens;
+  if (usd === undefined) target.unpricedTokens += tokens;
+  else target.costUsd = (target.costUsd ?? 0) + usd;
+  if (inc.source === 'estimate') target.estimatedTokens += tokens;
+  target.responses += 1;
+  if (target.firstSeen === undefined || inc.timestamp < target.firstSeen) target.firstSeen = inc.timestamp;
+  if (target.lastSeen === undefined || inc.timestamp > target.lastSeen) target.lastSeen = inc.timestamp;
+}
+
+/** Groups the ledger's increments by thread, agent, model, project and day, priced at each increment's date. */
+export function buildReport(ledger: UsageLedger, options: ReportOptions): UsageReport {
+  const projectOf = options.projectOf ?? ((cwd: string | undefined) => cwd);
+  const sinceIso = options.since?.toISOString();
+  const untilIso = options.until?.toISOString();
+  const totals = emptyTotals();
+  const threads = new Map<string, ThreadRow>();
+  const agents = new Map<string, AgentRow & { threadIds: Set<string> }>();
+  const models = new Map<string, GroupRow>();
+  const projects = new Map<string, GroupRow>();
+  const days = new Map<string, GroupRow>();
+  const unknownAgent = { id: 'unknown', name: 'Unknown', kind: 'unknown' };
+
+  for (const inc of ledger.allIncrements()) {
+    if (sinceIso !== undefined && inc.timestamp < sinceIso) continue;
+    if (untilIso !== undefined && inc.timestamp >= untilIso) continue;
+    const thread: ThreadInfo | undefined = ledger.thread(inc.threadId);
+    const agent = thread?.agent ?? unknownAgent;
+    const cwd = inc.cwd ?? thread?.cwd;
+    const project = projectOf(cwd);
+    const model = inc.model ?? 'unknown';
+    if (options.agentId !== undefined && agent.id !== options.agentId) continue;
+    if (options.model !== undefined && model !== options.model) continue;
+    if (options.project !== undefined && project !== options.project) continue;
+
+    const usd = options.pricer.price(inc.model, inc.buckets, new Date(inc.timestamp)).usd;
+    accumulate(totals, inc, usd);
+
+    let row = threads.get(inc.threadId);
+    if (!row) {
+      row = {
+        ...emptyTotals(),
+        threadId: inc.threadId,
+        parentThreadId: thread?.parentThreadId,
+        agentId: agent.id,
+        agent: agent.name,
+        agentKind: agent.kind,
+        models: [],
+        project,
+        cwd,
+        estimated: false,
+        archived: thread ? /[\\/]archived_sessions[\\/]/.test(thread.file) : false,
+      };
+      threads.set(inc.threadId, row);
+    }
+    accumulate(row, inc, usd);
+    if (!row.models.includes(model)) row.models.push(model);
+    if (inc.source === 'estimate') row.estimated = true;
+
+    let agentRow = agents.get(agent.id);
+    if (!agentRow) agents.set(agent.id, (agentRow = { ...emptyTotals(), key: agent.id, label: agent.name, kind: agent.kind, threads: 0, threadIds: new Set() }));
+    accumulate(agentRow, inc, usd);
+    agentRow.threadIds.add(inc.threadId);
+
+    group(models, model, model, inc, usd);
+    group(projects, project ?? '(unknown)', project ?? '(unknown project)', inc, usd);
+    const day = localDay(new Date(inc.timestamp), options.timeZone);
+    group(days, day, day, inc, usd);
+  }
+
+  const byTotal = <T extends UsageTotals>(a: T, b: T): number => b.totalTokens - a.totalTokens;
+  return {
+    timeZone: options.timeZone,
+    since: sinceIso,
+    until: untilIso,
+    totals,
+    cacheHitRate: cacheHitRate(totals.buckets),
+    reasoningShare: totals.buckets.output > 0 ? totals.buckets.reasoningOutput / totals.buckets.output : undefined,
+    threads: [...threads.values()].sort((a, b) => (b.lastSeen ?? '').localeCompare(a.lastSeen ?? '')),
+    agents: [...agents.values()].map(({ threadIds, ...row }) => ({ ...row, threads: threadIds.size })).sort(byTotal),
+    models: [...models.values()].sort(byTotal),
+    projects: [...projects.values()].sort(byTotal),
+    days: [...days.values()].sort((a, b) => a.key.localeCompare(b.key)),
+    rateLimits: ledger.latestRateLimits,
+  };
+}
+
+function group(map: Map<string, GroupRow>, key: string, label: string, inc: UsageIncrement, usd: number | undefined): void {
+  let row = map.get(key);
+  if (!row) map.set(key, (row = { ...emptyTotals(), key, label }));
+  accumulate(row, inc, usd);
+}

@@ -1,0 +1,223 @@
+import { open, stat } from 'node:fs/promises';
+import { discoverRolloutFiles } from './discovery.js';
+import { FileAccount, newFileAccountState, type TokenCounter } from './fileAccount.js';
+import { UsageLedger } from './ledger.js';
+import { addCounters, emptyCounters, type LedgerCounters, type LineProblem } from './ledgerTypes.js';
+import { readCompleteLines } from './lineReader.js';
+import { type Logger } from './logger.js';
+import { type FileRecord, MAX_PROBLEMS_PER_FILE, type PersistedScanState, SCAN_STATE_VERSION } from './scanState.js';
+
+const FINGERPRINT_BYTES = 64;
+
+export interface ScannerOptions {
+  roots: readonly string[];
+  logger: Logger;
+  countTokens: TokenCounter;
+}
+
+/** What one refresh of a file did. */
+export interface FileRefresh {
+  path: string;
+  bytesRead: number;
+  newIncrements: number;
+  /** The file was replaced, truncated or rewritten and was read again from the start. */
+  reset: boolean;
+  removed: boolean;
+  error?: string;
+}
+
+export interface ScanSummary {
+  files: number;
+  bytesRead: number;
+  newIncrements: number;
+  removedFiles: number;
+  problems: { path: string; reason: string }[];
+}
+
+/**
+ * Keeps the ledger in step with the rollout files: reads each file from where it stopped, notices
+ * files that were replaced, truncated, rewritten or deleted, and takes their old contributions
+ * back before reading them again. Its state can be persisted and handed to a later instance.
+ */
+export class UsageScanner {
+  readonly ledger: UsageLedger;
+  private readonly records = new Map<string, FileRecord>();
+  private readonly reportedEstimates = new Set<string>();
+  private readonly unreadable = new Map<string, string>();
+
+  constructor(
+    private readonly options: ScannerOptions,
+    state?: PersistedScanState,
+  ) {
+    if (state && state.version === SCAN_STATE_VERSION) {
+      this.ledger = UsageLedger.fromJSON(state.ledger);
+      for (const [path, record] of Object.entries(state.files)) this.records.set(path, record);
+      for (const record of this.records.values()) if (record.account.format === 'legacy' && record.account.threadId) this.reportedEstimates.add(record.account.threadId);
+    } else {
+      this.ledger = new UsageLedger();
+    }
+  }
+
+  /** Finds every rollout file under the roots and reads what is new; forgets files that are gone. */
+  async scanAll(onProgress?: (done: number, total: number) => void): Promise<ScanSummary> {
+    const found = await discoverRolloutFiles(this.options.roots, this.options.logger);
+    const summary: ScanSummary = { files: 0, bytesRead: 0, newIncrements: 0, removedFiles: 0, problems: [...found.problems] };
+    const present = new Set<string>();
+    let done = 0;
+    const compressed = found.files.filter((f) => f.compressed);
+    if (compressed.length > 0) {
+      this.options.logger.warn(`${compressed.length} compressed rollout file(s) (.jsonl.zst) are not read yet; their usage is not counted. First: ${compressed[0]!.path}`);
+    }
+    const readable = found.files.filter((f) => !f.compressed);
+    for (const file of readable) {
+      present.add(file.path);
+      const refresh = await this.refreshFile(file.path);
+      summary.files += 1;
+      summary.bytesRead += refresh.bytesRead;
+      summary.newIncrements += refresh.newIncrements;
+      if (refresh.error) summary.problems.push({ path: file.path, reason: refresh.error });
+      done += 1;
+      onProgress?.(done, readable.length);
+    }
+    for (const path of [...this.records.keys()]) {
+      if (!present.has(path)) {
+        this.removeFile(path);
+        summary.removedFiles += 1;
+      }
+    }
+    return summary;
+  }
+
+  /** Reads whatever is new in one file (or takes it out of the ledger when it is gone). */
+  async refreshFile(path: string): Promise<FileRefresh> {
+    const result: FileRefresh = { path, bytesRead: 0, newIncrements: 0, reset: false, removed: false };
+    let info;
+    try {
+      info = await stat(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        if (this.records.has(path)) this.removeFile(path);
+        result.removed = true;
+        return result;
+      }
+      return this.unreadableFile(path, err as Error, result);
+    }
+    let record = this.records.get(path);
+    try {
+      if (record && record.size === info.size && record.mtimeMs === info.mtimeMs && record.ino === info.ino) return result;
+      if (record && (await this.wasReplaced(path, record, info.size, info.ino))) {
+        this.options.logger.info(`${path} was replaced or rewritten; reading it again from the start.`);
+        this.removeFile(path);
+        record = undefined;
+        result.reset = true;
+      }
+      if (!record) {
+        record = { position: { offset: 0, lineCount: 0 }, size: 0, mtimeMs: 0, ino: info.ino, head: '', tail: '', account: newFileAccountState(), problems: [] };
+      }
+      // The account works on a copy, committed only when the read succeeds, so a read that fails
+      // half-way leaves the file to be read again from the same place.
+      const accountState = structuredClone(record.account);
+      const account = new FileAccount(path, accountState, this.options.countTokens);
+      const before = record.position.offset;
+      const problems = [...record.problems];
+      const read = await readCompleteLines(path, record.position, account.classify, (line) => {
+        const outcome = account.handle(line);
+        if (outcome.thread) this.ledger.setThread(outcome.thread);
+        for (const inc of outcome.increments) if (this.ledger.add(path, inc)) result.newIncrements += 1;
+        if (outcome.rateLimits) this.ledger.noteRateLimits(outcome.rateLimits);
+        if (outcome.problem) {
+          if (problems.length < MAX_PROBLEMS_PER_FILE) problems.push(outcome.problem);
+          this.options.logger.warn(`Skipped line ${outcome.problem.line} of ${path}: ${outcome.problem.reason}`);
+        }
+        if (outcome.estimatedThread && !this.reportedEstimates.has(outcome.estimatedThread)) {
+          this.reportedEstimates.add(outcome.estimatedThread);
+          this.options.logger.info(`Thread ${outcome.estimatedThread} has no usage in its log (${path}); its tokens are estimated from the text with the o200k tokenizer and marked "estimated".`);
+        }
+      });
+      result.bytesRead = read.offset - before;
+      record.account = accountState;
+      record.problems = problems;
+      record.position = { offset: read.offset, lineCount: read.lineCount };
+      record.size = info.size;
+      record.mtimeMs = info.mtimeMs;
+      record.ino = info.ino;
+      const fingerprints = await readFingerprints(path, read.offset);
+      record.head = fingerprints.head;
+      record.tail = fingerprints.tail;
+      this.records.set(path, record);
+      this.unreadable.delete(path);
+      return result;
+    } catch (err) {
+      return this.unreadableFile(path, err as Error, result);
+    }
+  }
+
+  /** Takes a file's contributions out of the ledger and forgets it. */
+  removeFile(path: string): void {
+    this.records.delete(path);
+    this.ledger.removeFile(path);
+  }
+
+  /** Lines that could not be used (bad JSON, unexpected shapes), in file order; the first 100 per file. */
+  problems(): LineProblem[] {
+    const all: LineProblem[] = [];
+    for (const record of this.records.values()) all.push(...record.problems);
+    return all;
+  }
+
+  /** Files that could not be read, with the reason; what they reported before stays counted. */
+  get unreadableFiles(): ReadonlyMap<string, string> {
+    return this.unreadable;
+  }
+
+  get estimatedThreads(): ReadonlySet<string> {
+    return this.reportedEstimates;
+  }
+
+  get trackedFiles(): number {
+    return this.records.size;
+  }
+
+  /** The counters of all files, summed. */
+  counters(): LedgerCounters {
+    const total = emptyCounters();
+    for (const record of this.records.values()) addCounters(total, record.account.counters);
+    return total;
+  }
+
+  toState(): PersistedScanState {
+    return { version: SCAN_STATE_VERSION, savedAt: new Date().toISOString(), files: Object.fromEntries(this.records), ledger: this.ledger.toJSON() };
+  }
+
+  private async wasReplaced(path: string, record: FileRecord, size: number, ino: number): Promise<boolean> {
+    if (ino !== record.ino || size < record.position.offset) return true;
+    const now = await readFingerprints(path, record.position.offset);
+    return now.head !== record.head || now.tail !== record.tail;
+  }
+
+  private unreadableFile(path: string, err: Error, result: FileRefresh): FileRefresh {
+    const code = (err as NodeJS.ErrnoException).code;
+    result.error = `${code ?? 'error'}: ${err.message}`;
+    if (this.unreadable.get(path) !== result.error) {
+      this.options.logger.warn(`Cannot read ${path} (${result.error}); what it reported before stays counted, other files are not affected.`);
+    }
+    this.unreadable.set(path, result.error);
+    return result;
+  }
+}
+
+async function readFingerprints(path: string, offset: number): Promise<{ head: string; tail: string }> {
+  const handle = await open(path, 'r');
+  try {
+    const headLength = Math.min(FINGERPRINT_BYTES, offset);
+    const head = Buffer.alloc(headLength);
+    if (headLength > 0) await handle.read(head, 0, headLength, 0);
+    const tailLength = Math.min(FINGERPRINT_BYTES, offset);
+    const tail = Buffer.alloc(tailLength);
+    if (tailLength > 0) await handle.read(tail, 0, tailLength, offset - tailLength);
+    return { head: head.toString('base64'), tail: tail.toString('base64') };
+  } finally {
+    await handle.close();
+  }
+}

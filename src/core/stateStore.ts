@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { type Logger } from './logger.js';
+import { type PersistedScanState, SCAN_STATE_VERSION } from './scanState.js';
+
+const stateShape = z.object({
+  version: z.literal(SCAN_STATE_VERSION),
+  files: z.record(z.string(), z.object({ position: z.object({ offset: z.number(), lineCount: z.number() }) }).loose()),
+  ledger: z.object({ increments: z.array(z.tuple([z.object({ key: z.string() }).loose(), z.array(z.string())])), threads: z.array(z.unknown()) }).loose(),
+});
+
+/**
+ * Loads and saves the scanner's state as one JSON file, written atomically (a temporary file in
+ * the same folder, then a rename), so a crash mid-save leaves the previous state intact.
+ * A state file that is corrupt, half-written or of another version is discarded with a warning.
+ */
+export class ScanStateStore {
+  constructor(
+    readonly path: string,
+    private readonly logger: Logger,
+  ) {}
+
+  async load(): Promise<PersistedScanState | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.logger.warn(`Cannot read the state file ${this.path} (${(err as Error).message}); rebuilding from the logs.`);
+      return undefined;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      this.logger.warn(`The state file ${this.path} is corrupt (not valid JSON); discarding it and rebuilding from the logs.`);
+      return undefined;
+    }
+    const version = (json as { version?: unknown } | null)?.version;
+    if (version !== SCAN_STATE_VERSION) {
+      this.logger.warn(`The state file ${this.path} has version ${JSON.stringify(version)}, not ${SCAN_STATE_VERSION}; discarding it and rebuilding from the logs.`);
+      return undefined;
+    }
+    const checked = stateShape.safeParse(json);
+    if (!checked.success) {
+      this.logger.warn(`The state file ${this.path} does not have the expected shape (${checked.error.issues[0]?.path.join('.') ?? ''}); discarding it and rebuilding from the logs.`);
+      return undefined;
+    }
+    return json as PersistedScanState;
+  }
+
+  async save(state: PersistedScanState): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true });
+    const temporary = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await writeFile(temporary, JSON.stringify(state));
+      await rename(temporary, this.path);
+    } catch (err) {
+      await rm(temporary, { force: true });
+      throw err;
+    }
+  }
+}

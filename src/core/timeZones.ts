@@ -1,0 +1,65 @@
+/** Calendar days in an IANA time zone, without a date library. */
+
+const dayFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The system's time zone. */
+export function systemTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+/** True when `zone` is a time zone Intl knows. */
+export function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `YYYY-MM-DD` of the instant in the zone (a day starts at local midnight). */
+export function localDay(instant: Date, timeZone: string): string {
+  let formatter = dayFormatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormatters.set(timeZone, formatter);
+  }
+  return formatter.format(instant);
+}
+
+/** The offset of the zone from UTC at an instant, in minutes (east positive). */
+function zoneOffsetMinutes(instant: Date, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+  }).formatToParts(instant);
+  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return Math.round((asUtc - Math.floor(instant.getTime() / 1000) * 1000) / 60000);
+}
+
+/** The instant of local midnight starting `YYYY-MM-DD` in the zone. */
+export function startOfLocalDay(day: string, timeZone: string): Date {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!match) throw new Error(`not a day: ${day} (expected YYYY-MM-DD)`);
+  const utcMidnight = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
+  // Two passes settle the offset on days when it changes.
+  let guess = utcMidnight - zoneOffsetMinutes(new Date(utcMidnight), timeZone) * 60000;
+  guess = utcMidnight - zoneOffsetMinutes(new Date(guess), timeZone) * 60000;
+  return new Date(guess);
+}
+
+/** Parses a `--since`/`--until` value: `YYYY-MM-DD` (local midnight in the zone) or an ISO instant. */
+export function parseDateBoundary(value: string, timeZone: string): Date {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return startOfLocalDay(value, timeZone);
+  const compact = /^(\d{4})(\d{2})(\d{2})$/.exec(value);
+  if (compact) return startOfLocalDay(`${compact[1]}-${compact[2]}-${compact[3]}`, timeZone);
+  const parsed = new Date(value);
+  if (Number.isNaN(parsed.getTime())) throw new Error(`"${value}" is not a date (use YYYY-MM-DD or an ISO time)`);
+  return parsed;
+}
+
+/** The day after `YYYY-MM-DD`. */
+export function nextDay(day: string): string {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
+}
