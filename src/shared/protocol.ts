@@ -1,0 +1,136 @@
+/**
+ * Messages between the token panel's host (extension) and its webview. The host is the source of
+ * truth: it sends a full snapshot when the panel opens or becomes visible, then snapshots again when
+ * usage changes; the webview keeps only UI state (filters, sort, scroll) and asks for data.
+ * Everything here is plain JSON. Strings that come from the logs (cwd, model and agent names) are
+ * data: the webview only ever puts them into the page as text.
+ */
+
+export type PeriodChoice = 'today' | 'week' | 'month' | 'all' | 'custom';
+
+export interface PanelFilter {
+  period: PeriodChoice;
+  /** `YYYY-MM-DD`, for period 'custom'. */
+  since?: string;
+  until?: string;
+  agentId?: string;
+  model?: string;
+  project?: string;
+}
+
+export interface BucketFigures {
+  uncachedInput: number;
+  cachedInput: number;
+  cacheWriteInput: number;
+  output: number;
+  reasoningOutput: number;
+}
+
+export interface FigureRow {
+  key: string;
+  label: string;
+  buckets: BucketFigures;
+  totalTokens: number;
+  costUsd: number | null;
+  unpricedTokens: number;
+  estimatedTokens: number;
+  responses: number;
+  firstSeen: string | null;
+  lastSeen: string | null;
+}
+
+export interface AgentPanelRow extends FigureRow {
+  kind: string;
+  threads: number;
+  /** Share of the budget (0..1+) when a budget is set. */
+  budgetShare: number | null;
+  limit: number | null;
+  /** used ÷ limit. */
+  limitShare: number | null;
+  /** Sub-agents spawned by this agent's threads. */
+  children: AgentPanelRow[];
+}
+
+export interface ThreadPanelRow extends FigureRow {
+  threadId: string;
+  parentThreadId: string | null;
+  agent: string;
+  models: string[];
+  project: string | null;
+  estimated: boolean;
+  /** Usage of this thread and all its sub-agents. */
+  rolledUpTokens: number;
+  rolledUpCostUsd: number | null;
+  children: ThreadPanelRow[];
+}
+
+export interface RateLimitFigures {
+  label: string;
+  usedPercent: number;
+  resetsAt: string | null;
+}
+
+export interface PanelDiagnostics {
+  badLines: number;
+  repeatedSnapshots: number;
+  replayedSnapshots: number;
+  estimatedThreads: number;
+  unpricedTokens: number;
+  sourceDisagreements: number;
+  unreadableFiles: number;
+}
+
+export interface PanelSnapshot {
+  generatedAt: string;
+  filter: PanelFilter;
+  periodLabel: string;
+  timeZone: string;
+  scanning: boolean;
+  header: {
+    usedTokens: number;
+    budgetTokens: number | null;
+    budgetPercent: number | null;
+    level: 'ok' | 'warning' | 'exceeded';
+    budgetPeriod: string;
+    periodResetsAt: string | null;
+    costUsd: number | null;
+    unpricedTokens: number;
+    costBudgetUsd: number | null;
+    cacheHitRate: number | null;
+    reasoningShare: number | null;
+    estimatedTokens: number;
+    rateLimits: RateLimitFigures[];
+  };
+  totals: FigureRow;
+  agents: AgentPanelRow[];
+  models: FigureRow[];
+  projects: FigureRow[];
+  /** Root threads, sub-agent threads nested under the thread that spawned them. */
+  threads: ThreadPanelRow[];
+  days: FigureRow[];
+  /** Choices for the filter menus (all agents/models/projects in the period, unfiltered). */
+  choices: { agents: { id: string; label: string }[]; models: string[]; projects: string[] };
+  diagnostics: PanelDiagnostics;
+}
+
+/** Host → webview. */
+export type HostMessage =
+  | { type: 'snapshot'; snapshot: PanelSnapshot }
+  | { type: 'scanning'; scanning: boolean; detail?: string }
+  | { type: 'error'; message: string };
+
+/** Webview → host. Validated by the host before it acts. */
+export type WebviewMessage =
+  | { type: 'ready' }
+  | { type: 'setFilter'; filter: PanelFilter }
+  | { type: 'export'; format: 'csv' | 'json' }
+  | { type: 'openSettings' }
+  | { type: 'refresh' };
+
+/** The webview's persisted UI state (vscode.setState), restored by the panel serializer. */
+export interface PanelUiState {
+  filter: PanelFilter;
+  sort: Record<string, { column: string; descending: boolean }>;
+  expanded: string[];
+  scrollTop: number;
+}
