@@ -1,0 +1,72 @@
+import { type PanelFilter, type PanelSnapshot } from '../shared/protocol.js';
+import { periodWindow } from './budget/index.js';
+import { buildPanelSnapshot, type PanelBudget } from './panelModel.js';
+import { buildReport, type Pricer } from './reports.js';
+import { type UsageScanner } from './scanner.js';
+import { nextDay, startOfLocalDay } from './timeZones.js';
+
+export interface PanelQueryContext {
+  scanner: UsageScanner;
+  pricer: Pricer;
+  timeZone: string;
+  now: Date;
+  scanning: boolean;
+  budget?: PanelBudget & { resetAt?: Date };
+  projectOf?: (cwd: string | undefined) => string | undefined;
+}
+
+/** The instants a panel filter covers, and how to name them. */
+export function resolvePanelPeriod(filter: PanelFilter, now: Date, timeZone: string): { since?: Date; until?: Date; label: string } {
+  switch (filter.period) {
+    case 'all':
+      return { label: 'All time' };
+    case 'custom': {
+      const since = filter.since ? startOfLocalDay(filter.since, timeZone) : undefined;
+      const until = filter.until ? startOfLocalDay(nextDay(filter.until), timeZone) : undefined;
+      const label = `${filter.since ?? 'the beginning'} to ${filter.until ?? 'now'}`;
+      return { since, until, label };
+    }
+    case 'today':
+    case 'week':
+    case 'month': {
+      const window = periodWindow(filter.period === 'today' ? 'day' : filter.period, now, timeZone);
+      const label = filter.period === 'today' ? 'Today' : filter.period === 'week' ? 'This week' : 'This month';
+      return { since: window.start, until: window.end, label };
+    }
+  }
+}
+
+/** Everything the token panel shows for a filter, computed from the scanner's ledger. */
+export function queryPanel(filter: PanelFilter, ctx: PanelQueryContext): PanelSnapshot {
+  const period = resolvePanelPeriod(filter, ctx.now, ctx.timeZone);
+  const base = { since: period.since, until: period.until, timeZone: ctx.timeZone, pricer: ctx.pricer, projectOf: ctx.projectOf };
+  const unfiltered = buildReport(ctx.scanner.ledger, base);
+  const filtered = filter.agentId || filter.model || filter.project
+    ? buildReport(ctx.scanner.ledger, { ...base, agentId: filter.agentId, model: filter.model, project: filter.project })
+    : unfiltered;
+  let budgetUsedTokens: number | undefined;
+  let budget: PanelBudget | undefined;
+  if (ctx.budget) {
+    const window = periodWindow(ctx.budget.period as 'all' | 'month' | 'week' | 'day', ctx.now, ctx.timeZone, ctx.budget.resetAt);
+    const inBudgetPeriod = buildReport(ctx.scanner.ledger, { since: window.start, until: undefined, timeZone: ctx.timeZone, pricer: ctx.pricer });
+    budgetUsedTokens = inBudgetPeriod.totals.totalTokens;
+    budget = { ...ctx.budget, periodEnd: window.end };
+  }
+  return buildPanelSnapshot({
+    report: filtered,
+    filter,
+    periodLabel: period.label,
+    budget,
+    budgetUsedTokens,
+    counters: ctx.scanner.counters(),
+    estimatedThreads: ctx.scanner.estimatedThreads.size,
+    unreadableFiles: ctx.scanner.unreadableFiles.size,
+    scanning: ctx.scanning,
+    choices: {
+      agents: unfiltered.agents.map((a) => ({ id: a.key, label: a.label })),
+      models: unfiltered.models.map((m) => m.key),
+      projects: unfiltered.projects.map((p) => p.key),
+    },
+    now: ctx.now,
+  });
+}

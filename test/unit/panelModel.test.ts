@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { deriveAgent } from '../../src/core/agents.js';
+import { UsageLedger } from '../../src/core/ledger.js';
+import { emptyCounters, type ThreadInfo, type UsageIncrement } from '../../src/core/ledgerTypes.js';
+import { buildPanelSnapshot, snapshotToCsv } from '../../src/core/panelModel.js';
+import { buildReport, type Pricer } from '../../src/core/reports.js';
+import { parseWebviewMessage } from '../../src/extension/panelMessages.js';
+import { type FigureRow } from '../../src/shared/protocol.js';
+import { flattenTree, sortRows } from '../../src/shared/sorting.js';
+import { type TokenBuckets } from '../../src/core/usage.js';
+
+const pricer: Pricer = {
+  price: (model, buckets) => (model === 'priced' ? { usd: (buckets.uncachedInput + buckets.output) / 1000, known: true } : { usd: undefined, known: false }),
+};
+
+function buckets(input: number, output: number): TokenBuckets {
+  return { uncachedInput: input, cachedInput: 0, cacheWriteInput: 0, output, reasoningOutput: 0 };
+}
+
+function thread(id: string, originator: string, source: unknown, file = `/h/sessions/${id}.jsonl`): ThreadInfo {
+  const agent = deriveAgent(originator, source);
+  const info: ThreadInfo = { threadId: id, agent, file, cwd: '/work/<b>proj</b>' };
+  if (agent.parentThreadId) info.parentThreadId = agent.parentThreadId;
+  return info;
+}
+
+function inc(key: string, threadId: string, b: TokenBuckets, model = 'priced', timestamp = '2026-11-20T10:00:00.000Z'): UsageIncrement {
+  return { key, threadId, timestamp, buckets: b, source: 'record', model };
+}
+
+function fixtureLedger(): UsageLedger {
+  const ledger = new UsageLedger();
+  const parent = thread('parent', 'codex_cli_rs', 'cli');
+  const child = thread('child', 'codex_cli_rs', { subagent: { thread_spawn: { parent_thread_id: 'parent', depth: 1, agent_nickname: 'Avicenna', agent_role: 'explorer' } } });
+  const other = thread('other', 'codex_exec', 'exec');
+  for (const t of [parent, child, other]) ledger.setThread(t);
+  ledger.add(parent.file, inc('r:parent:1', 'parent', buckets(1000, 100)));
+  ledger.add(child.file, inc('r:child:1', 'child', buckets(500, 50)));
+  ledger.add(other.file, inc('r:other:1', 'other', buckets(300, 30), 'mystery-model'));
+  return ledger;
+}
+
+function snapshotOf(ledger: UsageLedger, totalBudget = 10_000, limits: Record<string, number> = {}) {
+  const report = buildReport(ledger, { timeZone: 'UTC', pricer });
+  return buildPanelSnapshot({
+    report,
+    filter: { period: 'all' },
+    periodLabel: 'All time',
+    budget: { totalBudget, warningThreshold: 80, period: 'month', perAgentLimits: limits },
+    counters: emptyCounters(),
+    estimatedThreads: 0,
+    unreadableFiles: 0,
+    scanning: false,
+    choices: { agents: [], models: [], projects: [] },
+    now: new Date('2026-11-24T00:00:00Z'),
+  });
+}
+
+describe('panel view model', () => {
+  it('nests a sub-agent thread under the thread that spawned it and rolls usage up', () => {
+    const s = snapshotOf(fixtureLedger());
+    const parent = s.threads.find((t) => t.threadId === 'parent')!;
+    expect(parent.children.map((c) => c.threadId)).toEqual(['child']);
+    expect(parent.totalTokens).toBe(1100);
+    expect(parent.rolledUpTokens).toBe(1100 + 550);
+    expect(parent.rolledUpCostUsd).toBeCloseTo(1.1 + 0.55, 10);
+    expect(s.threads.map((t) => t.threadId).sort()).toEqual(['other', 'parent']);
+  });
+
+  it('nests sub-agents under the agent of their parent thread, shown by nickname and role', () => {
+    const s = snapshotOf(fixtureLedger(), 10_000, { 'Avicenna (explorer)': 1000 });
+    const cli = s.agents.find((a) => a.label === 'Codex CLI')!;
+    expect(cli.children.map((c) => c.label)).toEqual(['Avicenna (explorer)']);
+    const sub = cli.children[0]!;
+    expect(sub.limit).toBe(1000);
+    expect(sub.limitShare).toBeCloseTo(0.55, 10);
+    expect(cli.budgetShare).toBeCloseTo(1100 / 10_000, 10);
+    expect(s.agents.find((a) => a.label === 'codex exec')).toBeDefined();
+  });
+
+  it('shows unknown models as unpriced, never as $0', () => {
+    const s = snapshotOf(fixtureLedger());
+    const other = s.threads.find((t) => t.threadId === 'other')!;
+    expect(other.costUsd).toBeNull();
+    expect(other.unpricedTokens).toBe(330);
+    expect(s.header.unpricedTokens).toBe(330);
+    expect(s.diagnostics.unpricedTokens).toBe(330);
+    expect(s.header.costUsd).toBeCloseTo(1.65, 10);
+  });
+
+  it('computes the budget level from the threshold', () => {
+    expect(snapshotOf(fixtureLedger(), 10_000).header.level).toBe('ok');
+    expect(snapshotOf(fixtureLedger(), 2_400).header.level).toBe('warning'); // 1980 of 2400 = 82.5 %
+    expect(snapshotOf(fixtureLedger(), 1_980).header.level).toBe('exceeded');
+    expect(snapshotOf(fixtureLedger(), 0).header.budgetPercent).toBeNull();
+  });
+
+  it('writes CSV with quoting and neutralises formula-looking cells', () => {
+    const ledger = fixtureLedger();
+    ledger.setThread({ ...thread('=cmd', 'codex_exec', 'exec'), threadId: '=HYPERLINK("x")' });
+    ledger.add('/h/x.jsonl', inc('r:x', '=HYPERLINK("x")', buckets(1, 1), 'a,"b"'));
+    const csv = snapshotToCsv(snapshotOf(ledger));
+    expect(csv).toContain('"a,""b"""');
+    expect(csv).toContain(`"'=HYPERLINK(""x"")"`);
+    expect(csv.split('\r\n')[0]).toBe('kind,key,label,uncached_input,cached_input,cache_write_input,output,reasoning_output,total_tokens,cost_usd,estimated_tokens,first_seen,last_seen');
+  });
+
+  it('keeps hostile strings from the logs as plain data (escaping happens at render time)', () => {
+    const s = snapshotOf(fixtureLedger());
+    expect(s.projects[0]!.label).toBe('/work/<b>proj</b>');
+  });
+});
+
+describe('sorting and trees', () => {
+  const row = (key: string, total: number, children: (FigureRow & { children?: FigureRow[] })[] = []): FigureRow & { children: FigureRow[] } => ({
+    key, label: key, buckets: buckets(total, 0), totalTokens: total, costUsd: null, unpricedTokens: 0, estimatedTokens: 0, responses: 1, firstSeen: null, lastSeen: null, children,
+  });
+
+  it('sorts by a column, descending or ascending, children too, stably', () => {
+    const rows = [row('a', 5), row('b', 9, [row('b1', 1), row('b2', 3)]), row('c', 5)];
+    const desc = sortRows(rows, { column: 'totalTokens', descending: true });
+    expect(desc.map((r) => r.key)).toEqual(['b', 'a', 'c']);
+    expect(desc[0]!.children!.map((r) => r.key)).toEqual(['b2', 'b1']);
+    expect(sortRows(rows, { column: 'label', descending: false }).map((r) => r.key)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('flattens only expanded branches', () => {
+    const rows = [row('b', 9, [row('b1', 1)])];
+    expect(flattenTree(rows, new Set()).map((r) => r.row.key)).toEqual(['b']);
+    expect(flattenTree(rows, new Set(['b'])).map((r) => [r.row.key, r.depth])).toEqual([['b', 0], ['b1', 1]]);
+  });
+});
+
+describe('messages from the webview', () => {
+  it('accepts the protocol and refuses anything else', () => {
+    expect(parseWebviewMessage({ type: 'setFilter', filter: { period: 'custom', since: '2026-11-01', until: '2026-11-24', model: 'gpt-5' } }).ok).toBe(true);
+    expect(parseWebviewMessage({ type: 'export', format: 'csv' }).ok).toBe(true);
+    expect(parseWebviewMessage({ type: 'export', format: 'exe' }).ok).toBe(false);
+    expect(parseWebviewMessage({ type: 'runCommand', command: 'workbench.action.terminal.new' }).ok).toBe(false);
+    expect(parseWebviewMessage({ type: 'setFilter', filter: { period: 'custom', since: '1 Jan' } }).ok).toBe(false);
+    expect(parseWebviewMessage({ type: 'setFilter', filter: { period: 'all', extra: 1 } }).ok).toBe(false);
+    expect(parseWebviewMessage('ready').ok).toBe(false);
+  });
+});
