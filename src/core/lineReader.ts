@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { Decompress } from 'fzstd';
 
 /**
  * What the reader should do with a line, decided from its first bytes only.
@@ -118,6 +119,38 @@ class LineAssembler {
   }
 }
 
+/** Splits a byte stream into lines, handing complete ones to `onLine`; keeps the partial last line. */
+class LineSplitter {
+  private readonly assembler: LineAssembler;
+  /** Stream offset just past the last complete line. */
+  consumed: number;
+  lineCount: number;
+
+  constructor(classify: LineClassifier, from: ReadPosition, private readonly onLine: (line: ReadLine) => void) {
+    this.assembler = new LineAssembler(classify);
+    this.consumed = from.offset;
+    this.lineCount = from.lineCount;
+  }
+
+  /** Feeds bytes that start at stream offset `position`. */
+  feed(chunk: Uint8Array, position: number): void {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let cursor = 0;
+    while (cursor < bytes.length) {
+      const newline = bytes.indexOf(10, cursor);
+      if (newline === -1) {
+        this.assembler.push(bytes.subarray(cursor));
+        return;
+      }
+      this.assembler.push(bytes.subarray(cursor, newline));
+      this.lineCount += 1;
+      this.onLine(this.assembler.finish(this.lineCount, this.consumed));
+      this.consumed = position + newline + 1;
+      cursor = newline + 1;
+    }
+  }
+}
+
 /**
  * Reads the complete lines of a file from a byte offset, in bounded memory.
  * A half-written last line (no newline yet) is not consumed: the returned offset stops before it,
@@ -135,29 +168,44 @@ export async function readCompleteLines(
   try {
     const size = (await handle.stat()).size;
     const chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(size - from.offset, 1)));
-    const assembler = new LineAssembler(classify);
+    const splitter = new LineSplitter(classify, from, onLine);
     let position = from.offset;
-    let lineCount = from.lineCount;
-    let consumed = from.offset;
     while (position < size) {
       const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, size - position), position);
       if (bytesRead === 0) break;
-      let cursor = 0;
-      while (cursor < bytesRead) {
-        const newline = chunk.indexOf(10, cursor);
-        if (newline === -1 || newline >= bytesRead) {
-          assembler.push(chunk.subarray(cursor, bytesRead));
-          break;
-        }
-        assembler.push(chunk.subarray(cursor, newline));
-        lineCount += 1;
-        onLine(assembler.finish(lineCount, consumed));
-        consumed = position + newline + 1;
-        cursor = newline + 1;
-      }
+      splitter.feed(chunk.subarray(0, bytesRead), position);
       position += bytesRead;
     }
-    return { offset: consumed, lineCount, pendingBytes: size - consumed, size };
+    return { offset: splitter.consumed, lineCount: splitter.lineCount, pendingBytes: size - splitter.consumed, size };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Reads every complete line of a zstd-compressed rollout (`.jsonl.zst`), streaming: neither the
+ * compressed nor the decompressed file is held whole. Compressed rollouts are not appended to, so
+ * they are always read from the start; the returned offset is the compressed size.
+ */
+export async function readCompressedLines(path: string, classify: LineClassifier, onLine: (line: ReadLine) => void): Promise<ReadResult> {
+  const handle = await open(path, 'r');
+  try {
+    const size = (await handle.stat()).size;
+    const splitter = new LineSplitter(classify, { offset: 0, lineCount: 0 }, onLine);
+    let decompressed = 0;
+    const decompressor = new Decompress((data) => {
+      splitter.feed(data, decompressed);
+      decompressed += data.length;
+    });
+    const chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(size, 1)));
+    let position = 0;
+    while (position < size) {
+      const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, size - position), position);
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      decompressor.push(new Uint8Array(chunk.subarray(0, bytesRead)), position >= size);
+    }
+    return { offset: size, lineCount: splitter.lineCount, pendingBytes: 0, size };
   } finally {
     await handle.close();
   }

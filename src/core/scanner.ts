@@ -3,7 +3,7 @@ import { discoverRolloutFiles } from './discovery.js';
 import { FileAccount, newFileAccountState, type TokenCounter } from './fileAccount.js';
 import { UsageLedger } from './ledger.js';
 import { addCounters, emptyCounters, type LedgerCounters, type LineProblem } from './ledgerTypes.js';
-import { readCompleteLines } from './lineReader.js';
+import { type ReadLine, readCompleteLines, readCompressedLines } from './lineReader.js';
 import { type Logger } from './logger.js';
 import { type FileRecord, MAX_PROBLEMS_PER_FILE, type PersistedScanState, SCAN_STATE_VERSION } from './scanState.js';
 
@@ -64,11 +64,7 @@ export class UsageScanner {
     const summary: ScanSummary = { files: 0, bytesRead: 0, newIncrements: 0, removedFiles: 0, problems: [...found.problems] };
     const present = new Set<string>();
     let done = 0;
-    const compressed = found.files.filter((f) => f.compressed);
-    if (compressed.length > 0) {
-      this.options.logger.warn(`${compressed.length} compressed rollout file(s) (.jsonl.zst) are not read yet; their usage is not counted. First: ${compressed[0]!.path}`);
-    }
-    const readable = found.files.filter((f) => !f.compressed);
+    const readable = found.files;
     for (const file of readable) {
       present.add(file.path);
       const refresh = await this.refreshFile(file.path);
@@ -106,7 +102,8 @@ export class UsageScanner {
     let record = this.records.get(path);
     try {
       if (record && record.size === info.size && record.mtimeMs === info.mtimeMs && record.ino === info.ino) return result;
-      if (record && (await this.wasReplaced(path, record, info.size, info.ino))) {
+      const compressed = path.endsWith('.zst');
+      if (record && (compressed || (await this.wasReplaced(path, record, info.size, info.ino)))) {
         this.options.logger.info(`${path} was replaced or rewritten; reading it again from the start.`);
         this.removeFile(path);
         record = undefined;
@@ -121,7 +118,7 @@ export class UsageScanner {
       const account = new FileAccount(path, accountState, this.options.countTokens);
       const before = record.position.offset;
       const problems = [...record.problems];
-      const read = await readCompleteLines(path, record.position, account.classify, (line) => {
+      const onLine = (line: ReadLine): void => {
         const outcome = account.handle(line);
         if (outcome.thread) this.ledger.setThread(outcome.thread);
         for (const inc of outcome.increments) if (this.ledger.add(path, inc)) result.newIncrements += 1;
@@ -134,7 +131,8 @@ export class UsageScanner {
           this.reportedEstimates.add(outcome.estimatedThread);
           this.options.logger.info(`Thread ${outcome.estimatedThread} has no usage in its log (${path}); its tokens are estimated from the text with the o200k tokenizer and marked "estimated".`);
         }
-      });
+      };
+      const read = compressed ? await readCompressedLines(path, account.classify, onLine) : await readCompleteLines(path, record.position, account.classify, onLine);
       result.bytesRead = read.offset - before;
       record.account = accountState;
       record.problems = problems;
@@ -142,7 +140,7 @@ export class UsageScanner {
       record.size = info.size;
       record.mtimeMs = info.mtimeMs;
       record.ino = info.ino;
-      const fingerprints = await readFingerprints(path, read.offset);
+      const fingerprints = compressed ? { head: '', tail: '' } : await readFingerprints(path, read.offset);
       record.head = fingerprints.head;
       record.tail = fingerprints.tail;
       this.records.set(path, record);
