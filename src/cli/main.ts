@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { defaultCodexHome } from '../core/discovery.js';
 import { type Logger } from '../core/logger.js';
 import { PriceBook } from '../core/pricing.js';
+import { ProjectResolver } from '../core/projects.js';
 import { buildReport, type GroupRow, type UsageReport } from '../core/reports.js';
 import { UsageScanner } from '../core/scanner.js';
 import { ScanStateStore } from '../core/stateStore.js';
@@ -63,7 +64,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
   }
   const pricer = new PriceBook({});
-  const report = buildReport(scanner.ledger, { since, until, timeZone, pricer });
+  const report = buildReport(scanner.ledger, { since, until, timeZone, pricer, projectOf: new ProjectResolver().projectOf });
   const warnings = [
     ...scanner.problems().map((p) => ({ file: p.file, line: p.line, reason: p.reason })),
     ...summary.problems.map((p) => ({ file: p.path, line: 0, reason: p.reason })),
