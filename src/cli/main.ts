@@ -64,7 +64,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
   }
   const pricer = new PriceBook({});
-  const report = buildReport(scanner.ledger, { since, until, timeZone, pricer, projectOf: new ProjectResolver().projectOf });
+  const projectOf = new ProjectResolver().projectOf;
+  const report = buildReport(scanner.ledger, { since, until, timeZone, pricer, projectOf });
   const warnings = [
     ...scanner.problems().map((p) => ({ file: p.file, line: p.line, reason: p.reason })),
     ...summary.problems.map((p) => ({ file: p.path, line: 0, reason: p.reason })),
@@ -74,7 +75,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   switch (args.command) {
     case 'budget':
-      return runBudgetCommand({ args, io, codexHomes, report, timeZone, warnings });
+      return runBudgetCommand({ args, io, codexHomes, ledger: scanner.ledger, pricer, timeZone, warnings, projectOf, now: new Date() });
     case 'threads':
       io.out(args.json ? json({ threads: threadRows(report), warnings }) : threadsTable(report));
       return 0;

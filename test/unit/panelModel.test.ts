@@ -112,7 +112,8 @@ describe('panel view model', () => {
 });
 
 describe('sorting and trees', () => {
-  const row = (key: string, total: number, children: (FigureRow & { children?: FigureRow[] })[] = []): FigureRow & { children: FigureRow[] } => ({
+  interface TreeRow extends FigureRow { children: TreeRow[] }
+  const row = (key: string, total: number, children: TreeRow[] = []): TreeRow => ({
     key, label: key, buckets: buckets(total, 0), totalTokens: total, costUsd: null, unpricedTokens: 0, estimatedTokens: 0, responses: 1, firstSeen: null, lastSeen: null, children,
   });
 

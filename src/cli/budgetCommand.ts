@@ -1,0 +1,81 @@
+import { readFile } from 'node:fs/promises';
+import { BudgetConfigStore, evaluateBudget, periodWindow } from '../core/budget/index.js';
+import { type UsageLedger } from '../core/ledger.js';
+import { buildReport, type Pricer } from '../core/reports.js';
+import { formatInteger, formatUsd } from '../shared/format.js';
+import { type CliArguments } from './args.js';
+import { type CliIo } from './main.js';
+
+export interface BudgetCommandInput {
+  args: CliArguments;
+  io: CliIo;
+  codexHomes: string[];
+  ledger: UsageLedger;
+  pricer: Pricer;
+  timeZone: string;
+  warnings: { file: string; line: number; reason: string }[];
+  projectOf: (cwd: string | undefined) => string | undefined;
+  now: Date;
+}
+
+async function readIfPresent(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * `codex-meter budget`: reads the [token_budget] configuration (Codex home, then the workspace given
+ * with --workspace, then the environment) and prints where the current period's usage stands.
+ * A broken file is reported with its path, line and key, and the exit code is 1.
+ */
+export async function runBudgetCommand(input: BudgetCommandInput): Promise<number> {
+  const { args, io } = input;
+  const store = new BudgetConfigStore(readIfPresent);
+  const loaded = await store.load({
+    codexHome: input.codexHomes[0]!,
+    workspaceFolders: args.workspace ? [args.workspace] : [],
+    trusted: args.workspace !== undefined,
+    env: io.env,
+  });
+  const errors = loaded.problems.filter((p) => p.severity === 'error');
+  const budget = loaded.budget;
+  const window = periodWindow(budget.period, input.now, input.timeZone);
+  const report = buildReport(input.ledger, { since: window.start, until: window.end, timeZone: input.timeZone, pricer: input.pricer, projectOf: input.projectOf });
+  const status = evaluateBudget(budget, {
+    totalTokens: report.totals.totalTokens,
+    costUsd: report.totals.costUsd,
+    estimatedTokens: report.totals.estimatedTokens,
+    perAgent: report.agents.map((a) => ({ agent: a.label, totalTokens: a.totalTokens })),
+  });
+  if (args.json) {
+    io.out(`${JSON.stringify({
+      budget,
+      period: { name: budget.period, label: window.label, start: window.start?.toISOString() ?? null, end: window.end?.toISOString() ?? null },
+      status,
+      costUsd: report.totals.costUsd ?? null,
+      unpricedTokens: report.totals.unpricedTokens,
+      sources: loaded.sources,
+      problems: loaded.problems,
+      warnings: input.warnings,
+    }, null, 2)}\n`);
+  } else {
+    for (const p of loaded.problems) io.err(`codex-meter: ${p.severity}: ${p.message}\n`);
+    const lines: string[] = [];
+    const estimated = status.estimatedTokens > 0 ? ` (${formatInteger(status.estimatedTokens)} estimated)` : '';
+    if (budget.totalBudget > 0) {
+      lines.push(`Budget ${window.label}: ${formatInteger(status.usedTokens)} of ${formatInteger(budget.totalBudget)} tokens (${status.percent!.toFixed(1)}%)${estimated} — ${status.level === 'exceeded' ? 'EXCEEDED' : status.level === 'warning' ? `over the ${budget.warningThreshold}% warning threshold` : 'ok'}`);
+    } else {
+      lines.push(`No token budget set; ${formatInteger(status.usedTokens)} tokens used ${window.label}${estimated}.`);
+    }
+    const cost = report.totals.costUsd;
+    lines.push(`Cost ${window.label}: ${formatUsd(cost)}${budget.costBudgetUsd ? ` of ${formatUsd(budget.costBudgetUsd)}` : ''}${report.totals.unpricedTokens > 0 ? ` (+ ${formatInteger(report.totals.unpricedTokens)} tokens on unpriced models)` : ''}`);
+    for (const a of status.agents) lines.push(`Agent ${a.agent}: ${formatInteger(a.used)} of ${formatInteger(a.limit)} tokens (${a.percent.toFixed(1)}%)${a.level === 'ok' ? '' : a.level === 'exceeded' ? ' — EXCEEDED' : ' — warning'}`);
+    if (loaded.sources.length > 0) lines.push(`From: ${loaded.sources.map((s) => `${s.source} (${s.keys.join(', ')})`).join('; ')}`);
+    io.out(`${lines.join('\n')}\n`);
+  }
+  return errors.length > 0 ? 1 : 0;
+}
