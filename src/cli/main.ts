@@ -70,14 +70,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     ...scanner.problems().map((p) => ({ file: p.file, line: p.line, reason: p.reason })),
     ...summary.problems.map((p) => ({ file: p.path, line: 0, reason: p.reason })),
   ];
-  const badLines = scanner.counters().badLines;
+  const counters = scanner.counters();
+  const diagnostics = { ...counters, estimatedThreads: scanner.estimatedThreads.size, unreadableFiles: scanner.unreadableFiles.size, files: scanner.trackedFiles, bytesRead: summary.bytesRead };
+  const badLines = counters.badLines;
   if (!args.json && badLines > 0) io.err(`codex-meter: ${badLines} line(s) could not be used and were skipped (--json lists them, --verbose logs them).\n`);
 
   switch (args.command) {
     case 'budget':
       return runBudgetCommand({ args, io, codexHomes, ledger: scanner.ledger, pricer, timeZone, warnings, projectOf, now: new Date() });
     case 'threads':
-      io.out(args.json ? json({ threads: threadRows(report), warnings }) : threadsTable(report));
+      io.out(args.json ? json({ threads: threadRows(report), warnings, diagnostics }) : threadsTable(report));
       return 0;
     case 'daily':
       io.out(args.json ? json({ days: groupRows(report.days), totals: totalsJson(report), warnings }) : groupTable(report.days, 'Day') + totalsLine(report));

@@ -1,0 +1,171 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CorpusResult, generateCorpus } from './codexScenarios.js';
+import { type HandedOutUsage } from './mockModelServer.js';
+
+const run = promisify(execFile);
+const repo = resolve(__dirname, '..', '..');
+const cli = join(repo, 'dist', 'cli.js');
+
+/** Versions checked: the first with rollout envelopes and restarts, one with sub-agent replay, the newest. */
+const VERSIONS = ['0.44.0', '0.130.0', '0.169.0'];
+
+interface Figures {
+  uncachedInputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  reasoningOutputTokens: number;
+  totalTokens: number;
+}
+const FIELDS: (keyof Figures)[] = ['uncachedInputTokens', 'cachedInputTokens', 'outputTokens', 'reasoningOutputTokens', 'totalTokens'];
+
+function add(target: Figures, u: HandedOutUsage['usage']): void {
+  const cached = u.input_tokens_details.cached_tokens;
+  target.uncachedInputTokens += u.input_tokens - cached;
+  target.cachedInputTokens += cached;
+  target.outputTokens += u.output_tokens;
+  target.reasoningOutputTokens += u.output_tokens_details.reasoning_tokens;
+  target.totalTokens += u.input_tokens + u.output_tokens;
+}
+
+const zero = (): Figures => ({ uncachedInputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningOutputTokens: 0, totalTokens: 0 });
+
+/**
+ * Usage that no rollout file records, per the format notes: remote compaction through the older
+ * `/responses/compact` endpoint. Everything else the server handed out must be counted exactly.
+ */
+function isUnrecordable(u: HandedOutUsage): boolean {
+  return u.kind === 'remote_compaction';
+}
+
+interface ThreadsOutput {
+  threads: (Figures & { threadId: string; estimated: boolean })[];
+  warnings: unknown[];
+  diagnostics: Record<string, number>;
+}
+
+async function threadsJson(args: string[]): Promise<ThreadsOutput> {
+  const { stdout } = await run(process.execPath, [cli, 'threads', '--json', ...args], { maxBuffer: 64 << 20 });
+  return JSON.parse(stdout) as ThreadsOutput;
+}
+
+/** The traps each version's files must have shown, so a passing comparison means they were met. */
+const TRAPS_SEEN: Record<string, (d: Record<string, number>, unrecordable: number) => void> = {
+  '0.44.0': (d) => {
+    expect(d.totalsRestarts, 'totals restarting on resume').toBeGreaterThan(0);
+    expect(d.repeatedSnapshots, 'repeated snapshots').toBeGreaterThan(0);
+  },
+  '0.130.0': (d, unrecordable) => {
+    expect(d.replayedSnapshots, 'a fork_context sub-agent replaying its parent').toBeGreaterThan(0);
+    expect(d.repeatedSnapshots, 'repeated snapshots').toBeGreaterThan(0);
+    expect(d.compactions, 'compactions').toBeGreaterThan(0);
+    expect(unrecordable, 'remote compactions through /responses/compact').toBeGreaterThan(0);
+  },
+  '0.169.0': (d) => {
+    expect(d.usageRecords, 'token_usage_record lines').toBeGreaterThan(0);
+    expect(d.compactions, 'compactions').toBeGreaterThan(0);
+  },
+};
+
+function table(expected: Map<string, Figures>, got: Map<string, Figures>): string {
+  const rows: string[] = [];
+  for (const id of new Set([...expected.keys(), ...got.keys()])) {
+    const want = expected.get(id) ?? zero();
+    const have = got.get(id) ?? zero();
+    const diff = FIELDS.filter((f) => want[f] !== have[f]).map((f) => `${f} want ${want[f]} got ${have[f]}`);
+    rows.push(`${diff.length === 0 ? 'ok  ' : 'MISS'} ${id} ${diff.join('; ')}`);
+  }
+  return rows.join('\n');
+}
+
+beforeAll(async () => {
+  if (!existsSync(cli)) await run(process.execPath, [join(repo, 'esbuild.mjs')], { cwd: repo });
+}, 120_000);
+
+describe.each(VERSIONS)('Codex %s against the mock model server', (version) => {
+  let root: string;
+  let corpus: CorpusResult;
+  const expected = new Map<string, Figures>();
+  const unrecordable: HandedOutUsage[] = [];
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), `codex-conformance-${version}-`));
+    corpus = await generateCorpus(version, root, 7 + VERSIONS.indexOf(version));
+    for (const u of corpus.server.handedOut) {
+      if (isUnrecordable(u)) {
+        unrecordable.push(u);
+        continue;
+      }
+      const id = u.threadId ?? '(no thread id)';
+      if (!expected.has(id)) expected.set(id, zero());
+      add(expected.get(id)!, u.usage);
+    }
+  }, 900_000);
+
+  afterAll(async () => {
+    if (root && !process.env.KEEP_CONFORMANCE_HOMES) await rm(root, { recursive: true, force: true });
+  });
+
+  it('ran the basic scenarios against the real CLI', () => {
+    const byName = new Map(corpus.runs.map((r) => [r.name, r]));
+    for (const name of ['plain', 'tool call', 'model switch', 'resume', 'local compaction', 'parallel A', 'parallel B']) {
+      const r = byName.get(name);
+      expect(r, `scenario ${name}`).toBeDefined();
+      expect(r!.exitCode, `scenario ${name} failed:\n${r!.output.slice(-800)}`).toBe(0);
+    }
+    expect(corpus.server.handedOut.length).toBeGreaterThanOrEqual(15);
+    expect(corpus.server.handedOut.filter((u) => u.threadId === null), 'every request names its thread').toEqual([]);
+  });
+
+  it('counts exactly what the server handed out, per thread', async () => {
+    const result = await threadsJson(['--codex-home', corpus.codexHome]);
+    const got = new Map(result.threads.map((t) => [t.threadId, t] as const));
+    const report = table(expected, got);
+    for (const [id, want] of expected) {
+      const have = got.get(id);
+      expect(have, `thread ${id} missing\n${report}`).toBeDefined();
+      for (const f of FIELDS) expect(have![f], `${id} ${f}\n${report}`).toBe(want[f]);
+    }
+    const extra = result.threads.filter((t) => !expected.has(t.threadId) && !t.estimated && t.totalTokens > 0);
+    expect(extra.map((t) => t.threadId), `threads the server never served\n${report}`).toEqual([]);
+    expect(result.warnings).toEqual([]);
+    TRAPS_SEEN[version]!(result.diagnostics, unrecordable.length);
+  });
+
+  it('leaves out only usage that no file records (remote compaction via /responses/compact)', () => {
+    // The exception is explicit: these are the only requests allowed to be missing, and they are
+    // exactly the ones the server answered on the /responses/compact endpoint.
+    for (const u of unrecordable) expect(u.kind).toBe('remote_compaction');
+    if (version === '0.169.0') expect(unrecordable, 'Codex 0.169 compacts remotely through /responses, which its records count').toEqual([]);
+  });
+
+  it('gives the same figures when run again with persisted state, and counts an archived copy once', async () => {
+    const stateDir = join(root, 'state');
+    const first = await threadsJson(['--codex-home', corpus.codexHome, '--state', stateDir]);
+    const second = await threadsJson(['--codex-home', corpus.codexHome, '--state', stateDir]);
+    expect(second.threads).toEqual(first.threads);
+    const sessions = join(corpus.codexHome, 'sessions');
+    const files = await listFiles(sessions);
+    const archived = join(corpus.codexHome, 'archived_sessions');
+    await mkdir(archived, { recursive: true });
+    await copyFile(files[0]!, join(archived, files[0]!.split('/').pop()!));
+    const withCopy = await threadsJson(['--codex-home', corpus.codexHome, '--state', stateDir]);
+    const strip = (t: Record<string, unknown>[]) => t.map(({ lastSeen: _l, firstSeen: _f, ...rest }) => rest);
+    expect(strip(withCopy.threads)).toEqual(strip(first.threads));
+  });
+});
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await listFiles(path)));
+    else if (entry.name.endsWith('.jsonl')) out.push(path);
+  }
+  return out.sort();
+}
