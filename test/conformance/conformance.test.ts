@@ -155,7 +155,7 @@ describe.each(VERSIONS)('Codex %s against the mock model server', (version) => {
     await mkdir(archived, { recursive: true });
     await copyFile(files[0]!, join(archived, files[0]!.split('/').pop()!));
     const withCopy = await threadsJson(['--codex-home', corpus.codexHome, '--state', stateDir]);
-    const strip = (t: Record<string, unknown>[]) => t.map(({ lastSeen: _l, firstSeen: _f, ...rest }) => rest);
+    const strip = (t: ThreadsOutput["threads"]) => t.map((row) => ({ ...row, firstSeen: undefined, lastSeen: undefined }));
     expect(strip(withCopy.threads)).toEqual(strip(first.threads));
   });
 });
