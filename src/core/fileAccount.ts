@@ -93,10 +93,9 @@ export class FileAccount {
   readonly classify = (prefix: string): LineDisposition => {
     if (this.state.format === 'legacy') return 'parse';
     const envelope = ENVELOPE_TYPE.exec(prefix);
-    if (!envelope) {
-      // Not an envelope line: the legacy header/items, or something unknown; small ones get parsed.
-      return this.state.format === 'unknown' ? 'parse' : 'count';
-    }
+    // Not an envelope with the usual key order: the legacy header, an envelope written in another
+    // order, or garbage. Parsing tells which (and gives garbage a line number in the warnings).
+    if (!envelope) return 'parse';
     const type = envelope[1]!;
     switch (type) {
       case 'session_meta':

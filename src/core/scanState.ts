@@ -11,10 +11,11 @@ export interface FileRecord {
   size: number;
   mtimeMs: number;
   ino: number;
-  /** base64 of the file's first bytes: a different head means the file was replaced. */
-  head: string;
-  /** base64 of the bytes just before `position.offset`: different ones mean it was rewritten. */
-  tail: string;
+  /**
+   * Samples of the bytes already read (the head, the bytes just before the offset, and points in
+   * between), as base64 by position: any that differ mean the file was replaced or rewritten.
+   */
+  samples: { at: number; bytes: string }[];
   account: FileAccountState;
   /** The first lines of this file that could not be used (at most MAX_PROBLEMS_PER_FILE). */
   problems: LineProblem[];

@@ -7,7 +7,8 @@ import { type ReadLine, readCompleteLines, readCompressedLines } from './lineRea
 import { type Logger } from './logger.js';
 import { type FileRecord, MAX_PROBLEMS_PER_FILE, type PersistedScanState, SCAN_STATE_VERSION } from './scanState.js';
 
-const FINGERPRINT_BYTES = 64;
+const SAMPLE_BYTES = 32;
+const SAMPLE_POINTS = 8;
 
 export interface ScannerOptions {
   roots: readonly string[];
@@ -110,7 +111,7 @@ export class UsageScanner {
         result.reset = true;
       }
       if (!record) {
-        record = { position: { offset: 0, lineCount: 0 }, size: 0, mtimeMs: 0, ino: info.ino, head: '', tail: '', account: newFileAccountState(), problems: [] };
+        record = { position: { offset: 0, lineCount: 0 }, size: 0, mtimeMs: 0, ino: info.ino, samples: [], account: newFileAccountState(), problems: [] };
       }
       // The account works on a copy, committed only when the read succeeds, so a read that fails
       // half-way leaves the file to be read again from the same place.
@@ -140,9 +141,7 @@ export class UsageScanner {
       record.size = info.size;
       record.mtimeMs = info.mtimeMs;
       record.ino = info.ino;
-      const fingerprints = compressed ? { head: '', tail: '' } : await readFingerprints(path, read.offset);
-      record.head = fingerprints.head;
-      record.tail = fingerprints.tail;
+      record.samples = compressed ? [] : await readSamples(path, samplePositions(read.offset));
       this.records.set(path, record);
       this.unreadable.delete(path);
       return result;
@@ -190,8 +189,8 @@ export class UsageScanner {
 
   private async wasReplaced(path: string, record: FileRecord, size: number, ino: number): Promise<boolean> {
     if (ino !== record.ino || size < record.position.offset) return true;
-    const now = await readFingerprints(path, record.position.offset);
-    return now.head !== record.head || now.tail !== record.tail;
+    const now = await readSamples(path, record.samples.map((s) => s.at));
+    return now.some((sample, i) => sample.bytes !== record.samples[i]!.bytes);
   }
 
   private unreadableFile(path: string, err: Error, result: FileRefresh): FileRefresh {
@@ -205,16 +204,26 @@ export class UsageScanner {
   }
 }
 
-async function readFingerprints(path: string, offset: number): Promise<{ head: string; tail: string }> {
+/** Where to sample the first `offset` bytes: the start, the end, and evenly in between. */
+function samplePositions(offset: number): number[] {
+  if (offset <= 0) return [];
+  const last = Math.max(0, offset - SAMPLE_BYTES);
+  const positions = new Set<number>([0, last]);
+  for (let k = 1; k < SAMPLE_POINTS - 1; k += 1) positions.add(Math.floor((last * k) / (SAMPLE_POINTS - 1)));
+  return [...positions].sort((x, y) => x - y);
+}
+
+async function readSamples(path: string, positions: number[]): Promise<{ at: number; bytes: string }[]> {
+  if (positions.length === 0) return [];
   const handle = await open(path, 'r');
   try {
-    const headLength = Math.min(FINGERPRINT_BYTES, offset);
-    const head = Buffer.alloc(headLength);
-    if (headLength > 0) await handle.read(head, 0, headLength, 0);
-    const tailLength = Math.min(FINGERPRINT_BYTES, offset);
-    const tail = Buffer.alloc(tailLength);
-    if (tailLength > 0) await handle.read(tail, 0, tailLength, offset - tailLength);
-    return { head: head.toString('base64'), tail: tail.toString('base64') };
+    const out: { at: number; bytes: string }[] = [];
+    for (const at of positions) {
+      const buffer = Buffer.alloc(SAMPLE_BYTES);
+      const { bytesRead } = await handle.read(buffer, 0, SAMPLE_BYTES, at);
+      out.push({ at, bytes: buffer.subarray(0, bytesRead).toString('base64') });
+    }
+    return out;
   } finally {
     await handle.close();
   }
