@@ -1,0 +1,103 @@
+import { writeFile } from 'node:fs/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/main.js';
+import { file, resetClock, sessionMeta, tokenCount, turnContext } from './helpers/rolloutBuilder.js';
+import { TempHome } from './helpers/tempHome.js';
+
+let home: TempHome;
+beforeEach(async () => {
+  home = await TempHome.create();
+  resetClock('2026-11-20T22:30:00.000Z');
+});
+afterEach(async () => home.dispose());
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, { out: (t) => (out += t), err: (t) => (err += t), env: {} });
+  return { code, out, err };
+}
+
+async function fixture(): Promise<void> {
+  await home.write('t1', file(sessionMeta('t1', { originator: 'codex_exec', source: 'exec' }), turnContext('gpt-5.1-codex'), tokenCount([1000, 400, 100, 30], [1000, 400, 100, 30]), '{oops', tokenCount([3000, 400, 150, 30], [2000, 0, 50, 0])));
+}
+
+describe('codex-meter', () => {
+  it('threads --json prints the documented shape and lists bad lines as warnings', async () => {
+    await fixture();
+    const { code, out } = await cli('threads', '--json', '--codex-home', home.root);
+    expect(code).toBe(0);
+    const json = JSON.parse(out);
+    expect(json.threads).toHaveLength(1);
+    const t = json.threads[0];
+    for (const key of ['threadId', 'parentThreadId', 'agent', 'models', 'uncachedInputTokens', 'cachedInputTokens', 'cacheWriteInputTokens', 'outputTokens', 'reasoningOutputTokens', 'totalTokens', 'costUsd', 'estimated', 'firstSeen', 'lastSeen']) expect(t).toHaveProperty(key);
+    expect(t).toMatchObject({ threadId: 't1', parentThreadId: null, agent: 'codex exec', models: ['gpt-5.1-codex'], uncachedInputTokens: 2600, cachedInputTokens: 400, outputTokens: 150, reasoningOutputTokens: 30, totalTokens: 3150, estimated: false });
+    expect(t.costUsd).toBeGreaterThan(0);
+    expect(json.warnings).toEqual([expect.objectContaining({ line: 4, reason: expect.stringContaining('not valid JSON') })]);
+    expect(json.warnings[0].file).toContain('rollout-');
+  });
+
+  it('daily splits days at local midnight of --tz, and --since/--until filter', async () => {
+    await fixture(); // events at 22:30:03Z and later: 23:30 in Berlin, 17:30 in New York
+    const berlin = JSON.parse((await cli('daily', '--json', '--tz', 'Europe/Berlin', '--codex-home', home.root)).out);
+    expect(berlin.days.map((d: { key: string }) => d.key)).toEqual(['2026-11-20']);
+    const tokyo = JSON.parse((await cli('daily', '--json', '--tz', 'Asia/Tokyo', '--codex-home', home.root)).out);
+    expect(tokyo.days.map((d: { key: string }) => d.key)).toEqual(['2026-11-21']);
+    const after = JSON.parse((await cli('threads', '--json', '--since', '2026-11-21', '--tz', 'UTC', '--codex-home', home.root)).out);
+    expect(after.threads).toEqual([]);
+    const before = JSON.parse((await cli('threads', '--json', '--until', '2026-11-21', '--tz', 'UTC', '--codex-home', home.root)).out);
+    expect(before.threads).toHaveLength(1);
+  });
+
+  it('prints human tables by default', async () => {
+    await fixture();
+    const { out, err } = await cli('agents', '--codex-home', home.root);
+    expect(out).toMatch(/^Agent\s+Input\s+Cached/);
+    expect(out).toContain('codex exec');
+    expect(err).toContain('1 line(s) could not be used');
+  });
+
+  it('budget reports a broken config.toml with path and line, and exits 1', async () => {
+    await fixture();
+    await writeFile(home.path('config.toml'), `model = "gpt-5"\n[token_budget]\ntotal_budget = "a lot"\n`);
+    const { code, err } = await cli('budget', '--codex-home', home.root);
+    expect(code).toBe(1);
+    expect(err).toContain(`${home.root}/config.toml:3: token_budget.total_budget must be a whole number of tokens`);
+  });
+
+  it('budget prints where usage stands', async () => {
+    await fixture();
+    await writeFile(home.path('config.toml'), `[token_budget]\ntotal_budget = 4000\nperiod = "all"\n[token_budget.per_agent_limits]\n"codex exec" = 3000\n`);
+    const { code, out } = await cli('budget', '--codex-home', home.root);
+    expect(code).toBe(0);
+    expect(out).toContain('3,150 of 4,000 tokens (78.8%)');
+    expect(out).toContain('Agent codex exec: 3,150 of 3,000 tokens (105.0%) — EXCEEDED');
+    const json = JSON.parse((await cli('budget', '--json', '--codex-home', home.root)).out);
+    expect(json.status.level).toBe('ok');
+  });
+
+  it('refuses unknown commands, options and time zones with exit 2', async () => {
+    expect((await cli('tokens')).code).toBe(2);
+    expect((await cli('threads', '--colour')).code).toBe(2);
+    expect((await cli('threads', '--tz', 'Mars/Olympus')).code).toBe(2);
+    expect((await cli('threads', '--since', 'yesterday-ish', '--codex-home', home.root)).code).toBe(2);
+    expect((await cli('--help')).out).toContain('Usage: codex-meter');
+  });
+
+  it('treats a missing Codex home as empty, not as an error', async () => {
+    const { code, out } = await cli('threads', '--codex-home', home.path('does-not-exist'));
+    expect(code).toBe(0);
+    expect(out).toContain('No Codex usage found');
+  });
+
+  it('keeps state with --state so the second run reads nothing new', async () => {
+    await fixture();
+    const state = home.path('state');
+    const first = JSON.parse((await cli('threads', '--json', '--state', state, '--codex-home', home.root)).out);
+    const second = JSON.parse((await cli('threads', '--json', '--state', state, '--codex-home', home.root)).out);
+    expect(first.diagnostics.bytesRead).toBeGreaterThan(0);
+    expect(second.diagnostics.bytesRead).toBe(0);
+    expect(second.threads).toEqual(first.threads);
+    expect(second.warnings).toEqual(first.warnings);
+  });
+});
