@@ -17,4 +17,4 @@ echo "== conformance (real Codex CLI against a mock model server)"
 npx vitest run --project conformance
 echo "== tests inside a real VS Code"
 bash scripts/setup-e2e.sh
-node test/e2e/run.mjs
+npx vitest run --project e2e

@@ -112,9 +112,10 @@ function card(title: string, value: string, detail: string | Node | undefined, c
 function renderHeader(s: PanelSnapshot): HTMLElement {
   const hd = s.header;
   const cards = h('div', { className: 'cards' });
+  const period = hd.budgetPeriod === 'all' ? 'in total' : `this ${hd.budgetPeriod}`;
   const budgetDetail = hd.budgetTokens
-    ? `${formatInteger(hd.usedTokens)} of ${formatInteger(hd.budgetTokens)} tokens this ${hd.budgetPeriod}${hd.periodResetsAt ? `, resets ${formatDateTime(hd.periodResetsAt)}` : ''}`
-    : `${formatInteger(hd.usedTokens)} tokens this ${hd.budgetPeriod}; no budget set`;
+    ? `${formatInteger(hd.usedTokens)} of ${formatInteger(hd.budgetTokens)} tokens ${period}${hd.periodResetsAt ? `, resets ${formatDateTime(hd.periodResetsAt)}` : ''}`
+    : `${formatInteger(hd.usedTokens)} tokens ${period}; no budget set`;
   cards.appendChild(card('Budget', hd.budgetPercent === null ? formatCompact(hd.usedTokens) : formatPercent(hd.budgetPercent), budgetDetail, `level-${hd.level}`));
   const costDetail = [hd.costBudgetUsd !== null ? `of ${formatUsd(hd.costBudgetUsd)} budget` : '', hd.unpricedTokens > 0 ? `${formatInteger(hd.unpricedTokens)} tokens unpriced` : ''].filter(Boolean).join('; ');
   cards.appendChild(card('Cost', formatUsd(hd.costUsd), costDetail || s.periodLabel));

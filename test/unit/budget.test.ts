@@ -139,3 +139,17 @@ describe('budget evaluation and notifications', () => {
     expect(restored.update(status(900_000, 0), budget, 'month:2026-12-01', 'this month')).toHaveLength(1);
   });
 });
+
+describe('last good budget across restarts', () => {
+  it('remembers each file’s last good values as plain JSON for the next run', async () => {
+    const files: Record<string, string> = { [`${home}/config.toml`]: `[token_budget]\ntotal_budget = 1000\n` };
+    const first = new BudgetConfigStore(reader(files));
+    const input = { codexHome: home, workspaceFolders: [], trusted: false, env: {} };
+    await first.load(input);
+    files[`${home}/config.toml`] = `[token_budget]\ntotal_budget = -1\n`;
+    const second = new BudgetConfigStore(reader(files), JSON.parse(JSON.stringify(first.remembered())));
+    const loaded = await second.load(input);
+    expect(loaded.budget.totalBudget).toBe(1000);
+    expect(loaded.problems[0]!.severity).toBe('error');
+  });
+});

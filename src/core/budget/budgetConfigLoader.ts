@@ -206,9 +206,17 @@ function applyPatch(budget: EffectiveBudget, patch: BudgetPatch): string[] {
  * becomes broken, its error is reported and its last good values stay in force until it is fixed.
  */
 export class BudgetConfigStore {
-  private readonly lastGood = new Map<string, BudgetPatch>();
+  private readonly lastGood: Map<string, BudgetPatch>;
 
-  constructor(private readonly readText: ReadText) {}
+  /** `remembered`: the last good values per file from an earlier run (see `remembered()`). */
+  constructor(private readonly readText: ReadText, remembered: Record<string, BudgetPatch> = {}) {
+    this.lastGood = new Map(Object.entries(remembered));
+  }
+
+  /** The last good values per file, as plain JSON, so they survive a restart. */
+  remembered(): Record<string, BudgetPatch> {
+    return Object.fromEntries(this.lastGood);
+  }
 
   async load(input: BudgetSourcesInput): Promise<BudgetLoadResult> {
     const budget: EffectiveBudget = { ...DEFAULT_BUDGET, perAgentLimits: {} };

@@ -1,0 +1,165 @@
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { CrossingTracker, type CrossingState, evaluateBudget, periodWindow } from '../core/budget/index.js';
+import { defaultCodexHome } from '../core/discovery.js';
+import { type Logger } from '../core/logger.js';
+import { isValidTimeZone, systemTimeZone } from '../core/timeZones.js';
+import { BudgetController } from './budgetController.js';
+import { meterView, scanningView } from './meterText.js';
+import { StatusBarMeter } from './statusBarMeter.js';
+import { TokenPanel } from './tokenPanel.js';
+import { UsageClient } from './usageClient.js';
+
+const RESET_KEY = 'codexTokenMeter.periodResetAt';
+const CROSSINGS_KEY = 'codexTokenMeter.crossings';
+
+let active: { dispose(): Promise<void> } | undefined;
+
+function channelLogger(channel: vscode.LogOutputChannel): Logger {
+  return {
+    trace: (m) => channel.trace(m),
+    debug: (m) => channel.debug(m),
+    info: (m) => channel.info(m),
+    warn: (m) => channel.warn(m),
+    error: (m) => channel.error(m),
+  };
+}
+
+function settings(): { extraRoots: string[]; priceOverrides: Record<string, unknown>; timeZone: string } {
+  const config = vscode.workspace.getConfiguration('codexTokenMeter');
+  const zone = config.get<string | null>('timeZone') ?? undefined;
+  // Settings values are proxies that cannot cross to the worker thread: copy them as plain JSON.
+  const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value ?? null)) as T;
+  return {
+    extraRoots: plain(config.get<string[]>('extraRoots') ?? []).filter((r) => typeof r === 'string' && r.trim() !== ''),
+    priceOverrides: plain(config.get<Record<string, unknown>>('priceOverrides') ?? {}),
+    timeZone: zone && isValidTimeZone(zone) ? zone : systemTimeZone(),
+  };
+}
+
+/**
+ * Activation returns at once: the status bar shows a spinner while the scan worker reads the logs
+ * in the background; everything else follows from the worker's events and the budget's changes.
+ */
+export function activate(context: vscode.ExtensionContext): void {
+  const started = Date.now();
+  const channel = vscode.window.createOutputChannel('Codex Token Meter', { log: true });
+  const logger = channelLogger(channel);
+  const codexHome = defaultCodexHome(process.env);
+  const initial = settings();
+  const meter = new StatusBarMeter();
+  meter.show(scanningView(0, 0));
+  const client = new UsageClient(join(context.extensionPath, 'dist', 'scanWorker.js'), {
+    roots: [codexHome, ...initial.extraRoots],
+    statePath: join(context.globalStorageUri.fsPath, 'scan-state.json'),
+    priceOverrides: initial.priceOverrides,
+    timeZone: initial.timeZone,
+  }, logger);
+  const budgets = new BudgetController(codexHome, process.env, logger, join(context.globalStorageUri.fsPath, 'last-good-budgets.json'));
+  const panel = new TokenPanel(context.extensionUri, client, logger);
+  const tracker = new CrossingTracker(context.globalState.get<CrossingState>(CROSSINGS_KEY));
+  let scanned = false;
+  let timeZone = initial.timeZone;
+  let refreshTimer: NodeJS.Timeout | undefined;
+
+  const resetAt = (): Date | undefined => {
+    const iso = context.globalState.get<string>(RESET_KEY);
+    return iso ? new Date(iso) : undefined;
+  };
+
+  const refresh = async (): Promise<void> => {
+    if (!scanned) return;
+    const budget = budgets.budget;
+    const reset = resetAt();
+    const summary = await client.meter(budget.period, reset);
+    if (!summary) return;
+    const now = new Date();
+    const window = periodWindow(budget.period, now, timeZone, reset);
+    const status = evaluateBudget(budget, {
+      totalTokens: summary.totalTokens,
+      costUsd: summary.costUsd,
+      estimatedTokens: summary.estimatedTokens,
+      perAgent: summary.agents.map((a) => ({ agent: a.agent, totalTokens: a.totalTokens })),
+    });
+    meter.show(meterView({ summary, budget, status, periodLabel: window.label, periodEnds: window.end, now }));
+    client.setBudget({ ...budget, resetAt: reset?.toISOString() });
+    const crossings = tracker.update(status, budget, window.key, window.label);
+    if (crossings.length > 0) await context.globalState.update(CROSSINGS_KEY, tracker.snapshot);
+    for (const crossing of crossings) {
+      logger.warn(crossing.message);
+      const show = crossing.level === 'exceeded' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
+      void show(crossing.message, 'Open Token Panel', 'Adjust Budget').then((choice) => {
+        if (choice === 'Open Token Panel') panel.show();
+        else if (choice === 'Adjust Budget') void vscode.commands.executeCommand('codexTokenMeter.setBudget');
+      });
+    }
+  };
+
+  const scheduleRefresh = (delay = 50): void => {
+    if (refreshTimer) clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(() => {
+      refreshTimer = undefined;
+      refresh().catch((err: unknown) => logger.error(`Could not update the meter: ${(err as Error).message}`));
+    }, delay);
+  };
+
+  context.subscriptions.push(
+    channel,
+    meter,
+    budgets,
+    panel,
+    client.onProgress(({ done, total }) => {
+      if (!scanned) meter.show(scanningView(done, total));
+    }),
+    client.onScanned((s) => {
+      scanned = true;
+      logger.info(`Scan finished: ${s.files} files, ${s.bytesRead} new bytes read in ${s.millis} ms.`);
+    }),
+    client.onDidChange(() => scheduleRefresh()),
+    budgets.onDidChange(() => scheduleRefresh(0)),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('codexTokenMeter.extraRoots') || e.affectsConfiguration('codexTokenMeter.priceOverrides') || e.affectsConfiguration('codexTokenMeter.timeZone')) {
+        const next = settings();
+        timeZone = next.timeZone;
+        void client.configure(next.priceOverrides, next.extraRoots, next.timeZone).then(() => scheduleRefresh(0));
+      }
+    }),
+    vscode.commands.registerCommand('codexTokenMeter.openPanel', () => panel.show()),
+    vscode.commands.registerCommand('codexTokenMeter.exportUsage', () => panel.exportCurrentView()),
+    vscode.commands.registerCommand('codexTokenMeter.showLog', () => channel.show(true)),
+    vscode.commands.registerCommand('codexTokenMeter.openSettings', () => vscode.commands.executeCommand('workbench.action.openSettings', 'codexTokenMeter')),
+    vscode.commands.registerCommand('codexTokenMeter.rescan', async () => {
+      await client.rescan();
+      scheduleRefresh(0);
+    }),
+    vscode.commands.registerCommand('codexTokenMeter.resetBudgetPeriod', async () => {
+      const now = new Date();
+      await context.globalState.update(RESET_KEY, now.toISOString());
+      logger.info(`Budget period reset at ${now.toISOString()}.`);
+      scheduleRefresh(0);
+      void vscode.window.showInformationMessage('Codex Token Meter: a new budget period starts now.');
+    }),
+    vscode.commands.registerCommand('codexTokenMeter.setBudget', async () => {
+      const current = budgets.budget.totalBudget;
+      const value = await vscode.window.showInputBox({
+        title: 'Codex token budget per period',
+        prompt: `Tokens per ${budgets.budget.period} (0 = unlimited). Stored in your user settings.`,
+        value: String(current),
+        validateInput: (text) => (/^\s*\d[\d_,]*\s*$/.test(text) ? undefined : 'Enter a whole number of tokens, 0 or more (e.g. 5000000).'),
+      });
+      if (value === undefined) return;
+      const tokens = Number(value.replace(/[\s_,]/g, ''));
+      await vscode.workspace.getConfiguration('codexTokenMeter').update('totalBudget', tokens, vscode.ConfigurationTarget.Global);
+      logger.info(`Budget set to ${tokens} tokens in the user settings.`);
+    }),
+  );
+
+  void budgets.reload().then(() => scheduleRefresh(0));
+  active = { dispose: () => client.dispose() };
+  logger.info(`Activated in ${Date.now() - started} ms; reading ${codexHome}${initial.extraRoots.length ? ` and ${initial.extraRoots.join(', ')}` : ''}.`);
+}
+
+export async function deactivate(): Promise<void> {
+  await active?.dispose();
+  active = undefined;
+}

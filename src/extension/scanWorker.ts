@@ -1,0 +1,212 @@
+/**
+ * The scan worker: runs in a worker thread so that reading gigabytes of rollouts never blocks the
+ * extension host. It owns the scanner, watches the roots with chokidar, reads appended bytes as they
+ * arrive, persists its state (debounced, atomic) and answers the host's requests with small summaries.
+ */
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import { type FSWatcher, watch } from 'chokidar';
+import { periodWindow } from '../core/budget/index.js';
+import { isRolloutFileName } from '../core/discovery.js';
+import { type Logger } from '../core/logger.js';
+import { queryPanel } from '../core/panelQuery.js';
+import { PriceBook } from '../core/pricing.js';
+import { ProjectResolver } from '../core/projects.js';
+import { buildReport } from '../core/reports.js';
+import { UsageScanner } from '../core/scanner.js';
+import { ScanStateStore } from '../core/stateStore.js';
+import { countTextTokens } from '../core/tokenizer.js';
+import { type MeterSummary, type WorkerConfig, type WorkerMessage, type WorkerRequest } from './workerProtocol.js';
+
+const port = parentPort!;
+const post = (message: WorkerMessage): void => port.postMessage(message);
+const logger: Logger = {
+  trace: (message) => post({ type: 'log', level: 'trace', message }),
+  debug: (message) => post({ type: 'log', level: 'debug', message }),
+  info: (message) => post({ type: 'log', level: 'info', message }),
+  warn: (message) => post({ type: 'log', level: 'warn', message }),
+  error: (message) => post({ type: 'log', level: 'error', message }),
+};
+
+let config = workerData as WorkerConfig;
+let pricer = new PriceBook(config.priceOverrides);
+const projects = new ProjectResolver();
+const store = new ScanStateStore(config.statePath, logger);
+let scanner: UsageScanner | undefined;
+let scanning = true;
+let watcher: FSWatcher | undefined;
+const pendingFiles = new Map<string, NodeJS.Timeout>();
+let saveTimer: NodeJS.Timeout | undefined;
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Runs scanner work one piece at a time (reads and queries never interleave). */
+function serial<T>(work: () => Promise<T>): Promise<T> {
+  const next = queue.then(work, work);
+  queue = next.catch(() => undefined);
+  return next;
+}
+
+function scheduleSave(): void {
+  if (saveTimer) clearTimeout(saveTimer);
+  saveTimer = setTimeout(() => {
+    saveTimer = undefined;
+    void serial(saveNow);
+  }, 500);
+}
+
+async function saveNow(): Promise<void> {
+  if (!scanner) return;
+  try {
+    await store.save(scanner.toState());
+  } catch (err) {
+    logger.warn(`Could not save the scan state to ${config.statePath}: ${(err as Error).message}`);
+  }
+}
+
+async function initialScan(initial: boolean): Promise<void> {
+  const started = Date.now();
+  scanning = true;
+  if (!scanner) {
+    const state = await store.load();
+    scanner = new UsageScanner({ roots: config.roots, logger, countTokens: countTextTokens }, state);
+    logger.info(state ? `Loaded the scan state (${Object.keys(state.files).length} files) from ${config.statePath}.` : 'No usable scan state: reading every rollout from the start.');
+  }
+  let lastProgress = 0;
+  const summary = await scanner.scanAll((done, total) => {
+    const now = Date.now();
+    if (now - lastProgress > 200 || done === total) {
+      lastProgress = now;
+      post({ type: 'progress', done, total });
+    }
+  });
+  scanning = false;
+  for (const p of summary.problems) logger.warn(`${p.path}: ${p.reason}`);
+  const millis = Date.now() - started;
+  logger.info(`Scanned ${summary.files} rollout files under ${config.roots.join(', ')}: read ${summary.bytesRead} new bytes, ${summary.newIncrements} new responses, in ${millis} ms.`);
+  post({ type: 'scanned', files: summary.files, bytesRead: summary.bytesRead, newIncrements: summary.newIncrements, millis, initial });
+  await saveNow();
+}
+
+/** Reads one file that changed (debounced per file) and tells the host when usage moved. */
+function fileChanged(path: string): void {
+  if (!isRolloutFileName(basename(path))) return;
+  const existing = pendingFiles.get(path);
+  if (existing) clearTimeout(existing);
+  pendingFiles.set(path, setTimeout(() => {
+    pendingFiles.delete(path);
+    void serial(async () => {
+      if (!scanner) return;
+      const refresh = await scanner.refreshFile(path);
+      if (refresh.bytesRead > 0 || refresh.removed || refresh.reset) {
+        logger.debug(`${path}: read ${refresh.bytesRead} new bytes, ${refresh.newIncrements} new responses${refresh.reset ? ' (re-read from the start)' : ''}${refresh.removed ? ' (removed)' : ''}.`);
+        post({ type: 'changed', newIncrements: refresh.newIncrements, bytesRead: refresh.bytesRead });
+        scheduleSave();
+      }
+    });
+  }, 30));
+}
+
+/** Watches each root's sessions/ and archived_sessions/; a root that does not exist yet is awaited. */
+async function startWatching(): Promise<void> {
+  await watcher?.close();
+  const targets = new Set<string>();
+  const awaited = new Set<string>();
+  for (const root of config.roots.map((r) => resolve(r))) {
+    // A root is a Codex home, or (an extra root) a folder of rollouts such as a sessions/ folder.
+    const subs = /^(archived_)?sessions$/.test(basename(root)) ? [root] : [join(root, 'sessions'), join(root, 'archived_sessions')];
+    for (const sub of subs) {
+      if (existsSync(sub)) targets.add(sub);
+      else awaited.add(sub);
+    }
+  }
+  // For folders that do not exist yet, watch the nearest existing ancestor (shallowly) until they appear.
+  const ancestors = new Set<string>();
+  for (const path of awaited) {
+    let dir = dirname(path);
+    while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+    ancestors.add(dir);
+  }
+  const isAwaitedPrefix = (p: string): boolean => [...awaited].some((a) => a === p || a.startsWith(p + sep) || p.startsWith(a + sep));
+  watcher = watch([...targets, ...ancestors], {
+    ignoreInitial: true,
+    persistent: true,
+    ignored: (path, stats) => {
+      if (stats?.isFile() && !isRolloutFileName(basename(path))) return true;
+      if (ancestors.has(path) || targets.has(path)) return false;
+      const underTarget = [...targets].some((t) => path.startsWith(t + sep));
+      return !underTarget && !isAwaitedPrefix(path);
+    },
+  });
+  watcher.on('add', fileChanged);
+  watcher.on('change', fileChanged);
+  watcher.on('unlink', fileChanged);
+  watcher.on('addDir', (path) => {
+    if (awaited.has(path)) {
+      logger.info(`${path} appeared; watching it.`);
+      awaited.delete(path);
+      targets.add(path);
+      watcher?.add(path);
+      void serial(() => initialScan(false));
+    }
+  });
+  watcher.on('error', (err) => logger.warn(`Watching the Codex folders failed: ${(err as Error).message}`));
+}
+
+function meter(period: Parameters<typeof periodWindow>[0], resetAt: string | undefined): MeterSummary {
+  const window = periodWindow(period, new Date(), config.timeZone, resetAt ? new Date(resetAt) : undefined);
+  const report = buildReport(scanner!.ledger, { since: window.start, until: window.end, timeZone: config.timeZone, pricer, projectOf: projects.projectOf });
+  return {
+    buckets: report.totals.buckets,
+    totalTokens: report.totals.totalTokens,
+    costUsd: report.totals.costUsd,
+    unpricedTokens: report.totals.unpricedTokens,
+    estimatedTokens: report.totals.estimatedTokens,
+    agents: report.agents.map((a) => ({ agent: a.label, kind: a.kind, totalTokens: a.totalTokens })),
+    rateLimits: report.rateLimits,
+    badLines: scanner!.counters().badLines,
+    files: scanner!.trackedFiles,
+  };
+}
+
+async function handle(request: WorkerRequest): Promise<unknown> {
+  switch (request.type) {
+    case 'meter':
+      return serial(async () => (scanner ? meter(request.period, request.resetAt) : undefined));
+    case 'panel':
+      return serial(async () => scanner ? queryPanel(request.filter, {
+        scanner, pricer, timeZone: config.timeZone, now: new Date(), scanning, projectOf: projects.projectOf,
+        budget: request.budget ? { ...request.budget, resetAt: request.budget.resetAt ? new Date(request.budget.resetAt) : undefined } : undefined,
+      }) : undefined);
+    case 'rescan':
+      return serial(() => initialScan(false));
+    case 'configure': {
+      const roots = [config.roots[0]!, ...request.extraRoots];
+      const rootsChanged = roots.join('\n') !== config.roots.join('\n');
+      config = { ...config, roots, priceOverrides: request.priceOverrides, timeZone: request.timeZone };
+      pricer = new PriceBook(config.priceOverrides);
+      for (const p of pricer.problems) logger.warn(p.message);
+      if (rootsChanged) {
+        scanner = new UsageScanner({ roots, logger, countTokens: countTextTokens }, scanner?.toState());
+        await startWatching();
+        return serial(() => initialScan(false));
+      }
+      return undefined;
+    }
+    case 'flush':
+      return serial(saveNow);
+  }
+}
+
+port.on('message', (request: WorkerRequest) => {
+  handle(request).then(
+    (value) => post({ type: 'reply', id: request.id, ok: true, value }),
+    (err: unknown) => post({ type: 'reply', id: request.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+  );
+});
+
+for (const p of pricer.problems) logger.warn(p.message);
+void serial(async () => {
+  await startWatching();
+  await initialScan(true);
+});

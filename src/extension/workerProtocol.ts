@@ -1,0 +1,43 @@
+import { type BudgetPeriod } from '../core/budget/index.js';
+import { type PanelBudget } from '../core/panelModel.js';
+import { type RateLimitSnapshot } from '../core/ledgerTypes.js';
+import { type TokenBuckets } from '../core/usage.js';
+import { type PanelFilter, type PanelSnapshot } from '../shared/protocol.js';
+
+/** Given to the scan worker when it starts. */
+export interface WorkerConfig {
+  roots: string[];
+  statePath: string;
+  priceOverrides: Record<string, unknown>;
+  timeZone: string;
+}
+
+/** The figures the status bar needs, for the budget period. */
+export interface MeterSummary {
+  buckets: TokenBuckets;
+  totalTokens: number;
+  costUsd: number | undefined;
+  unpricedTokens: number;
+  estimatedTokens: number;
+  agents: { agent: string; kind: string; totalTokens: number }[];
+  rateLimits: RateLimitSnapshot | undefined;
+  badLines: number;
+  files: number;
+}
+
+export type WorkerRequest =
+  | { id: number; type: 'meter'; period: BudgetPeriod; resetAt?: string }
+  | { id: number; type: 'panel'; filter: PanelFilter; budget?: PanelBudget & { resetAt?: string } }
+  | { id: number; type: 'rescan' }
+  | { id: number; type: 'configure'; priceOverrides: Record<string, unknown>; extraRoots: string[]; timeZone: string }
+  | { id: number; type: 'flush' };
+
+export type WorkerMessage =
+  | { type: 'reply'; id: number; ok: true; value: unknown }
+  | { type: 'reply'; id: number; ok: false; error: string }
+  | { type: 'log'; level: 'trace' | 'debug' | 'info' | 'warn' | 'error'; message: string }
+  | { type: 'progress'; done: number; total: number }
+  | { type: 'scanned'; files: number; bytesRead: number; newIncrements: number; millis: number; initial: boolean }
+  | { type: 'changed'; newIncrements: number; bytesRead: number };
+
+export type { MeterSummary as WorkerMeterSummary, PanelSnapshot };
