@@ -1,0 +1,84 @@
+import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CodeServerSession, REPO } from './harness.js';
+
+let clock = Date.now() - 60_000;
+const ts = () => new Date((clock += 10)).toISOString();
+const line = (type: string, payload: unknown) => `${JSON.stringify({ timestamp: ts(), type, payload })}\n`;
+const usage = (input: number, output: number) => ({ input_tokens: input, cached_input_tokens: Math.floor(input / 4), output_tokens: output, reasoning_output_tokens: 0, total_tokens: input + output });
+const HOSTILE_MODEL = '<script>alert(1)</script>-model';
+
+function rollout(id: string, source: unknown, model: string, responses: [number, number][]): string {
+  let text = line('session_meta', { id, timestamp: ts(), cwd: '/work/panel-project', originator: 'codex_cli_rs', cli_version: '0.169.0', source })
+    + line('turn_context', { turn_id: `${id}-t`, cwd: '/work/panel-project', model });
+  responses.forEach(([input, output], i) => {
+    text += line('token_usage_record', { thread_id: id, turn_id: `${id}-t`, response_id: `${id}-r${i}`, usage: usage(input, output) });
+  });
+  return text;
+}
+
+describe.runIf(CodeServerSession.available())('the token panel in a real VS Code (light theme)', () => {
+  let root: string;
+  let session: CodeServerSession;
+  let parentFile: string;
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'codex-meter-panel-'));
+    const codexHome = join(root, 'codex-home');
+    const [y, m, d] = new Date().toISOString().slice(0, 10).split('-');
+    const dir = join(codexHome, 'sessions', y!, m!, d!);
+    await mkdir(dir, { recursive: true });
+    parentFile = join(dir, 'rollout-2026-11-24T09-00-00-lead.jsonl');
+    await writeFile(parentFile, rollout('lead', 'cli', 'gpt-5.1-codex', [[10_000, 500], [20_000, 700]]));
+    await writeFile(join(dir, 'rollout-2026-11-24T09-00-01-helper.jsonl'), rollout('helper', { subagent: { thread_spawn: { parent_thread_id: 'lead', depth: 1, agent_nickname: 'Curie', agent_role: 'reviewer' } } }, 'gpt-5.1-codex-mini', [[4_000, 300]]));
+    await writeFile(join(dir, 'rollout-2026-11-24T09-00-02-odd.jsonl'), rollout('odd', 'exec', HOSTILE_MODEL, [[1_000, 10]]));
+    const workspace = join(root, 'workspace');
+    await mkdir(workspace, { recursive: true });
+    session = new CodeServerSession({
+      extensionPath: REPO, codexHome, workspace, userDataDir: join(root, 'user-data'), extensionsDir: join(root, 'extensions'),
+      settings: { 'workbench.colorTheme': 'Default Light Modern' },
+    });
+    await session.start();
+    await session.statusBarItem('codexTokenMeter.status').filter({ hasText: 'tokens' }).waitFor({ timeout: 60_000 });
+  }, 180_000);
+
+  afterAll(async () => {
+    await session?.stop();
+    if (root) await rm(root, { recursive: true, force: true });
+  }, 60_000);
+
+  it('opens from the command palette with agent rows and the sub-agent nested under its parent', async () => {
+    await session.runCommand('Codex Token Meter: Open Token Panel');
+    const frame = session.webviewFrame();
+    const agents = frame.locator('#agents-table');
+    await agents.waitFor({ timeout: 30_000 });
+    expect(await agents.innerText()).toContain('Codex CLI');
+    expect(await agents.innerText()).not.toContain('Curie (reviewer)');
+    await frame.locator('#agents-table button.twisty').first().click();
+    await expect.poll(async () => agents.innerText()).toContain('Curie (reviewer)');
+    expect(await frame.locator('#threads-heading').innerText()).toBe('Threads (3)');
+    expect(await frame.locator('#models-table').innerText()).toContain(HOSTILE_MODEL);
+    expect(await frame.locator('#models-table script').count()).toBe(0); // the hostile name is text, not markup
+    await session.screenshot('panel-light');
+  });
+
+  it('updates live on an append without losing the filter', async () => {
+    const frame = session.webviewFrame();
+    await frame.locator('#filter-model').selectOption('gpt-5.1-codex');
+    await expect.poll(async () => frame.locator('#models-table').innerText(), { timeout: 10_000 }).not.toContain('gpt-5.1-codex-mini');
+    const totalCell = frame.locator('#models-table tbody tr').first();
+    expect(await totalCell.innerText()).toContain('31,200');
+    const before = Date.now();
+    await appendFile(parentFile, line('token_usage_record', { thread_id: 'lead', turn_id: 'lead-t', response_id: 'lead-r9', usage: usage(5_000, 100) }));
+    await expect.poll(async () => totalCell.innerText(), { timeout: 2_000, interval: 50 }).toContain('36,300');
+    expect(Date.now() - before).toBeLessThan(2_000);
+    expect(await frame.locator('#filter-model').inputValue()).toBe('gpt-5.1-codex');
+    await session.screenshot('panel-light-filtered');
+  });
+
+  it('runs under its content security policy without violations', () => {
+    expect(session.consoleMessages.filter((m) => /Content Security Policy|Refused to (load|execute|apply)/.test(m))).toEqual([]);
+  });
+});
