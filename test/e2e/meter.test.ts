@@ -20,13 +20,14 @@ function response(threadId: string, n: number, input: number, cached: number, ou
     + line('event_msg', { type: 'token_count', info: { total_token_usage: usage(total.input, total.cached, total.output), last_token_usage: usage(input, cached, output), model_context_window: 258400 }, rate_limits: { primary: { used_percent: 42, window_minutes: 300, resets_at: Math.floor(Date.now() / 1000) + 3600 }, secondary: { used_percent: 12, window_minutes: 10080, resets_at: Math.floor(Date.now() / 1000) + 86400 } } });
 }
 
-describe.runIf(CodeServerSession.available())('the extension in a real VS Code (code-server + Chromium)', () => {
+describe('the extension in a real VS Code (code-server + Chromium)', () => {
   let root: string;
   let session: CodeServerSession;
   let codexHome: string;
   let rollout: string;
 
   beforeAll(async () => {
+    if (!CodeServerSession.available()) throw new Error('code-server or Chromium is missing: run scripts/setup-e2e.sh (npm test does)');
     root = await mkdtemp(join(tmpdir(), 'codex-meter-e2e-'));
     codexHome = join(root, 'codex-home');
     const day = new Date().toISOString().slice(0, 10).split('-');

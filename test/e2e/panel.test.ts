@@ -19,12 +19,13 @@ function rollout(id: string, source: unknown, model: string, responses: [number,
   return text;
 }
 
-describe.runIf(CodeServerSession.available())('the token panel in a real VS Code (light theme)', () => {
+describe('the token panel in a real VS Code (light theme)', () => {
   let root: string;
   let session: CodeServerSession;
   let parentFile: string;
 
   beforeAll(async () => {
+    if (!CodeServerSession.available()) throw new Error('code-server or Chromium is missing: run scripts/setup-e2e.sh (npm test does)');
     root = await mkdtemp(join(tmpdir(), 'codex-meter-panel-'));
     const codexHome = join(root, 'codex-home');
     const [y, m, d] = new Date().toISOString().slice(0, 10).split('-');
