@@ -54,6 +54,9 @@ export class UsageLedger {
   setThread(info: ThreadInfo): void {
     const infos = (this.threads.get(info.threadId) ?? []).filter((t) => t.file !== info.file);
     infos.push(info);
+    // Deterministic whatever order files are read in: a live file before an archived copy, then by path.
+    const archived = (t: ThreadInfo): number => (/[\\/]archived_sessions[\\/]/.test(t.file) ? 1 : 0);
+    infos.sort((a, b) => archived(a) - archived(b) || a.file.localeCompare(b.file));
     this.threads.set(info.threadId, infos);
     this.revision += 1;
   }

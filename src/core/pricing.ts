@@ -1,4 +1,4 @@
-import { calcPrice } from '@pydantic/genai-prices';
+import { calcPrice, type PriceCalculation } from '@pydantic/genai-prices';
 import { z } from 'zod';
 import { type Pricer } from './reports.js';
 import { type TokenBuckets } from './usage.js';
@@ -35,6 +35,8 @@ export class PriceBook implements Pricer {
   readonly problems: PriceProblem[] = [];
   private readonly unknown = new Set<string>();
   private readonly matched = new Map<string, string>();
+  /** Per model and UTC day: flat per-million rates when the price is linear, else null (ask the library each time). */
+  private readonly linear = new Map<string, LinearRates | null>();
 
   constructor(overrides: Record<string, unknown> = {}) {
     for (const [model, value] of Object.entries(overrides)) {
@@ -58,6 +60,12 @@ export class PriceBook implements Pricer {
       return { usd, known: true, source: 'override', modelMatched: model };
     }
     if (this.unknown.has(model)) return { usd: undefined, known: false, source: 'unknown' };
+    const dayKey = `${model}|${Number.isNaN(at.getTime()) ? '' : at.toISOString().slice(0, 10)}`;
+    const rates = this.linear.get(dayKey);
+    if (rates && (buckets.cacheWriteInput === 0 || rates.cacheWrite !== undefined)) {
+      const usd = (buckets.uncachedInput * rates.input + buckets.cachedInput * rates.cacheRead + buckets.cacheWriteInput * (rates.cacheWrite ?? 0) + buckets.output * rates.output) / 1_000_000;
+      return { usd, known: true, source: 'genai-prices', modelMatched: rates.modelId };
+    }
     const usage = {
       input_tokens: buckets.uncachedInput + buckets.cachedInput + buckets.cacheWriteInput,
       cache_read_tokens: buckets.cachedInput,
@@ -71,6 +79,7 @@ export class PriceBook implements Pricer {
       return { usd: undefined, known: false, source: 'unknown' };
     }
     this.matched.set(model, result.model.id);
+    if (!this.linear.has(dayKey)) this.linear.set(dayKey, linearRates(result));
     return { usd: result.total_price, known: true, source: 'genai-prices', modelMatched: result.model.id };
   }
 
@@ -78,4 +87,34 @@ export class PriceBook implements Pricer {
   get unknownModels(): ReadonlySet<string> {
     return this.unknown;
   }
+}
+
+interface LinearRates {
+  modelId: string;
+  input: number;
+  cacheRead: number;
+  cacheWrite: number | undefined;
+  output: number;
+}
+
+/**
+ * The per-million rates of a price that is the same for every request size and hour: no tiers
+ * (long-context rates) and no time-of-day constraint. Then pricing is a multiplication, which is
+ * what the hot path needs; otherwise null, and the library prices each increment.
+ */
+function linearRates(result: PriceCalculation): LinearRates | null {
+  const conditional = Array.isArray(result.model.prices) ? result.model.prices : [];
+  if (conditional.some((c) => c.constraint?.type === 'time_of_date')) return null;
+  const p = result.model_price;
+  const flat = (v: unknown): v is number => typeof v === 'number';
+  if (!flat(p.input_mtok) || !flat(p.output_mtok)) return null;
+  if (p.cache_read_mtok !== undefined && !flat(p.cache_read_mtok)) return null;
+  if (p.cache_write_mtok !== undefined && !flat(p.cache_write_mtok)) return null;
+  return {
+    modelId: result.model.id,
+    input: p.input_mtok,
+    cacheRead: flat(p.cache_read_mtok) ? p.cache_read_mtok : p.input_mtok,
+    cacheWrite: flat(p.cache_write_mtok) ? p.cache_write_mtok : undefined,
+    output: p.output_mtok,
+  };
 }

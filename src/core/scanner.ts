@@ -8,6 +8,7 @@ import { type Logger } from './logger.js';
 import { type FileRecord, MAX_PROBLEMS_PER_FILE, type PersistedScanState, SCAN_STATE_VERSION } from './scanState.js';
 
 const SAMPLE_BYTES = 32;
+const PARALLEL_FILES = 4;
 const SAMPLE_POINTS = 8;
 
 export interface ScannerOptions {
@@ -66,16 +67,23 @@ export class UsageScanner {
     const present = new Set<string>();
     let done = 0;
     const readable = found.files;
-    for (const file of readable) {
-      present.add(file.path);
-      const refresh = await this.refreshFile(file.path);
-      summary.files += 1;
-      summary.bytesRead += refresh.bytesRead;
-      summary.newIncrements += refresh.newIncrements;
-      if (refresh.error) summary.problems.push({ path: file.path, reason: refresh.error });
-      done += 1;
-      onProgress?.(done, readable.length);
-    }
+    for (const file of readable) present.add(file.path);
+    // A few files at a time, so reading one overlaps waiting for another (each file's own lines are
+    // still read in order; files are independent, and the ledger's keys make their order irrelevant).
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < readable.length) {
+        const file = readable[next++]!;
+        const refresh = await this.refreshFile(file.path);
+        summary.files += 1;
+        summary.bytesRead += refresh.bytesRead;
+        summary.newIncrements += refresh.newIncrements;
+        if (refresh.error) summary.problems.push({ path: file.path, reason: refresh.error });
+        done += 1;
+        onProgress?.(done, readable.length);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_FILES, readable.length) }, worker));
     for (const path of [...this.records.keys()]) {
       if (!present.has(path)) {
         this.removeFile(path);

@@ -61,3 +61,26 @@ describe('tokenizer', () => {
     expect(countTextTokens('<|endoftext|>')).toBeGreaterThan(1); // special tokens in logs are plain text
   });
 });
+
+describe('PriceBook fast path', () => {
+  it('gives exactly what the library computes, for many usages and models', async () => {
+    const { calcPrice } = await import('@pydantic/genai-prices');
+    const book = new PriceBook();
+    const at = new Date('2026-10-15T12:00:00Z');
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    for (const model of ['gpt-5.1-codex', 'gpt-5.1-codex-mini', 'gpt-5.2-codex', 'o3', 'codex-mini-latest', 'gpt-4.1']) {
+      for (let i = 0; i < 50; i += 1) {
+        const input = 1 + next(400_000);
+        const cached = next(input);
+        const output = next(20_000);
+        const usd = book.price(model, b(input - cached, cached, output), at).usd!;
+        const direct = calcPrice({ input_tokens: input, cache_read_tokens: cached, cache_write_tokens: 0, output_tokens: output }, model, { providerId: 'openai', timestamp: at })!.total_price;
+        expect(usd).toBeCloseTo(direct, 12);
+      }
+    }
+  });
+});

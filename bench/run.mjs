@@ -1,0 +1,101 @@
+// Speed and memory, measured side by side with baselines in one run (medians of several runs):
+// cold scan of codex-meter vs `ccusage codex session --json --offline` vs `grep -c token_count`,
+// warm restart with persisted state, append → updated ledger in a watching process, peak RSS, and
+// growth with the home's size. Not part of `npm test`.
+// usage: node bench/run.mjs [--sizes 0.25GB,1GB] [--runs 5] [--large] [--big-rollout] [--write docs/performance.md]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, homedir, totalmem, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { generateHome, parseSize } from './generateHome.mjs';
+
+const repo = resolve(import.meta.dirname, '..');
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+};
+const runs = Number(arg('--runs', '5'));
+const sizes = arg('--sizes', process.argv.includes('--large') ? '0.25GB,1GB,10GB' : '0.25GB,1GB').split(',');
+const cache = process.env.CODEX_METER_CACHE ?? join(homedir(), '.cache', 'codex-token-meter');
+const cli = join(repo, 'dist', 'cli.js');
+
+function ensureBuilt() {
+  execFileSync(process.execPath, [join(repo, 'esbuild.mjs'), '--production'], { cwd: repo, stdio: 'ignore' });
+}
+
+function ensureCcusage() {
+  const dir = join(cache, 'ccusage');
+  const bin = join(dir, 'node_modules', '.bin', 'ccusage');
+  if (!existsSync(bin)) {
+    mkdirSync(dir, { recursive: true });
+    execFileSync('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', '--loglevel=error', 'ccusage@20.0.24'], { stdio: 'inherit' });
+  }
+  return bin;
+}
+
+/** Runs a command under /usr/bin/time; returns wall seconds, peak RSS in MB, and stdout. */
+function timed(command, args, env = {}) {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', command, ...args], { env: { ...process.env, ...env }, maxBuffer: 1 << 30, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${r.stderr.slice(-500)}`);
+  const [seconds, kb] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+  return { seconds, rssMB: kb / 1024, stdout: r.stdout };
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+function series(n, fn) {
+  const results = Array.from({ length: n }, fn);
+  return { seconds: median(results.map((r) => r.seconds)), rssMB: Math.max(...results.map((r) => r.rssMB)), stdout: results[0].stdout };
+}
+
+function rolloutFiles(dir) {
+  const out = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...rolloutFiles(path));
+    else if (entry.name.endsWith('.jsonl')) out.push(path);
+  }
+  return out;
+}
+
+async function main() {
+  ensureBuilt();
+  const ccusage = ensureCcusage();
+  const driverPath = join(tmpdir(), 'codex-meter-append-driver.mjs');
+  await build({
+    entryPoints: [join(repo, 'bench', 'appendDriver.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: driverPath, logLevel: 'error',
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url); const __filename = new URL(import.meta.url).pathname;" },
+  });
+  const rows = [];
+  for (const size of sizes) {
+    const home = await generateHome({ size: parseSize(size), seed: 42, bigRollout: process.argv.includes('--big-rollout') });
+    const files = rolloutFiles(join(home.dir, 'sessions'));
+    const state = join(tmpdir(), `codex-meter-bench-state-${size}`);
+    const grep = series(runs, () => timed('grep', ['-c', 'token_count', ...files.slice(0, 20000)]));
+    const ours = series(runs, () => timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir]));
+    const theirs = series(runs, () => timed(ccusage, ['codex', 'session', '--json', '--offline'], { CODEX_HOME: home.dir }));
+    rmSync(state, { recursive: true, force: true });
+    timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir, '--state', state]);
+    const warm = series(runs, () => timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir, '--state', state]));
+    const ourTotal = JSON.parse(ours.stdout).threads.filter((t) => !t.estimated).reduce((n, t) => n + t.totalTokens, 0);
+    const theirTotal = JSON.parse(theirs.stdout.slice(0, theirs.stdout.lastIndexOf('}') + 1)).totals.totalTokens;
+    const target = files.find((f) => statSync(f).size > 100_000) ?? files[0];
+    const append = JSON.parse(execFileSync(process.execPath, [driverPath, home.dir, target], { encoding: 'utf8' }).trim().split('\n').pop());
+    rows.push({ size, bytes: home.bytes, files: home.files, grep, ours, theirs, warm, append, ourTotal, theirTotal, expected: home.expected.totalTokens, stateBytes: statSync(join(state, 'scan-state.json')).size });
+    console.log(`${size}: codex-meter ${ours.seconds}s / ${ours.rssMB.toFixed(0)} MB, ccusage ${theirs.seconds}s / ${theirs.rssMB.toFixed(0)} MB, grep -c ${grep.seconds}s, warm ${warm.seconds}s, append→ledger ${append.appendToLedgerMillis.toFixed(1)} ms (refresh ${append.refreshMillis.toFixed(1)} ms)`);
+  }
+  const lines = [];
+  lines.push(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}. Medians of ${runs} runs; page cache warm (the same files are read repeatedly).`, '');
+  lines.push('| Home | Files | codex-meter cold | ccusage cold | grep -c | ratio to ccusage | warm restart | warm ÷ ccusage | append → ledger (refresh work) | peak RSS codex-meter / ccusage | totals agree |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const r of rows) {
+    lines.push(`| ${r.size} (${(r.bytes / 2 ** 20).toFixed(0)} MiB) | ${r.files} | ${r.ours.seconds.toFixed(2)} s | ${r.theirs.seconds.toFixed(2)} s | ${r.grep.seconds.toFixed(2)} s | ${(r.ours.seconds / r.theirs.seconds).toFixed(2)}× | ${r.warm.seconds.toFixed(2)} s | ${((r.warm.seconds / r.theirs.seconds) * 100).toFixed(0)} % | ${r.append.appendToLedgerMillis.toFixed(1)} ms (${r.append.refreshMillis.toFixed(1)} ms) | ${r.ours.rssMB.toFixed(0)} / ${r.theirs.rssMB.toFixed(0)} MiB | ${r.ourTotal === r.expected ? 'yes' : `no (${r.ourTotal} vs ${r.expected})`}${r.theirTotal === r.expected ? '' : `; ccusage ${r.theirTotal}`} |`);
+  }
+  const table = lines.join('\n');
+  console.log(`\n${table}`);
+  const out = arg('--write', undefined);
+  if (out) writeFileSync(resolve(repo, out), table + '\n');
+}
+
+await main();
