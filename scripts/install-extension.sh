@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 node esbuild.mjs --production
-npx vsce package --no-dependencies --out dist/codex-token-meter.vsix
+npx vsce package --no-dependencies --no-rewrite-relative-links --out dist/codex-token-meter.vsix
 for cli in code code-insiders codium code-server; do
   if command -v "$cli" >/dev/null 2>&1; then
     "$cli" --install-extension dist/codex-token-meter.vsix --force
