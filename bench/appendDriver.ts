@@ -7,27 +7,31 @@ import { MemoryLogger } from '../src/core/logger.js';
 import { UsageScanner } from '../src/core/scanner.js';
 import { countTextTokens } from '../src/core/tokenizer.js';
 
-const [home, file] = process.argv.slice(2) as [string, string];
-const scanner = new UsageScanner({ roots: [home], logger: new MemoryLogger(), countTokens: countTextTokens });
-const t0 = performance.now();
-await scanner.scanAll();
-const scanMillis = performance.now() - t0;
-const before = scanner.ledger.incrementCount;
-const watcher = watch(file, { ignoreInitial: true });
-await new Promise((resolve) => watcher.on('ready', resolve));
-const usage = { input_tokens: 1234, cached_input_tokens: 0, output_tokens: 56, reasoning_output_tokens: 0, total_tokens: 1290 };
-const line = `${JSON.stringify({ timestamp: new Date().toISOString(), type: 'token_usage_record', payload: { thread_id: 'bench-append', response_id: `bench-${Date.now()}`, usage } })}\n`;
-let appendedAt = 0;
-const done = new Promise<{ appendToLedgerMillis: number; refreshMillis: number; bytesRead: number }>((resolve) => {
-  watcher.on('change', async () => {
-    const r0 = performance.now();
-    const refresh = await scanner.refreshFile(file);
-    const r1 = performance.now();
-    if (scanner.ledger.incrementCount > before) resolve({ appendToLedgerMillis: r1 - appendedAt, refreshMillis: r1 - r0, bytesRead: refresh.bytesRead });
+async function main(): Promise<void> {
+  const [home, file] = process.argv.slice(2) as [string, string];
+  const scanner = new UsageScanner({ roots: [home], logger: new MemoryLogger(), countTokens: countTextTokens });
+  const t0 = performance.now();
+  await scanner.scanAll();
+  const scanMillis = performance.now() - t0;
+  const before = scanner.ledger.incrementCount;
+  const watcher = watch(file, { ignoreInitial: true });
+  await new Promise<void>((resolve) => watcher.on('ready', () => resolve()));
+  const usage = { input_tokens: 1234, cached_input_tokens: 0, output_tokens: 56, reasoning_output_tokens: 0, total_tokens: 1290 };
+  const line = `${JSON.stringify({ timestamp: new Date().toISOString(), type: 'token_usage_record', payload: { thread_id: 'bench-append', response_id: `bench-${Date.now()}`, usage } })}\n`;
+  let appendedAt = 0;
+  const done = new Promise<{ appendToLedgerMillis: number; refreshMillis: number; bytesRead: number }>((resolve) => {
+    watcher.on('change', async () => {
+      const r0 = performance.now();
+      const refresh = await scanner.refreshFile(file);
+      const r1 = performance.now();
+      if (scanner.ledger.incrementCount > before) resolve({ appendToLedgerMillis: r1 - appendedAt, refreshMillis: r1 - r0, bytesRead: refresh.bytesRead });
+    });
   });
-});
-appendedAt = performance.now();
-appendFileSync(file, line);
-const result = await done;
-await watcher.close();
-console.log(JSON.stringify({ scanMillis, ...result, rssMB: Math.round(process.memoryUsage().rss / 1048576) }));
+  appendedAt = performance.now();
+  appendFileSync(file, line);
+  const result = await done;
+  await watcher.close();
+  console.log(JSON.stringify({ scanMillis, ...result, rssMB: Math.round(process.memoryUsage().rss / 1048576) }));
+}
+
+void main();

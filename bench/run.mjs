@@ -4,7 +4,7 @@
 // growth with the home's size. Not part of `npm test`.
 // usage: node bench/run.mjs [--sizes 0.25GB,1GB] [--runs 5] [--large] [--big-rollout] [--write docs/performance.md]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -81,7 +81,13 @@ async function main() {
     const ourTotal = JSON.parse(ours.stdout).threads.filter((t) => !t.estimated).reduce((n, t) => n + t.totalTokens, 0);
     const theirTotal = JSON.parse(theirs.stdout.slice(0, theirs.stdout.lastIndexOf('}') + 1)).totals.totalTokens;
     const target = files.find((f) => statSync(f).size > 100_000) ?? files[0];
-    const append = JSON.parse(execFileSync(process.execPath, [driverPath, home.dir, target], { encoding: 'utf8' }).trim().split('\n').pop());
+    const originalSize = statSync(target).size;
+    let append;
+    try {
+      append = JSON.parse(execFileSync(process.execPath, [driverPath, home.dir, target], { encoding: 'utf8' }).trim().split('\n').pop());
+    } finally {
+      truncateSync(target, originalSize); // keep the cached home as generated
+    }
     rows.push({ size, bytes: home.bytes, files: home.files, grep, ours, theirs, warm, append, ourTotal, theirTotal, expected: home.expected.totalTokens, stateBytes: statSync(join(state, 'scan-state.json')).size });
     console.log(`${size}: codex-meter ${ours.seconds}s / ${ours.rssMB.toFixed(0)} MB, ccusage ${theirs.seconds}s / ${theirs.rssMB.toFixed(0)} MB, grep -c ${grep.seconds}s, warm ${warm.seconds}s, append→ledger ${append.appendToLedgerMillis.toFixed(1)} ms (refresh ${append.refreshMillis.toFixed(1)} ms)`);
   }

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 echo "== lint and types"
-npx eslint src test
+npx eslint src test bench
 npx tsc -p tsconfig.json --noEmit
 npx tsc -p src/webview/tsconfig.json --noEmit
 echo "== build"

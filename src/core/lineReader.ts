@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { Decompress } from 'fzstd';
 
 /**
@@ -163,6 +163,8 @@ export async function readCompleteLines(
   from: ReadPosition,
   classify: LineClassifier,
   onLine: (line: ReadLine) => void,
+  /** Runs on the still-open file after the read (to sample what was read without opening it again). */
+  afterRead?: (handle: FileHandle, result: ReadResult) => Promise<void>,
 ): Promise<ReadResult> {
   const handle = await open(path, 'r');
   try {
@@ -176,7 +178,9 @@ export async function readCompleteLines(
       splitter.feed(chunk.subarray(0, bytesRead), position);
       position += bytesRead;
     }
-    return { offset: splitter.consumed, lineCount: splitter.lineCount, pendingBytes: size - splitter.consumed, size };
+    const result = { offset: splitter.consumed, lineCount: splitter.lineCount, pendingBytes: size - splitter.consumed, size };
+    await afterRead?.(handle, result);
+    return result;
   } finally {
     await handle.close();
   }

@@ -1,4 +1,4 @@
-import { open, stat } from 'node:fs/promises';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import { discoverRolloutFiles } from './discovery.js';
 import { FileAccount, newFileAccountState, type TokenCounter } from './fileAccount.js';
 import { UsageLedger } from './ledger.js';
@@ -8,7 +8,7 @@ import { type Logger } from './logger.js';
 import { type FileRecord, MAX_PROBLEMS_PER_FILE, type PersistedScanState, SCAN_STATE_VERSION } from './scanState.js';
 
 const SAMPLE_BYTES = 32;
-const PARALLEL_FILES = 4;
+const PARALLEL_FILES = 8;
 const SAMPLE_POINTS = 8;
 
 export interface ScannerOptions {
@@ -141,7 +141,12 @@ export class UsageScanner {
           this.options.logger.info(`Thread ${outcome.estimatedThread} has no usage in its log (${path}); its tokens are estimated from the text with the o200k tokenizer and marked "estimated".`);
         }
       };
-      const read = compressed ? await readCompressedLines(path, account.classify, onLine) : await readCompleteLines(path, record.position, account.classify, onLine);
+      let samples: FileRecord['samples'] = [];
+      const read = compressed
+        ? await readCompressedLines(path, account.classify, onLine)
+        : await readCompleteLines(path, record.position, account.classify, onLine, async (handle, r) => {
+          samples = await readSamples(handle, samplePositions(r.offset));
+        });
       result.bytesRead = read.offset - before;
       record.account = accountState;
       record.problems = problems;
@@ -149,7 +154,7 @@ export class UsageScanner {
       record.size = info.size;
       record.mtimeMs = info.mtimeMs;
       record.ino = info.ino;
-      record.samples = compressed ? [] : await readSamples(path, samplePositions(read.offset));
+      record.samples = samples;
       this.records.set(path, record);
       this.unreadable.delete(path);
       return result;
@@ -197,7 +202,13 @@ export class UsageScanner {
 
   private async wasReplaced(path: string, record: FileRecord, size: number, ino: number): Promise<boolean> {
     if (ino !== record.ino || size < record.position.offset) return true;
-    const now = await readSamples(path, record.samples.map((s) => s.at));
+    const handle = await open(path, 'r');
+    let now: FileRecord['samples'];
+    try {
+      now = await readSamples(handle, record.samples.map((s) => s.at));
+    } finally {
+      await handle.close();
+    }
     return now.some((sample, i) => sample.bytes !== record.samples[i]!.bytes);
   }
 
@@ -221,18 +232,12 @@ function samplePositions(offset: number): number[] {
   return [...positions].sort((x, y) => x - y);
 }
 
-async function readSamples(path: string, positions: number[]): Promise<{ at: number; bytes: string }[]> {
-  if (positions.length === 0) return [];
-  const handle = await open(path, 'r');
-  try {
-    const out: { at: number; bytes: string }[] = [];
-    for (const at of positions) {
-      const buffer = Buffer.alloc(SAMPLE_BYTES);
-      const { bytesRead } = await handle.read(buffer, 0, SAMPLE_BYTES, at);
-      out.push({ at, bytes: buffer.subarray(0, bytesRead).toString('base64') });
-    }
-    return out;
-  } finally {
-    await handle.close();
+async function readSamples(handle: FileHandle, positions: number[]): Promise<{ at: number; bytes: string }[]> {
+  const out: { at: number; bytes: string }[] = [];
+  const buffer = Buffer.alloc(SAMPLE_BYTES);
+  for (const at of positions) {
+    const { bytesRead } = await handle.read(buffer, 0, SAMPLE_BYTES, at);
+    out.push({ at, bytes: buffer.subarray(0, bytesRead).toString('base64') });
   }
+  return out;
 }
