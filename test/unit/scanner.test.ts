@@ -1,4 +1,4 @@
-import { appendFile, chmod, mkdir, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryLogger } from '../../src/core/logger.js';
@@ -159,19 +159,22 @@ describe('files that change under the scanner', () => {
     expect(figures(scanner).later!.total).toBe(total(sumUsage(a, b, c)));
   });
 
-  it('keeps counting the other files when one cannot be read', async () => {
+  it('keeps counting the other files when one cannot be read, and keeps what it reported before', async () => {
     await home.write('good', file(...threeTurns('good')));
-    // As root, chmod cannot deny a read; a directory named like a rollout fails to read for anyone.
-    const blocked = home.path('sessions/2026/11/20/rollout-2026-11-20T10-00-00-blocked.jsonl');
-    await home.write('blocked', file(...threeTurns('blocked')));
-    const scanner = home.scanner();
+    const blocked = await home.write('blocked', file(...threeTurns('blocked')));
+    const logger = new MemoryLogger();
+    const scanner = home.scanner(undefined, logger);
     await scanner.scanAll();
+    // As root, chmod cannot deny a read; a symbolic link that points at itself fails for anyone (ELOOP).
     await rm(blocked);
-    await mkdir(blocked);
-    await chmod(blocked, 0o000);
+    await symlink(blocked, blocked);
     const summary = await scanner.scanAll();
     expect(figures(scanner).good!.total).toBe(total(sumUsage(a, b, c)));
-    expect(summary.problems.length + scanner.unreadableFiles.size).toBeGreaterThanOrEqual(0);
+    expect(figures(scanner).blocked!.total).toBe(total(sumUsage(a, b, c)));
+    expect([...scanner.unreadableFiles.keys()]).toEqual([blocked]);
+    expect(scanner.unreadableFiles.get(blocked)).toMatch(/^ELOOP/);
+    expect(summary.problems).toEqual([{ path: blocked, reason: expect.stringMatching(/^ELOOP/) }]);
+    expect(logger.messages.filter((m) => m.level === 'warn' && m.message.includes(blocked))).toHaveLength(1);
   });
 });
 
