@@ -42,6 +42,8 @@ export interface FileAccountState {
   /** Snapshot increments seen after records started, summed for the cross-check. */
   shadowSnapshotTotal: number;
   recordTotal: number;
+  /** The last usage record not yet confirmed by a snapshot (the cross-check of the two sources). */
+  unconfirmedRecord?: TokenBuckets;
   legacy?: { contextTokens: number; lastWasOutput: boolean; startedAt?: string };
   counters: LedgerCounters;
 }
@@ -187,6 +189,10 @@ export class FileAccount {
         this.state.hasRecords = true;
         const r = rec.data;
         const normalized = fromCodexUsage(r.usage);
+        // A record that no snapshot confirmed before the next record: the totals left it out (remote
+        // compaction does). The record is kept, being the more complete source; the gap is counted.
+        if (this.state.unconfirmedRecord && r.thread_id === this.state.threadId) counters.sourceDisagreements += 1;
+        this.state.unconfirmedRecord = r.thread_id === this.state.threadId ? normalized.buckets : undefined;
         this.state.recordTotal += sumOf(normalized.buckets);
         const key = `r:${r.thread_id}:${r.response_id ?? `${this.file}#${line.lineNumber}`}`;
         outcome.increments.push(this.increment(key, r.thread_id, timestamp, normalized.buckets, 'record', r.usage, r.model ?? undefined));
@@ -254,6 +260,8 @@ export class FileAccount {
     if (!increment || isZero(increment)) return;
     if (state.hasRecords) {
       state.shadowSnapshotTotal += sumOf(increment);
+      if (state.unconfirmedRecord && !bucketsEqual(state.unconfirmedRecord, increment)) counters.sourceDisagreements += 1;
+      state.unconfirmedRecord = undefined;
       return;
     }
     const threadId = state.threadId ?? `unknown:${this.file}`;

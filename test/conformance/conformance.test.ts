@@ -68,6 +68,7 @@ const TRAPS_SEEN: Record<string, (d: Record<string, number>, unrecordable: numbe
   },
   '0.169.0': (d) => {
     expect(d.usageRecords, 'token_usage_record lines').toBeGreaterThan(0);
+    expect(d.sourceDisagreements, 'remote compactions found in records but not in totals').toBeGreaterThan(0);
     expect(d.compactions, 'compactions').toBeGreaterThan(0);
   },
 };

@@ -153,6 +153,9 @@ describe('usage records (token_usage_record, 0.169)', () => {
     expect(f.total).toBe(want.total);
     expect(f.responses).toBe(3);
     expect(scanner.counters().usageRecords).toBe(3);
+    // Two disagreements, the records kept both times: the compaction record never showed in the
+    // totals, and the last record has a cache write its snapshot does not.
+    expect(scanner.counters().sourceDisagreements).toBe(2);
   });
 
   it('counts a record seen in two files (a fork copying its parent) once, under its own thread', async () => {
