@@ -19,6 +19,8 @@ export interface SessionOptions {
   extensionsDir: string;
   settings?: Record<string, unknown>;
   env?: NodeJS.ProcessEnv;
+  /** Further extension folders to install beside it (e.g. the integration runner). */
+  extraExtensions?: string[];
 }
 
 /**
@@ -40,10 +42,12 @@ export class CodeServerSession {
 
   async start(): Promise<void> {
     const o = this.options;
-    const manifest = JSON.parse(await readFile(join(o.extensionPath, 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
     await mkdir(o.extensionsDir, { recursive: true });
-    const link = join(o.extensionsDir, `${manifest.publisher}.${manifest.name}-${manifest.version}`);
-    if (!existsSync(link)) await symlink(o.extensionPath, link, 'dir');
+    for (const folder of [o.extensionPath, ...(o.extraExtensions ?? [])]) {
+      const manifest = JSON.parse(await readFile(join(folder, 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
+      const link = join(o.extensionsDir, `${manifest.publisher}.${manifest.name}-${manifest.version}`);
+      if (!existsSync(link)) await symlink(folder, link, 'dir');
+    }
     await mkdir(join(o.userDataDir, 'User'), { recursive: true });
     await writeFile(join(o.userDataDir, 'User', 'settings.json'), JSON.stringify({
       'workbench.startupEditor': 'none',

@@ -123,4 +123,12 @@ describe('the extension in a real VS Code (code-server + Chromium)', () => {
     expect(lastRun).toContain(`read ${Buffer.byteLength(added)} new bytes, 1 new responses`);
     await session.screenshot('after-restart');
   });
+
+  it('starts a new budget period on "Reset Budget Period", back to the normal colour', async () => {
+    await session.runCommand('Codex Token Meter: Reset Budget Period');
+    const item = session.statusBarItem('codexTokenMeter.status');
+    await expect.poll(async () => item.innerText(), { timeout: 10_000 }).toMatch(/0% · 0\/1M/);
+    expect(await item.getAttribute('class')).not.toMatch(/warning-kind|error-kind/);
+    await session.screenshot('after-reset');
+  });
 });
