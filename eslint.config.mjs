@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.vscode-test/**', 'test/e2e/artifacts/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.vscode-test/**', 'test/e2e/artifacts/**', 'coverage/**', 'test/integration/runnerExtension/out/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
