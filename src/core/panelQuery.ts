@@ -1,7 +1,7 @@
 import { type PanelFilter, type PanelSnapshot } from '../shared/protocol.js';
 import { periodWindow } from './budget/index.js';
 import { buildPanelSnapshot, type PanelBudget } from './panelModel.js';
-import { buildReport, type Pricer } from './reports.js';
+import { buildReport, type Pricer, totalTokensBetween } from './reports.js';
 import { type UsageScanner } from './scanner.js';
 import { nextDay, startOfLocalDay } from './timeZones.js';
 
@@ -48,8 +48,7 @@ export function queryPanel(filter: PanelFilter, ctx: PanelQueryContext): PanelSn
   let budget: PanelBudget | undefined;
   if (ctx.budget) {
     const window = periodWindow(ctx.budget.period as 'all' | 'month' | 'week' | 'day', ctx.now, ctx.timeZone, ctx.budget.resetAt);
-    const inBudgetPeriod = buildReport(ctx.scanner.ledger, { since: window.start, until: undefined, timeZone: ctx.timeZone, pricer: ctx.pricer });
-    budgetUsedTokens = inBudgetPeriod.totals.totalTokens;
+    budgetUsedTokens = totalTokensBetween(ctx.scanner.ledger, window.start, window.end);
     budget = { ...ctx.budget, periodEnd: window.end };
   }
   return buildPanelSnapshot({

@@ -174,3 +174,16 @@ function group(map: Map<string, GroupRow>, key: string, label: string, inc: Usag
   if (!row) map.set(key, (row = { ...emptyTotals(), key, label }));
   accumulate(row, inc, usd);
 }
+
+/** Total tokens of the increments in [since, until): the budget's figure, without grouping or pricing. */
+export function totalTokensBetween(ledger: UsageLedger, since: Date | undefined, until?: Date): number {
+  const from = since?.toISOString();
+  const to = until?.toISOString();
+  let sum = 0;
+  for (const inc of ledger.allIncrements()) {
+    if (from !== undefined && inc.timestamp < from) continue;
+    if (to !== undefined && inc.timestamp >= to) continue;
+    sum += totalTokens(inc.buckets);
+  }
+  return sum;
+}
