@@ -1,0 +1,69 @@
+import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type WorkerMessage } from '../../src/extension/workerProtocol.js';
+import { file, legacyHeader, legacyMessage, resetClock, sessionMeta, tokenCount, turnContext } from './helpers/rolloutBuilder.js';
+import { TempHome } from './helpers/tempHome.js';
+
+const repo = resolve(__dirname, '..', '..');
+const bundle = join(repo, 'dist', 'scanWorker.js');
+
+let home: TempHome;
+beforeAll(() => {
+  if (!existsSync(bundle)) execFileSync(process.execPath, [join(repo, 'esbuild.mjs')], { cwd: repo });
+});
+beforeEach(async () => {
+  home = await TempHome.create();
+  resetClock();
+  await home.write('w1', file(sessionMeta('w1'), turnContext('gpt-5.1-codex'), tokenCount([1000, 100, 10, 0], [1000, 100, 10, 0])));
+  await home.write('legacy', file(legacyHeader('legacy'), legacyMessage('user', 'hello'), legacyMessage('assistant', 'hi')));
+});
+afterEach(async () => home.dispose());
+
+describe('the shipped scan worker (dist/scanWorker.js)', () => {
+  it('scans, estimates, prices and answers the host without any network use', async () => {
+    const worker = new Worker(bundle, {
+      workerData: { roots: [home.root], statePath: home.path('state/scan-state.json'), priceOverrides: {}, timeZone: 'UTC' },
+      execArgv: ['--require', join(__dirname, 'helpers', 'forbidNetwork.cjs')],
+    });
+    const messages: WorkerMessage[] = [];
+    const errors: Error[] = [];
+    worker.on('message', (m: WorkerMessage) => messages.push(m));
+    worker.on('error', (e) => errors.push(e));
+    const request = (body: Record<string, unknown>, id: number) =>
+      new Promise<unknown>((resolveReply, reject) => {
+        const onMessage = (m: WorkerMessage) => {
+          if (m.type === 'reply' && m.id === id) {
+            worker.off('message', onMessage);
+            if (m.ok) resolveReply(m.value);
+            else reject(new Error(m.error));
+          }
+        };
+        worker.on('message', onMessage);
+        worker.postMessage({ ...body, id });
+      });
+    try {
+      await expect.poll(() => messages.some((m) => m.type === 'scanned'), { timeout: 15_000 }).toBe(true);
+      const meter = (await request({ type: 'meter', period: 'all' }, 1)) as { totalTokens: number; costUsd: number };
+      expect(meter.totalTokens).toBeGreaterThan(1010);
+      expect(meter.costUsd).toBeGreaterThan(0);
+      const panel = (await request({ type: 'panel', filter: { period: 'all' } }, 2)) as { threads: unknown[] };
+      expect(panel.threads).toHaveLength(2);
+      await request({ type: 'flush' }, 3);
+      expect(errors).toEqual([]);
+      const logs = messages.filter((m) => m.type === 'log').map((m) => (m as { message: string }).message).join('\n');
+      expect(logs).not.toMatch(/forbidden/);
+      expect(logs).toContain('estimated');
+    } finally {
+      await worker.terminate();
+    }
+  }, 30_000);
+
+  it('has a guard that really catches network use (control)', async () => {
+    const worker = new Worker('require("node:https").get("https://example.invalid/")', { eval: true, execArgv: ['--require', join(__dirname, 'helpers', 'forbidNetwork.cjs')] });
+    const error = await new Promise<Error>((resolveError) => worker.on('error', resolveError));
+    expect(error.message).toContain('network use is forbidden in the scan worker: https.get');
+  });
+});
