@@ -65,8 +65,11 @@ describe('the token panel in a real VS Code (light theme)', () => {
     await session.screenshot('panel-light');
   });
 
-  it('updates live on an append without losing the filter', async () => {
+  it('updates live on an append without losing the filter or the sort', async () => {
     const frame = session.webviewFrame();
+    const outputHeader = frame.locator('#threads-table th').filter({ hasText: 'Last' });
+    await outputHeader.locator('button').click();
+    await expect.poll(async () => outputHeader.getAttribute('aria-sort')).toBe('ascending');
     await frame.locator('#filter-model').selectOption('gpt-5.1-codex');
     await expect.poll(async () => frame.locator('#models-table').innerText(), { timeout: 10_000 }).not.toContain('gpt-5.1-codex-mini');
     const totalCell = frame.locator('#models-table tbody tr').first();
@@ -76,6 +79,7 @@ describe('the token panel in a real VS Code (light theme)', () => {
     await expect.poll(async () => totalCell.innerText(), { timeout: 2_000, interval: 50 }).toContain('36,300');
     expect(Date.now() - before).toBeLessThan(2_000);
     expect(await frame.locator('#filter-model').inputValue()).toBe('gpt-5.1-codex');
+    expect(await frame.locator('#threads-table th').filter({ hasText: 'Last' }).getAttribute('aria-sort')).toBe('ascending');
     await session.screenshot('panel-light-filtered');
   });
 
