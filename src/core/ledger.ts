@@ -1,4 +1,4 @@
-import { type LedgerCounters, type RateLimitSnapshot, type ThreadInfo, type UsageIncrement } from './ledgerTypes.js';
+import { type RateLimitSnapshot, type ThreadInfo, type UsageIncrement } from './ledgerTypes.js';
 
 /**
  * The set of all usage increments, each counted once however many files or reads report it.
@@ -118,4 +118,3 @@ export interface LedgerSnapshot {
   rateLimits: RateLimitSnapshot | undefined;
 }
 
-export type { LedgerCounters };

@@ -2,7 +2,7 @@ import { type BudgetPeriod } from '../core/budget/index.js';
 import { type PanelBudget } from '../core/panelModel.js';
 import { type RateLimitSnapshot } from '../core/ledgerTypes.js';
 import { type TokenBuckets } from '../core/usage.js';
-import { type PanelFilter, type PanelSnapshot } from '../shared/protocol.js';
+import { type PanelFilter } from '../shared/protocol.js';
 
 /** Given to the scan worker when it starts. */
 export interface WorkerConfig {
@@ -40,4 +40,3 @@ export type WorkerMessage =
   | { type: 'scanned'; files: number; bytesRead: number; newIncrements: number; millis: number; initial: boolean }
   | { type: 'changed'; newIncrements: number; bytesRead: number };
 
-export type { MeterSummary as WorkerMeterSummary, PanelSnapshot };
