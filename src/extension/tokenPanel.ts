@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { type Logger } from '../core/logger.js';
 import { snapshotToCsv } from '../core/panelModel.js';
 import { type HostMessage, type PanelFilter, type PanelSnapshot, type PanelUiState } from '../shared/protocol.js';
+import { diffSnapshot } from '../shared/snapshotDiff.js';
 import { parseWebviewMessage } from './panelMessages.js';
 
 export const PANEL_VIEW_TYPE = 'codexTokenMeter.panel';
@@ -22,6 +23,8 @@ export class TokenPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private filter: PanelFilter = { period: 'month' };
   private lastSnapshot: PanelSnapshot | undefined;
+  /** What the webview holds now; undefined when it needs a whole snapshot (new, reloaded, or refiltered). */
+  private webviewHolds: PanelSnapshot | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private updateTimer: NodeJS.Timeout | undefined;
   private sending = Promise.resolve();
@@ -92,7 +95,9 @@ export class TokenPanel implements vscode.Disposable {
       if (this.panel === panel) this.panel = undefined;
     }, undefined, this.disposables);
     panel.onDidChangeViewState((e) => {
-      if (e.webviewPanel.visible) this.scheduleUpdate(0);
+      // A hidden webview is discarded (no retainContextWhenHidden): it says 'ready' when it is back.
+      if (!e.webviewPanel.visible) this.webviewHolds = undefined;
+      else this.scheduleUpdate(0);
     }, undefined, this.disposables);
     panel.webview.onDidReceiveMessage((raw) => this.onMessage(raw), undefined, this.disposables);
   }
@@ -107,10 +112,12 @@ export class TokenPanel implements vscode.Disposable {
     switch (message.type) {
       case 'ready':
       case 'refresh':
+        this.webviewHolds = undefined;
         this.scheduleUpdate(0);
         break;
       case 'setFilter':
         this.filter = message.filter;
+        this.webviewHolds = undefined;
         this.scheduleUpdate(0);
         break;
       case 'export':
@@ -137,7 +144,14 @@ export class TokenPanel implements vscode.Disposable {
     try {
       const snapshot = await this.data.snapshot(this.filter);
       this.lastSnapshot = snapshot;
-      await panel.webview.postMessage({ type: 'snapshot', snapshot } satisfies HostMessage);
+      const held = this.webviewHolds;
+      this.webviewHolds = snapshot;
+      if (!held) {
+        await panel.webview.postMessage({ type: 'snapshot', snapshot } satisfies HostMessage);
+        return;
+      }
+      const changes = diffSnapshot(held, snapshot);
+      if (changes) await panel.webview.postMessage({ type: 'update', changes } satisfies HostMessage);
     } catch (err) {
       this.logger.error(`Could not update the token panel: ${(err as Error).message}`);
       await panel.webview.postMessage({ type: 'error', message: `Could not compute the figures: ${(err as Error).message}` } satisfies HostMessage);

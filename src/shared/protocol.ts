@@ -116,6 +116,8 @@ export interface PanelSnapshot {
 /** Host → webview. */
 export type HostMessage =
   | { type: 'snapshot'; snapshot: PanelSnapshot }
+  /** Only the sections that changed since the last snapshot or update this webview received. */
+  | { type: 'update'; changes: Partial<PanelSnapshot> }
   | { type: 'scanning'; scanning: boolean; detail?: string }
   | { type: 'error'; message: string };
 

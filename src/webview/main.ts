@@ -1,5 +1,6 @@
 import { formatCompact, formatDateTime, formatInteger, formatPercent, formatRatio, formatUsd } from '../shared/format.js';
 import { type HostMessage, type PanelFilter, type PanelSnapshot, type PanelUiState, type PeriodChoice, type WebviewMessage } from '../shared/protocol.js';
+import { applySnapshotUpdate } from '../shared/snapshotDiff.js';
 import { type SortSpec } from '../shared/sorting.js';
 import { renderDailyChart } from './chart.js';
 import { clear, h } from './dom.js';
@@ -186,6 +187,12 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
     case 'snapshot':
       snapshot = message.snapshot;
       scanning = message.snapshot.scanning;
+      render();
+      break;
+    case 'update':
+      if (!snapshot) return;
+      snapshot = applySnapshotUpdate(snapshot, message.changes);
+      scanning = snapshot.scanning;
       render();
       break;
     case 'scanning':

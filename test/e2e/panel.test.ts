@@ -35,6 +35,9 @@ describe('the token panel in a real VS Code (light theme)', () => {
     await writeFile(parentFile, rollout('lead', 'cli', 'gpt-5.1-codex', [[10_000, 500], [20_000, 700]]));
     await writeFile(join(dir, 'rollout-2026-11-24T09-00-01-helper.jsonl'), rollout('helper', { subagent: { thread_spawn: { parent_thread_id: 'lead', depth: 1, agent_nickname: 'Curie', agent_role: 'reviewer' } } }, 'gpt-5.1-codex-mini', [[4_000, 300]]));
     await writeFile(join(dir, 'rollout-2026-11-24T09-00-02-odd.jsonl'), rollout('odd', 'exec', HOSTILE_MODEL, [[1_000, 10]]));
+    for (let i = 0; i < 60; i += 1) {
+      await writeFile(join(dir, `rollout-2026-11-24T08-00-${String(i).padStart(2, '0')}-many-${i}.jsonl`), rollout(`many-${i}`, 'exec', 'gpt-5.1-codex', [[100 + i, 1]]));
+    }
     const workspace = join(root, 'workspace');
     await mkdir(workspace, { recursive: true });
     session = new CodeServerSession({
@@ -59,13 +62,13 @@ describe('the token panel in a real VS Code (light theme)', () => {
     expect(await agents.innerText()).not.toContain('Curie (reviewer)');
     await frame.locator('#agents-table button.twisty').first().click();
     await expect.poll(async () => agents.innerText()).toContain('Curie (reviewer)');
-    expect(await frame.locator('#threads-heading').innerText()).toBe('Threads (3)');
+    expect(await frame.locator('#threads-heading').innerText()).toBe('Threads (63)');
     expect(await frame.locator('#models-table').innerText()).toContain(HOSTILE_MODEL);
     expect(await frame.locator('#models-table script').count()).toBe(0); // the hostile name is text, not markup
     await session.screenshot('panel-light');
   });
 
-  it('updates live on an append without losing the filter or the sort', async () => {
+  it('updates live on an append without losing the filter, the sort or the scroll position', async () => {
     const frame = session.webviewFrame();
     const outputHeader = frame.locator('#threads-table th').filter({ hasText: 'Last' });
     await outputHeader.locator('button').click();
@@ -73,13 +76,20 @@ describe('the token panel in a real VS Code (light theme)', () => {
     await frame.locator('#filter-model').selectOption('gpt-5.1-codex');
     await expect.poll(async () => frame.locator('#models-table').innerText(), { timeout: 10_000 }).not.toContain('gpt-5.1-codex-mini');
     const totalCell = frame.locator('#models-table tbody tr').first();
-    expect(await totalCell.innerText()).toContain('31,200');
+    expect(await totalCell.innerText()).toContain('39,030');
+    const threads = frame.locator('#threads .virtual');
+    await threads.evaluate((el) => {
+      el.scrollTop = 300;
+      el.dispatchEvent(new Event('scroll'));
+    });
+    await expect.poll(async () => threads.evaluate((el) => el.scrollTop)).toBe(300);
     const before = Date.now();
     await appendFile(parentFile, line('token_usage_record', { thread_id: 'lead', turn_id: 'lead-t', response_id: 'lead-r9', usage: usage(5_000, 100) }));
-    await expect.poll(async () => totalCell.innerText(), { timeout: 2_000, interval: 50 }).toContain('36,300');
+    await expect.poll(async () => totalCell.innerText(), { timeout: 2_000, interval: 50 }).toContain('44,130');
     expect(Date.now() - before).toBeLessThan(2_000);
     expect(await frame.locator('#filter-model').inputValue()).toBe('gpt-5.1-codex');
     expect(await frame.locator('#threads-table th').filter({ hasText: 'Last' }).getAttribute('aria-sort')).toBe('ascending');
+    await expect.poll(async () => frame.locator('#threads .virtual').evaluate((el) => el.scrollTop)).toBe(300);
     await session.screenshot('panel-light-filtered');
   });
 

@@ -143,3 +143,19 @@ describe('messages from the webview', () => {
     expect(parseWebviewMessage('ready').ok).toBe(false);
   });
 });
+
+describe('small updates', () => {
+  it('sends only the sections that changed, and applying them gives the new snapshot', async () => {
+    const { diffSnapshot, applySnapshotUpdate } = await import('../../src/shared/snapshotDiff.js');
+    const ledger = fixtureLedger();
+    const before = snapshotOf(ledger);
+    expect(diffSnapshot(before, { ...snapshotOf(ledger), generatedAt: 'later' })).toBeUndefined();
+    ledger.add('/h/sessions/other.jsonl', inc('r:other:2', 'other', buckets(100, 1), 'mystery-model'));
+    const after = snapshotOf(ledger);
+    const changes = diffSnapshot(before, after)!;
+    expect(Object.keys(changes).sort()).toEqual(['agents', 'days', 'diagnostics', 'generatedAt', 'header', 'models', 'projects', 'threads', 'totals']);
+    expect(changes).not.toHaveProperty('choices');
+    expect(changes).not.toHaveProperty('filter');
+    expect(applySnapshotUpdate(before, changes)).toEqual(after);
+  });
+});
