@@ -67,6 +67,12 @@ async function main() {
     entryPoints: [join(repo, 'bench', 'appendDriver.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: driverPath, logLevel: 'error',
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url); const __filename = new URL(import.meta.url).pathname;" },
   });
+  const paintPath = join(tmpdir(), 'codex-meter-panel-paint.cjs');
+  await build({
+    entryPoints: [join(repo, 'bench', 'panelPaint.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: paintPath, logLevel: 'error',
+    external: ['playwright-core'], nodePaths: [join(repo, 'node_modules')], define: { __dirname: JSON.stringify(join(repo, 'test', 'e2e')) },
+  });
+  const codeServer = existsSync(join(cache, 'code-server-4.100.3', '.installed'));
   const rows = [];
   for (const size of sizes) {
     const home = await generateHome({ size: parseSize(size), seed: 42, bigRollout: process.argv.includes('--big-rollout') });
@@ -88,7 +94,13 @@ async function main() {
     } finally {
       truncateSync(target, originalSize); // keep the cached home as generated
     }
-    rows.push({ size, bytes: home.bytes, files: home.files, grep, ours, theirs, warm, append, ourTotal, theirTotal, expected: home.expected.totalTokens, stateBytes: statSync(join(state, 'scan-state.json')).size });
+    let paint;
+    if (codeServer) {
+      const out = spawnSync(process.execPath, [paintPath, home.dir], { encoding: 'utf8', env: { ...process.env, NODE_PATH: join(repo, 'node_modules') }, timeout: 600_000 });
+      paint = out.status === 0 ? JSON.parse(out.stdout.trim().split('\n').pop()) : undefined;
+      if (!paint) console.error(`panel paint failed: ${out.stderr.slice(-400)}`);
+    }
+    rows.push({ size, bytes: home.bytes, paint, files: home.files, grep, ours, theirs, warm, append, ourTotal, theirTotal, expected: home.expected.totalTokens, stateBytes: statSync(join(state, 'scan-state.json')).size });
     console.log(`${size}: codex-meter ${ours.seconds}s / ${ours.rssMB.toFixed(0)} MB, ccusage ${theirs.seconds}s / ${theirs.rssMB.toFixed(0)} MB, grep -c ${grep.seconds}s, warm ${warm.seconds}s, append→ledger ${append.appendToLedgerMillis.toFixed(1)} ms (refresh ${append.refreshMillis.toFixed(1)} ms)`);
   }
   const lines = [];
@@ -97,6 +109,10 @@ async function main() {
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of rows) {
     lines.push(`| ${r.size} (${(r.bytes / 2 ** 20).toFixed(0)} MiB) | ${r.files} | ${r.ours.seconds.toFixed(2)} s | ${r.theirs.seconds.toFixed(2)} s | ${r.grep.seconds.toFixed(2)} s | ${(r.ours.seconds / r.theirs.seconds).toFixed(2)}× | ${r.warm.seconds.toFixed(2)} s | ${((r.warm.seconds / r.theirs.seconds) * 100).toFixed(0)} % | ${r.append.appendToLedgerMillis.toFixed(1)} ms (${r.append.refreshMillis.toFixed(1)} ms) | ${r.ours.rssMB.toFixed(0)} / ${r.theirs.rssMB.toFixed(0)} MiB | ${r.ourTotal === r.expected ? 'yes' : `no (${r.ourTotal} vs ${r.expected})`}${r.theirTotal === r.expected ? '' : `; ccusage ${r.theirTotal}`} |`);
+  }
+  if (rows.some((r) => r.paint)) {
+    lines.push('', '| Home | Token panel: first paint after opening (threads shown) | switch to All time, until every thread is listed |', '|---|---:|---:|');
+    for (const r of rows) if (r.paint) lines.push(`| ${r.size} | ${r.paint.openPaintMillis} ms (${r.paint.openThreads}) | ${r.paint.allTimeMillis} ms (${r.paint.allTimeThreads}) |`);
   }
   const table = lines.join('\n');
   console.log(`\n${table}`);

@@ -19,6 +19,7 @@ const webviewMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('export'), format: z.enum(['csv', 'json']) }).strict(),
   z.object({ type: z.literal('openSettings') }).strict(),
   z.object({ type: z.literal('refresh') }).strict(),
+  z.object({ type: z.literal('rendered'), threads: z.number().int().nonnegative() }).strict(),
 ]);
 
 /** Checks a message from the webview; anything else is refused (the host never acts on it). */

@@ -27,6 +27,8 @@ export class TokenPanel implements vscode.Disposable {
   private webviewHolds: PanelSnapshot | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private updateTimer: NodeJS.Timeout | undefined;
+  /** When the panel was opened, until its first figures are on screen (logged then). */
+  private openedAt: number | undefined;
   private sending = Promise.resolve();
 
   constructor(
@@ -51,6 +53,7 @@ export class TokenPanel implements vscode.Disposable {
       this.panel.reveal(undefined, false);
       return;
     }
+    this.openedAt = Date.now();
     const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, 'Codex Tokens', vscode.ViewColumn.Active, this.webviewOptions());
     this.attach(panel);
   }
@@ -125,6 +128,12 @@ export class TokenPanel implements vscode.Disposable {
         break;
       case 'openSettings':
         void vscode.commands.executeCommand('workbench.action.openSettings', 'codexTokenMeter');
+        break;
+      case 'rendered':
+        if (this.openedAt !== undefined) {
+          this.logger.info(`Token panel painted ${Date.now() - this.openedAt} ms after opening (${message.threads} threads).`);
+          this.openedAt = undefined;
+        }
         break;
     }
   }

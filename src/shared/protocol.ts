@@ -127,7 +127,9 @@ export type WebviewMessage =
   | { type: 'setFilter'; filter: PanelFilter }
   | { type: 'export'; format: 'csv' | 'json' }
   | { type: 'openSettings' }
-  | { type: 'refresh' };
+  | { type: 'refresh' }
+  /** After the first render of a whole snapshot: lets the host log how long opening took. */
+  | { type: 'rendered'; threads: number };
 
 /** The webview's persisted UI state (vscode.setState), restored by the panel serializer. */
 export interface PanelUiState {

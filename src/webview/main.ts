@@ -188,6 +188,7 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
       snapshot = message.snapshot;
       scanning = message.snapshot.scanning;
       render();
+      requestAnimationFrame(() => post({ type: 'rendered', threads: countThreads(message.snapshot.threads) }));
       break;
     case 'update':
       if (!snapshot) return;
