@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +43,7 @@ describe('the token panel in a real VS Code (light theme)', () => {
     await mkdir(workspace, { recursive: true });
     session = new CodeServerSession({
       extensionPath: REPO, codexHome, workspace, userDataDir: join(root, 'user-data'), extensionsDir: join(root, 'extensions'),
-      settings: { 'workbench.colorTheme': 'Default Light Modern' },
+      settings: { 'workbench.colorTheme': 'Default Light Modern', 'files.simpleDialog.enable': true },
     });
     await session.start();
     await session.statusBarItem('codexTokenMeter.status').filter({ hasText: 'tokens' }).waitFor({ timeout: 60_000 });
@@ -91,6 +92,28 @@ describe('the token panel in a real VS Code (light theme)', () => {
     expect(await frame.locator('#threads-table th').filter({ hasText: 'Last' }).getAttribute('aria-sort')).toBe('ascending');
     await expect.poll(async () => frame.locator('#threads .virtual').evaluate((el) => el.scrollTop)).toBe(300);
     await session.screenshot('panel-light-filtered');
+  });
+
+  it('exports the current view as CSV through "Export Usage…"', async () => {
+    const target = join(root, 'export.csv');
+    await session.runCommand('Codex Token Meter: Export Usage…');
+    const pick = session.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: 'CSV' }).first();
+    await pick.waitFor({ timeout: 10_000 });
+    await pick.click();
+    // code-server's save dialog is VS Code's simple file dialog: a path in the quick input.
+    const input = session.page.locator('.quick-input-widget input');
+    await expect.poll(async () => input.inputValue(), { timeout: 10_000 }).toMatch(/codex-usage-.*\.csv$/);
+    await input.fill(target);
+    await expect.poll(async () => input.inputValue()).toBe(target);
+    // The dialog validates the typed path asynchronously; an Enter before that is ignored.
+    await session.page.waitForTimeout(500);
+    await session.page.keyboard.press('Enter');
+    await expect.poll(() => existsSync(target), { timeout: 10_000 }).toBe(true);
+    await session.screenshot('panel-exported');
+    const csv = readFileSync(target, 'utf8');
+    expect(csv.split('\r\n')[0]).toMatch(/^kind,key,label,uncached_input/);
+    expect(csv).toContain('model,gpt-5.1-codex,gpt-5.1-codex');
+    expect(csv).not.toContain('gpt-5.1-codex-mini'); // the current view is filtered to one model
   });
 
   it('runs under its content security policy without violations', () => {
