@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Browser, chromium, type FrameLocator, type Locator, type Page } from 'playwright-core';
 
@@ -180,4 +180,45 @@ async function findFiles(dir: string, match: (name: string) => boolean): Promise
     else if (match(entry.name)) out.push(path);
   }
   return out;
+}
+
+/**
+ * One test file's throw-away folder: a Codex home, a workspace, user data and an extensions folder,
+ * and the VS Code session over them. Fails at once when code-server or Chromium is not installed.
+ */
+export class E2eSandbox {
+  private sessions: CodeServerSession[] = [];
+
+  private constructor(readonly root: string) {}
+
+  static async create(prefix: string): Promise<E2eSandbox> {
+    if (!CodeServerSession.available()) throw new Error('code-server or Chromium is missing: run scripts/setup-e2e.sh (npm test does)');
+    const sandbox = new E2eSandbox(await mkdtemp(join(tmpdir(), prefix)));
+    await mkdir(sandbox.workspace, { recursive: true });
+    await mkdir(sandbox.codexHome, { recursive: true });
+    return sandbox;
+  }
+
+  get codexHome(): string {
+    return join(this.root, 'codex-home');
+  }
+
+  get workspace(): string {
+    return join(this.root, 'workspace');
+  }
+
+  /** A session of the real extension (plus `extraExtensions`) over this sandbox; call start(). */
+  session(options: Pick<SessionOptions, 'settings' | 'env' | 'extraExtensions'> = {}): CodeServerSession {
+    const session = new CodeServerSession({
+      extensionPath: REPO, codexHome: this.codexHome, workspace: this.workspace,
+      userDataDir: join(this.root, 'user-data'), extensionsDir: join(this.root, 'extensions'), ...options,
+    });
+    this.sessions.push(session);
+    return session;
+  }
+
+  async dispose(): Promise<void> {
+    for (const session of this.sessions) await session.stop();
+    await rm(this.root, { recursive: true, force: true });
+  }
 }

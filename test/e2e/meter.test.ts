@@ -1,8 +1,7 @@
-import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CodeServerSession, REPO } from './harness.js';
+import { type CodeServerSession, E2eSandbox } from './harness.js';
 
 /** Rollout lines in the 0.169 shape (records and snapshots), built here so the test owns its fixture. */
 let clock = Date.now() - 60_000;
@@ -21,15 +20,14 @@ function response(threadId: string, n: number, input: number, cached: number, ou
 }
 
 describe('the extension in a real VS Code (code-server + Chromium)', () => {
-  let root: string;
+  let sandbox: E2eSandbox;
   let session: CodeServerSession;
   let codexHome: string;
   let rollout: string;
 
   beforeAll(async () => {
-    if (!CodeServerSession.available()) throw new Error('code-server or Chromium is missing: run scripts/setup-e2e.sh (npm test does)');
-    root = await mkdtemp(join(tmpdir(), 'codex-meter-e2e-'));
-    codexHome = join(root, 'codex-home');
+    sandbox = await E2eSandbox.create('codex-meter-e2e-');
+    codexHome = sandbox.codexHome;
     const day = new Date().toISOString().slice(0, 10).split('-');
     const dir = join(codexHome, 'sessions', day[0]!, day[1]!, day[2]!);
     await mkdir(dir, { recursive: true });
@@ -40,20 +38,11 @@ describe('the extension in a real VS Code (code-server + Chromium)', () => {
       thread('child-thread', 'codex_cli_rs', { subagent: { thread_spawn: { parent_thread_id: 'parent-thread', depth: 1, agent_nickname: 'Avicenna', agent_role: 'explorer' } } }, HOSTILE_CWD)
       + response('child-thread', 1, 190_000, 0, 10_000, { input: 190_000, cached: 0, output: 10_000 }));
     await writeFile(join(codexHome, 'config.toml'), '[token_budget]\ntotal_budget = 1_000_000\nwarning_threshold = 80\nperiod = "all"\n\n[token_budget.per_agent_limits]\n"Avicenna (explorer)" = 250_000\n');
-    const workspace = join(root, 'workspace');
-    await mkdir(workspace, { recursive: true });
-    session = new CodeServerSession({
-      extensionPath: REPO, codexHome, workspace,
-      userDataDir: join(root, 'user-data'), extensionsDir: join(root, 'extensions'),
-      settings: { 'workbench.colorTheme': 'Default Dark Modern' },
-    });
+    session = sandbox.session({ settings: { 'workbench.colorTheme': 'Default Dark Modern' } });
     await session.start();
   }, 180_000);
 
-  afterAll(async () => {
-    await session?.stop();
-    if (root) await rm(root, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(async () => sandbox?.dispose(), 60_000);
 
   it('shows the meter at the warning threshold, with the warning colour', async () => {
     const item = session.statusBarItem('codexTokenMeter.status');

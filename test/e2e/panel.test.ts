@@ -1,9 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CodeServerSession, REPO } from './harness.js';
+import { type CodeServerSession, E2eSandbox } from './harness.js';
 
 let clock = Date.now() - 60_000;
 const ts = () => new Date((clock += 10)).toISOString();
@@ -21,14 +20,13 @@ function rollout(id: string, source: unknown, model: string, responses: [number,
 }
 
 describe('the token panel in a real VS Code (light theme)', () => {
-  let root: string;
+  let sandbox: E2eSandbox;
   let session: CodeServerSession;
   let parentFile: string;
 
   beforeAll(async () => {
-    if (!CodeServerSession.available()) throw new Error('code-server or Chromium is missing: run scripts/setup-e2e.sh (npm test does)');
-    root = await mkdtemp(join(tmpdir(), 'codex-meter-panel-'));
-    const codexHome = join(root, 'codex-home');
+    sandbox = await E2eSandbox.create('codex-meter-panel-');
+    const codexHome = sandbox.codexHome;
     const [y, m, d] = new Date().toISOString().slice(0, 10).split('-');
     const dir = join(codexHome, 'sessions', y!, m!, d!);
     await mkdir(dir, { recursive: true });
@@ -39,20 +37,12 @@ describe('the token panel in a real VS Code (light theme)', () => {
     for (let i = 0; i < 60; i += 1) {
       await writeFile(join(dir, `rollout-2026-11-24T08-00-${String(i).padStart(2, '0')}-many-${i}.jsonl`), rollout(`many-${i}`, 'exec', 'gpt-5.1-codex', [[100 + i, 1]]));
     }
-    const workspace = join(root, 'workspace');
-    await mkdir(workspace, { recursive: true });
-    session = new CodeServerSession({
-      extensionPath: REPO, codexHome, workspace, userDataDir: join(root, 'user-data'), extensionsDir: join(root, 'extensions'),
-      settings: { 'workbench.colorTheme': 'Default Light Modern', 'files.simpleDialog.enable': true },
-    });
+    session = sandbox.session({ settings: { 'workbench.colorTheme': 'Default Light Modern', 'files.simpleDialog.enable': true } });
     await session.start();
     await session.statusBarItem('codexTokenMeter.status').filter({ hasText: 'tokens' }).waitFor({ timeout: 60_000 });
   }, 180_000);
 
-  afterAll(async () => {
-    await session?.stop();
-    if (root) await rm(root, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(async () => sandbox?.dispose(), 60_000);
 
   it('opens from the command palette with agent rows and the sub-agent nested under its parent', async () => {
     await session.runCommand('Codex Token Meter: Open Token Panel');
@@ -95,7 +85,7 @@ describe('the token panel in a real VS Code (light theme)', () => {
   });
 
   it('exports the current view as CSV through "Export Usage…"', async () => {
-    const target = join(root, 'export.csv');
+    const target = join(sandbox.root, 'export.csv');
     await session.runCommand('Codex Token Meter: Export Usage…');
     const pick = session.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: 'CSV' }).first();
     await pick.waitFor({ timeout: 10_000 });
