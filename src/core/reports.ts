@@ -1,6 +1,6 @@
 import { type UsageLedger } from './ledger.js';
 import { type RateLimitSnapshot, type ThreadInfo, type UsageIncrement } from './ledgerTypes.js';
-import { localDay } from './timeZones.js';
+import { localDayOf } from './timeZones.js';
 import { addBuckets, cacheHitRate, emptyBuckets, type TokenBuckets, totalTokens } from './usage.js';
 
 /** Prices one increment; `usd` is undefined for a model it does not know (never 0 for unknown). */
@@ -148,7 +148,7 @@ export function buildReport(ledger: UsageLedger, options: ReportOptions): UsageR
 
     group(models, model, model, inc, usd);
     group(projects, project ?? '(unknown)', project ?? '(unknown project)', inc, usd);
-    const day = localDay(new Date(inc.timestamp), options.timeZone);
+    const day = localDayOf(inc.timestamp, options.timeZone);
     group(days, day, day, inc, usd);
   }
 

@@ -17,6 +17,30 @@ export function isValidTimeZone(zone: string): boolean {
   }
 }
 
+const hourOffsets = new Map<string, number | null>();
+
+/**
+ * `YYYY-MM-DD` of an ISO timestamp in the zone, fast: the zone's offset is looked up once per UTC
+ * hour, and used only when it is the same at both ends of that hour (no transition inside it);
+ * otherwise the exact, slower path decides.
+ */
+export function localDayOf(iso: string, timeZone: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return localDay(new Date(0), timeZone);
+  const hourStart = ms - (((ms % 3600000) + 3600000) % 3600000);
+  const key = `${timeZone}|${hourStart}`;
+  let offset = hourOffsets.get(key);
+  if (offset === undefined) {
+    const a = zoneOffsetMinutes(new Date(hourStart), timeZone);
+    const b = zoneOffsetMinutes(new Date(hourStart + 3599999), timeZone);
+    offset = a === b ? a : null;
+    if (hourOffsets.size > 100_000) hourOffsets.clear();
+    hourOffsets.set(key, offset);
+  }
+  if (offset === null) return localDay(new Date(ms), timeZone);
+  return new Date(ms + offset * 60000).toISOString().slice(0, 10);
+}
+
 /** `YYYY-MM-DD` of the instant in the zone (a day starts at local midnight). */
 export function localDay(instant: Date, timeZone: string): string {
   let formatter = dayFormatters.get(timeZone);
@@ -28,10 +52,17 @@ export function localDay(instant: Date, timeZone: string): string {
 }
 
 /** The offset of the zone from UTC at an instant, in minutes (east positive). */
+const partFormatters = new Map<string, Intl.DateTimeFormat>();
+
 function zoneOffsetMinutes(instant: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
-  }).formatToParts(instant);
+  let formatter = partFormatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+    });
+    partFormatters.set(timeZone, formatter);
+  }
+  const parts = formatter.formatToParts(instant);
   const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
   const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
   return Math.round((asUtc - Math.floor(instant.getTime() / 1000) * 1000) / 60000);

@@ -151,7 +151,9 @@ export class TokenPanel implements vscode.Disposable {
     const panel = this.panel;
     if (!panel || !panel.visible) return;
     try {
+      const asked = Date.now();
       const snapshot = await this.data.snapshot(this.filter);
+      this.logger.debug(`Token panel figures computed in ${Date.now() - asked} ms (${snapshot.periodLabel}).`);
       this.lastSnapshot = snapshot;
       const held = this.webviewHolds;
       this.webviewHolds = snapshot;

@@ -84,3 +84,19 @@ describe('PriceBook fast path', () => {
     }
   });
 });
+
+describe('local days', () => {
+  it('the fast path agrees with Intl around midnight and DST changes in several zones', async () => {
+    const { localDay, localDayOf } = await import('../../src/core/timeZones.js');
+    const zones = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Chatham', 'America/St_Johns'];
+    const starts = ['2026-03-08T00:00:00Z', '2026-03-29T00:00:00Z', '2026-04-05T00:00:00Z', '2026-10-04T00:00:00Z', '2026-10-25T00:00:00Z', '2026-11-01T00:00:00Z'];
+    for (const zone of zones) {
+      for (const start of starts) {
+        for (let minutes = 0; minutes < 48 * 60; minutes += 7) {
+          const iso = new Date(Date.parse(start) + minutes * 60000).toISOString();
+          expect(localDayOf(iso, zone), `${zone} ${iso}`).toBe(localDay(new Date(iso), zone));
+        }
+      }
+    }
+  });
+});
