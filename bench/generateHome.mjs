@@ -33,7 +33,9 @@ function write(stream, text) {
 
 /** Generates the home; returns { dir, bytes, files, expected: { totalTokens, responses } }. */
 export async function generateHome({ size, seed = 1, out, bigRollout = false }) {
-  const dir = out ?? join(tmpdir(), `codex-meter-bench-${size}-${seed}${bigRollout ? '-big' : ''}`);
+  // Threads span the 240 days up to the day the home is generated, so "this month" has real usage.
+  const today = new Date().toISOString().slice(0, 10);
+  const dir = out ?? join(tmpdir(), `codex-meter-bench-${size}-${seed}${bigRollout ? '-big' : ''}-${today}`);
   const manifest = join(dir, 'expected.json');
   if (existsSync(manifest)) return { dir, ...JSON.parse(readFileSync(manifest, 'utf8')) };
   rmSync(dir, { recursive: true, force: true });
@@ -42,7 +44,7 @@ export async function generateHome({ size, seed = 1, out, bigRollout = false }) 
   let files = 0;
   let totalTokens = 0;
   let responses = 0;
-  const start = Date.parse('2026-03-01T09:00:00Z');
+  const start = Date.parse(`${today}T00:00:00Z`) - 239 * 86400000;
   const filler = 'lorem ipsum dolor sit amet consectetur adipiscing elit '.repeat(40000);
   const text = (n) => filler.slice(0, n);
   while (bytes < size) {
