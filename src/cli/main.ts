@@ -56,7 +56,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const state = store ? await store.load() : undefined;
   const scanner = new UsageScanner({ roots: [...codexHomes, ...args.roots], logger, countTokens: countTextTokens }, state);
   const summary = await scanner.scanAll();
-  if (store) {
+  // Saved only when something changed: a warm run with nothing new reads and writes no state.
+  const changed = !state || summary.bytesRead > 0 || summary.removedFiles > 0 || summary.newIncrements > 0;
+  if (store && changed) {
     try {
       await store.save(scanner.toState());
     } catch (err) {

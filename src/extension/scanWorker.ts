@@ -85,7 +85,7 @@ async function initialScan(initial: boolean): Promise<void> {
   const millis = Date.now() - started;
   logger.info(`Scanned ${summary.files} rollout files under ${config.roots.join(', ')}: read ${summary.bytesRead} new bytes, ${summary.newIncrements} new responses, in ${millis} ms.`);
   post({ type: 'scanned', files: summary.files, bytesRead: summary.bytesRead, newIncrements: summary.newIncrements, millis, initial });
-  await saveNow();
+  if (summary.bytesRead > 0 || summary.removedFiles > 0 || !existsSync(config.statePath)) await saveNow();
 }
 
 /** Reads one file that changed (debounced per file) and tells the host when usage moved. */
