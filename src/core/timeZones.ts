@@ -74,9 +74,12 @@ export function startOfLocalDay(day: string, timeZone: string): Date {
   if (!match) throw new Error(`not a day: ${day} (expected YYYY-MM-DD)`);
   const utcMidnight = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
   // Two passes settle the offset on days when it changes.
-  let guess = utcMidnight - zoneOffsetMinutes(new Date(utcMidnight), timeZone) * 60000;
-  guess = utcMidnight - zoneOffsetMinutes(new Date(guess), timeZone) * 60000;
-  return new Date(guess);
+  const first = utcMidnight - zoneOffsetMinutes(new Date(utcMidnight), timeZone) * 60000;
+  const second = utcMidnight - zoneOffsetMinutes(new Date(first), timeZone) * 60000;
+  // Where DST starts at midnight (America/Santiago, America/Havana) local midnight does not exist:
+  // the second pass lands an hour early, on the day before, and the day starts at the first guess.
+  const startsTheDay = (ms: number): boolean => localDay(new Date(ms), timeZone) === day && localDay(new Date(ms - 1), timeZone) !== day;
+  return new Date(startsTheDay(second) || !startsTheDay(first) ? second : first);
 }
 
 /** Parses a `--since`/`--until` value: `YYYY-MM-DD` (local midnight in the zone) or an ISO instant. */

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { isValidTimeZone, localDay, localDayOf, nextDay, parseDateBoundary, startOfLocalDay, systemTimeZone } from '../../src/core/timeZones.js';
+
+describe('local days', () => {
+  it('a day starts at local midnight: 23:30 and 00:30 in Berlin are different days', () => {
+    // Berlin is UTC+1 in November: 23:30 local = 22:30Z, 00:30 local next day = 23:30Z the same UTC day.
+    expect(localDayOf('2026-11-20T22:30:00.000Z', 'Europe/Berlin')).toBe('2026-11-20');
+    expect(localDayOf('2026-11-20T23:30:00.000Z', 'Europe/Berlin')).toBe('2026-11-21');
+    expect(localDayOf('2026-11-20T23:30:00.000Z', 'UTC')).toBe('2026-11-20');
+    // summer time, UTC+2
+    expect(localDayOf('2026-07-01T21:59:59.999Z', 'Europe/Berlin')).toBe('2026-07-01');
+    expect(localDayOf('2026-07-01T22:00:00.000Z', 'Europe/Berlin')).toBe('2026-07-02');
+  });
+
+  it('works in zones west of UTC and with non-hour offsets', () => {
+    expect(localDayOf('2026-11-21T04:59:00.000Z', 'America/New_York')).toBe('2026-11-20');
+    expect(localDayOf('2026-11-21T05:00:00.000Z', 'America/New_York')).toBe('2026-11-21');
+    expect(localDayOf('2026-11-20T18:29:00.000Z', 'Asia/Kolkata')).toBe('2026-11-20');
+    expect(localDayOf('2026-11-20T18:30:00.000Z', 'Asia/Kolkata')).toBe('2026-11-21');
+  });
+
+  it('agrees with Intl on the DST change days, minute by minute around the change', () => {
+    for (const start of ['2026-03-28T22:00:00Z', '2026-10-24T22:00:00Z']) {
+      for (let m = 0; m < 6 * 60; m += 1) {
+        const iso = new Date(Date.parse(start) + m * 60000).toISOString();
+        expect(localDayOf(iso, 'Europe/Berlin')).toBe(localDay(new Date(iso), 'Europe/Berlin'));
+      }
+    }
+  });
+
+  it('gives the epoch day for an unparsable timestamp instead of throwing', () => {
+    expect(localDayOf('not a time', 'UTC')).toBe('1970-01-01');
+  });
+});
+
+describe('startOfLocalDay', () => {
+  it('is local midnight, also on days with 23 or 25 hours', () => {
+    expect(startOfLocalDay('2026-11-21', 'Europe/Berlin').toISOString()).toBe('2026-11-20T23:00:00.000Z');
+    expect(startOfLocalDay('2026-07-02', 'Europe/Berlin').toISOString()).toBe('2026-07-01T22:00:00.000Z');
+    expect(startOfLocalDay('2026-03-29', 'Europe/Berlin').toISOString()).toBe('2026-03-28T23:00:00.000Z');
+    expect(startOfLocalDay('2026-03-30', 'Europe/Berlin').toISOString()).toBe('2026-03-29T22:00:00.000Z');
+    expect(startOfLocalDay('2026-10-25', 'Europe/Berlin').toISOString()).toBe('2026-10-24T22:00:00.000Z');
+    expect(startOfLocalDay('2026-10-26', 'Europe/Berlin').toISOString()).toBe('2026-10-25T23:00:00.000Z');
+    expect(startOfLocalDay('2026-11-21', 'America/New_York').toISOString()).toBe('2026-11-21T05:00:00.000Z');
+  });
+  it('starts a day whose midnight does not exist (DST starting at 00:00) when the clocks jump', () => {
+    // Santiago goes from −04 to −03 at 00:00 on 2026-09-06: the day begins at 01:00 local = 04:00Z.
+    expect(startOfLocalDay('2026-09-06', 'America/Santiago').toISOString()).toBe('2026-09-06T04:00:00.000Z');
+    // Havana goes from −05 to −04 at 00:00 on 2026-03-08: 01:00 local = 05:00Z.
+    expect(startOfLocalDay('2026-03-08', 'America/Havana').toISOString()).toBe('2026-03-08T05:00:00.000Z');
+    expect(parseDateBoundary('2026-09-06', 'America/Santiago').toISOString()).toBe('2026-09-06T04:00:00.000Z');
+  });
+  it('rejects what is not a day', () => {
+    expect(() => startOfLocalDay('2026-11', 'UTC')).toThrow(/not a day: 2026-11 \(expected YYYY-MM-DD\)/);
+  });
+});
+
+describe('parseDateBoundary', () => {
+  it('reads days (with or without dashes) as local midnight and ISO times as instants', () => {
+    expect(parseDateBoundary('2026-11-21', 'Europe/Berlin').toISOString()).toBe('2026-11-20T23:00:00.000Z');
+    expect(parseDateBoundary('20261121', 'Europe/Berlin').toISOString()).toBe('2026-11-20T23:00:00.000Z');
+    expect(parseDateBoundary('2026-11-21T08:15:00+01:00', 'UTC').toISOString()).toBe('2026-11-21T07:15:00.000Z');
+  });
+  it('says what it expects for anything else', () => {
+    expect(() => parseDateBoundary('yesterday-ish', 'UTC')).toThrow('"yesterday-ish" is not a date (use YYYY-MM-DD or an ISO time)');
+  });
+});
+
+describe('small helpers', () => {
+  it('nextDay crosses months, years and leap days', () => {
+    expect(nextDay('2026-11-30')).toBe('2026-12-01');
+    expect(nextDay('2026-12-31')).toBe('2027-01-01');
+    expect(nextDay('2028-02-28')).toBe('2028-02-29');
+  });
+  it('knows valid zones from invalid ones', () => {
+    expect(isValidTimeZone('Europe/Berlin')).toBe(true);
+    expect(isValidTimeZone('Mars/Olympus_Mons')).toBe(false);
+    expect(isValidTimeZone(systemTimeZone())).toBe(true);
+  });
+});
+
+describe('startOfLocalDay is the first instant of the day, in every zone, every day of a year', () => {
+  it('the instant is on that day and the millisecond before is on the day before (DST at midnight included)', () => {
+    const zones = ['Europe/Berlin', 'America/New_York', 'America/Santiago', 'America/Havana', 'Asia/Beirut', 'Australia/Lord_Howe', 'Pacific/Chatham', 'Asia/Kathmandu', 'America/St_Johns', 'Pacific/Apia', 'UTC'];
+    const failures: string[] = [];
+    for (const zone of zones) {
+      let day = '2026-01-01';
+      let previous = '2025-12-31';
+      while (day < '2027-01-01') {
+        const start = startOfLocalDay(day, zone).getTime();
+        const on = localDay(new Date(start), zone);
+        const before = localDay(new Date(start - 1), zone);
+        if (on !== day || before !== previous) failures.push(`${zone} ${day}: start ${new Date(start).toISOString()} is on ${on}, the ms before on ${before}`);
+        previous = day;
+        day = nextDay(day);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+});
