@@ -8,6 +8,8 @@ import { type Logger } from './logger.js';
 import { type FileRecord, MAX_PROBLEMS_PER_FILE, type PersistedScanState, SCAN_STATE_VERSION } from './scanState.js';
 
 const SAMPLE_BYTES = 32;
+/** The sample at offset 0 is longer, so it covers the thread id of the first line (session_meta or legacy header). */
+const HEAD_SAMPLE_BYTES = 512;
 const PARALLEL_FILES = 8;
 const SAMPLE_POINTS = 8;
 
@@ -145,7 +147,7 @@ export class UsageScanner {
       const read = compressed
         ? await readCompressedLines(path, account.classify, onLine)
         : await readCompleteLines(path, record.position, account.classify, onLine, async (handle, r) => {
-          samples = await readSamples(handle, samplePositions(r.offset));
+          samples = await readSamples(handle, samplePositions(r.offset), r.offset);
         });
       result.bytesRead = read.offset - before;
       record.account = accountState;
@@ -205,7 +207,7 @@ export class UsageScanner {
     const handle = await open(path, 'r');
     let now: FileRecord['samples'];
     try {
-      now = await readSamples(handle, record.samples.map((s) => s.at));
+      now = await readSamples(handle, record.samples.map((s) => s.at), record.position.offset);
     } finally {
       await handle.close();
     }
@@ -232,11 +234,13 @@ function samplePositions(offset: number): number[] {
   return [...positions].sort((x, y) => x - y);
 }
 
-async function readSamples(handle: FileHandle, positions: number[]): Promise<{ at: number; bytes: string }[]> {
+/** Reads the samples of the first `consumed` bytes (the head sample never reaches past them). */
+async function readSamples(handle: FileHandle, positions: number[], consumed: number): Promise<{ at: number; bytes: string }[]> {
   const out: { at: number; bytes: string }[] = [];
-  const buffer = Buffer.alloc(SAMPLE_BYTES);
+  const buffer = Buffer.alloc(HEAD_SAMPLE_BYTES);
   for (const at of positions) {
-    const { bytesRead } = await handle.read(buffer, 0, SAMPLE_BYTES, at);
+    const length = at === 0 ? Math.max(SAMPLE_BYTES, Math.min(HEAD_SAMPLE_BYTES, consumed)) : SAMPLE_BYTES;
+    const { bytesRead } = await handle.read(buffer, 0, length, at);
     out.push({ at, bytes: buffer.subarray(0, bytesRead).toString('base64') });
   }
   return out;
