@@ -69,3 +69,118 @@ export function legacyHeader(id: string, instructions = 'You are Codex.'): strin
 export function legacyMessage(role: 'user' | 'assistant', text: string): string {
   return JSON.stringify({ type: 'message', role, content: [{ type: role === 'user' ? 'input_text' : 'output_text', text }] });
 }
+
+// ---------------------------------------------------------------------------------------------
+// More shapes, as the real Codex CLI writes them (compared with files the real 0.44, 0.130 and
+// 0.169 CLIs wrote; nothing here is copied from those files).
+
+/** A Codex `TokenUsage` with explicit total_tokens (and, for 0.169, cache_write_input_tokens). */
+export function rawUsage(u: Usage4, extra: { totalTokens?: number; cacheWrite?: number } = {}): Record<string, number> {
+  const out = codexUsage(u, extra.totalTokens);
+  if (extra.cacheWrite !== undefined) out.cache_write_input_tokens = extra.cacheWrite;
+  return out;
+}
+
+/** A token_count event from raw usage objects (any shape, for the odd cases). */
+export function tokenCountRaw(total: Record<string, unknown> | null, last?: Record<string, unknown> | null, rateLimits: unknown = null): string {
+  const info = total === null ? null : { total_token_usage: total, ...(last === undefined ? {} : { last_token_usage: last }), model_context_window: 258400 };
+  return envelope('event_msg', { type: 'token_count', info, rate_limits: rateLimits });
+}
+
+/** The snapshot Codex writes around a compaction: the total unchanged, `last` all zero but total_tokens = N. */
+export function compactionTokenCount(total: Usage4, lastTotalTokens: number): string {
+  return tokenCountRaw(codexUsage(total), { ...codexUsage([0, 0, 0, 0]), total_tokens: lastTotalTokens });
+}
+
+/** 0.44-style rate limits: reset given as seconds from the event. */
+export function rateLimitsResetsIn(primaryPercent: number, primarySeconds: number, secondaryPercent: number, secondarySeconds: number): Record<string, unknown> {
+  return {
+    primary: { used_percent: primaryPercent, window_minutes: 300, resets_in_seconds: primarySeconds },
+    secondary: { used_percent: secondaryPercent, window_minutes: 10080, resets_in_seconds: secondarySeconds },
+  };
+}
+
+/** 0.58+-style rate limits: reset as epoch seconds (or null), with the later extra fields. */
+export function rateLimitsResetsAt(primaryPercent: number, primaryAt: number | null, secondaryPercent: number, secondaryAt: number | null, planType = 'plus'): Record<string, unknown> {
+  return {
+    limit_id: 'codex', limit_name: null,
+    primary: { used_percent: primaryPercent, window_minutes: 300, resets_at: primaryAt },
+    secondary: { used_percent: secondaryPercent, window_minutes: 10080, resets_at: secondaryAt },
+    credits: null, plan_type: planType, rate_limit_reached_type: null,
+  };
+}
+
+/** Any event_msg (user_message, agent_message, task_started, ...): content the reader skips. */
+export function eventMsg(type: string, extra: Record<string, unknown> = {}): string {
+  return envelope('event_msg', { type, ...extra });
+}
+
+/** 0.169's event that ends a replayed history like a turn_context does. */
+export function threadSettingsApplied(threadId: string, model = 'gpt-5.1-codex'): string {
+  return eventMsg('thread_settings_applied', { thread_id: threadId, thread_settings: { model, model_provider_id: 'openai', cwd: '/work/project' } });
+}
+
+/** An assistant message (response_item): conversation content the reader skips. */
+export function assistantMessage(text: string): string {
+  return envelope('response_item', { type: 'message', role: 'assistant', content: [{ type: 'output_text', text }] });
+}
+
+/** A response_item line of at least `bytes` bytes (a huge tool output, say). */
+export function hugeContentLine(bytes: number): string {
+  return envelope('response_item', { type: 'function_call_output', call_id: 'call_1', output: 'z'.repeat(bytes) });
+}
+
+/** `source` of a sub-agent spawned with thread_spawn. */
+export function threadSpawnSource(parentThreadId: string, nickname: string | null, role: string | null, depth = 1): Record<string, unknown> {
+  return { subagent: { thread_spawn: { parent_thread_id: parentThreadId, depth, agent_path: null, agent_nickname: nickname, agent_role: role } } };
+}
+
+/** A usage record naming its model (0.169 records may carry one). */
+export function usageRecordWithModel(threadId: string, responseId: string, usage: Usage4, model: string): string {
+  return envelope('token_usage_record', { thread_id: threadId, turn_id: 'turn-1', session_id: threadId, response_id: responseId, model, usage: codexUsage(usage) });
+}
+
+/** 0.169 writes `"ordinal"` between timestamp and type; gives envelope lines their ordinals, in order. */
+export function withOrdinals(lines: string[], first = 0): string[] {
+  return lines.map((line, i) => {
+    const { timestamp, type, payload } = JSON.parse(line) as { timestamp: string; type: string; payload: unknown };
+    return JSON.stringify({ timestamp, ordinal: first + i, type, payload });
+  });
+}
+
+/** Legacy `{"record_type":"state"}` line. */
+export function legacyState(): string {
+  return JSON.stringify({ record_type: 'state' });
+}
+
+/** Legacy bare function call and its output. */
+export function legacyFunctionCall(name: string, args: string): string {
+  return JSON.stringify({ type: 'function_call', name, arguments: args, call_id: 'call_1' });
+}
+
+export function legacyFunctionOutput(output: string): string {
+  return JSON.stringify({ type: 'function_call_output', call_id: 'call_1', output: { content: output, metadata: { exit_code: 0 } } });
+}
+
+/** Legacy reasoning item (its summary text is output). */
+export function legacyReasoning(summary: string): string {
+  return JSON.stringify({ type: 'reasoning', id: 'rs_1', summary: [{ type: 'summary_text', text: summary }] });
+}
+
+/**
+ * A zstd frame holding `data` in raw (stored) blocks: what `zstd` would write for incompressible
+ * data, enough to test the reader of `.jsonl.zst` without a compressor.
+ */
+export function zstdStored(data: Buffer): Buffer {
+  const parts: Buffer[] = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x38])]; // magic, no FCS/checksum, 128 KiB window
+  const maxBlock = 1 << 17;
+  let at = 0;
+  do {
+    const size = Math.min(maxBlock, data.length - at);
+    const last = at + size >= data.length ? 1 : 0;
+    const header = last | (0 << 1) | (size << 3);
+    parts.push(Buffer.from([header & 0xff, (header >> 8) & 0xff, (header >> 16) & 0xff]), data.subarray(at, at + size));
+    at += size;
+  } while (at < data.length);
+  return Buffer.concat(parts);
+}

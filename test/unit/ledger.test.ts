@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { UsageLedger } from '../../src/core/ledger.js';
+import { type ThreadInfo, type UsageIncrement } from '../../src/core/ledgerTypes.js';
+
+const inc = (key: string, threadId = 't', output = 10): UsageIncrement => ({
+  key, threadId, timestamp: '2026-11-20T10:00:00.000Z', source: 'snapshot',
+  buckets: { uncachedInput: 100, cachedInput: 0, cacheWriteInput: 0, output, reasoningOutput: 0 },
+});
+const thread = (threadId: string, file: string, name = 'Codex CLI'): ThreadInfo => ({ threadId, file, agent: { id: `originator:${name}`, name, kind: 'top-level' } });
+
+describe('UsageLedger', () => {
+  it('counts an increment once however many files or reads report it', () => {
+    const ledger = new UsageLedger();
+    expect(ledger.add('/a', inc('k1'))).toBe(true);
+    expect(ledger.add('/a', inc('k1'))).toBe(false);
+    expect(ledger.add('/b', inc('k1'))).toBe(false);
+    expect(ledger.add('/b', inc('k2'))).toBe(true);
+    expect(ledger.incrementCount).toBe(2);
+    expect([...ledger.filesReporting('k1')!].sort()).toEqual(['/a', '/b']);
+  });
+
+  it('removing a file takes back only what no other file reports', () => {
+    const ledger = new UsageLedger();
+    ledger.add('/live', inc('shared'));
+    ledger.add('/live', inc('only-live'));
+    ledger.add('/archived', inc('shared'));
+    ledger.removeFile('/live');
+    expect([...ledger.allIncrements()].map((i) => i.key)).toEqual(['shared']);
+    expect([...ledger.filesReporting('shared')!]).toEqual(['/archived']);
+    ledger.removeFile('/archived');
+    expect(ledger.incrementCount).toBe(0);
+    expect(ledger.filesReporting('shared')).toBeUndefined();
+  });
+
+  it('shows a thread from its live file before an archived copy, whatever the order, and forgets it with its last file', () => {
+    const ledger = new UsageLedger();
+    ledger.setThread(thread('t', '/h/archived_sessions/rollout-t.jsonl', 'archived'));
+    ledger.setThread(thread('t', '/h/sessions/2026/11/20/rollout-t.jsonl', 'live'));
+    expect(ledger.thread('t')!.agent.name).toBe('live');
+    ledger.setThread(thread('t', '/h/sessions/2026/11/20/rollout-t.jsonl', 'live again'));
+    expect([...ledger.allThreads()].map((t) => t.agent.name)).toEqual(['live again']);
+    ledger.removeFile('/h/sessions/2026/11/20/rollout-t.jsonl');
+    expect(ledger.thread('t')!.agent.name).toBe('archived');
+    ledger.removeFile('/h/archived_sessions/rollout-t.jsonl');
+    expect(ledger.thread('t')).toBeUndefined();
+  });
+
+  it('keeps the newest rate-limit snapshot', () => {
+    const ledger = new UsageLedger();
+    ledger.noteRateLimits({ observedAt: '2026-11-20T10:00:00.000Z', primary: { usedPercent: 10 } });
+    ledger.noteRateLimits({ observedAt: '2026-11-20T09:00:00.000Z', primary: { usedPercent: 99 } });
+    expect(ledger.latestRateLimits!.primary!.usedPercent).toBe(10);
+    ledger.noteRateLimits({ observedAt: '2026-11-20T11:00:00.000Z', primary: { usedPercent: 30 } });
+    expect(ledger.latestRateLimits!.primary!.usedPercent).toBe(30);
+  });
+
+  it('bumps its change count on changes only', () => {
+    const ledger = new UsageLedger();
+    const c0 = ledger.changeCount;
+    ledger.add('/a', inc('k'));
+    const c1 = ledger.changeCount;
+    expect(c1).toBeGreaterThan(c0);
+    ledger.add('/a', inc('k'));
+    expect(ledger.changeCount).toBe(c1);
+  });
+
+  it('survives a JSON round trip with its reporters, threads and rate limits', () => {
+    const ledger = new UsageLedger();
+    ledger.add('/a', inc('k1'));
+    ledger.add('/b', inc('k1'));
+    ledger.add('/b', inc('k2', 'u', 7));
+    ledger.setThread(thread('t', '/a'));
+    ledger.setThread(thread('u', '/b'));
+    ledger.noteRateLimits({ observedAt: '2026-11-20T10:00:00.000Z', secondary: { usedPercent: 5, resetsAt: 1 } });
+    const copy = UsageLedger.fromJSON(JSON.parse(JSON.stringify(ledger.toJSON())));
+    expect(copy.toJSON()).toEqual(ledger.toJSON());
+    copy.removeFile('/a');
+    expect(copy.incrementCount).toBe(2); // k1 is still reported by /b
+    copy.removeFile('/b');
+    expect(copy.incrementCount).toBe(0);
+  });
+});
