@@ -57,6 +57,11 @@ class LineAssembler {
 
   constructor(private readonly classify: LineClassifier) {}
 
+  /** No bytes of the current line have been pushed yet. */
+  get isEmpty(): boolean {
+    return this.disposition === undefined && this.prefixLength === 0;
+  }
+
   /** Adds bytes of the current line (no newline inside). */
   push(piece: Buffer): void {
     if (piece.length === 0) return;
@@ -122,12 +127,14 @@ class LineAssembler {
 /** Splits a byte stream into lines, handing complete ones to `onLine`; keeps the partial last line. */
 class LineSplitter {
   private readonly assembler: LineAssembler;
+  private readonly classify: LineClassifier;
   /** Stream offset just past the last complete line. */
   consumed: number;
   lineCount: number;
 
   constructor(classify: LineClassifier, from: ReadPosition, private readonly onLine: (line: ReadLine) => void) {
     this.assembler = new LineAssembler(classify);
+    this.classify = classify;
     this.consumed = from.offset;
     this.lineCount = from.lineCount;
   }
@@ -142,12 +149,34 @@ class LineSplitter {
         this.assembler.push(bytes.subarray(cursor));
         return;
       }
-      this.assembler.push(bytes.subarray(cursor, newline));
       this.lineCount += 1;
-      this.onLine(this.assembler.finish(this.lineCount, this.consumed));
+      if (this.assembler.isEmpty) {
+        // The whole line is in this chunk (the usual case): decode straight from it, no copies.
+        this.onLine(this.wholeLine(bytes, cursor, newline));
+      } else {
+        this.assembler.push(bytes.subarray(cursor, newline));
+        this.onLine(this.assembler.finish(this.lineCount, this.consumed));
+      }
       this.consumed = position + newline + 1;
       cursor = newline + 1;
     }
+  }
+
+  /** The same as pushing bytes[start, end) to the assembler and finishing, without the copies. */
+  private wholeLine(bytes: Buffer, start: number, end: number): ReadLine {
+    let prefix = bytes.toString('latin1', start, Math.min(end, start + PREFIX_BYTES));
+    if (prefix.endsWith('\r')) prefix = prefix.slice(0, -1);
+    let disposition = this.classify(prefix);
+    const line: ReadLine = { lineNumber: this.lineCount, offset: this.consumed, disposition, prefix };
+    if (disposition === 'parse' && end - start > MAX_PARSE_LINE_BYTES) {
+      disposition = 'count';
+      line.disposition = disposition;
+      line.oversized = true;
+    } else if (disposition === 'parse') {
+      const last = end > start && bytes[end - 1] === 13 ? end - 1 : end;
+      line.text = bytes.toString('utf8', start, last);
+    }
+    return line;
   }
 }
 
@@ -165,6 +194,8 @@ export async function readCompleteLines(
   onLine: (line: ReadLine) => void,
   /** Runs on the still-open file after the read (to sample what was read without opening it again). */
   afterRead?: (handle: FileHandle, result: ReadResult) => Promise<void>,
+  /** Sees every chunk read, with its file offset, before its lines are handed over. */
+  onChunk?: (chunk: Buffer, position: number) => void,
 ): Promise<ReadResult> {
   const handle = await open(path, 'r');
   try {
@@ -175,6 +206,7 @@ export async function readCompleteLines(
     while (position < size) {
       const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, size - position), position);
       if (bytesRead === 0) break;
+      onChunk?.(chunk.subarray(0, bytesRead), position);
       splitter.feed(chunk.subarray(0, bytesRead), position);
       position += bytesRead;
     }
