@@ -144,11 +144,14 @@ export class UsageScanner {
         }
       };
       let samples: FileRecord['samples'] = [];
+      // Reading from the start, the samples are taken from the chunks as they stream by (for the
+      // usual file, whose last line is complete); otherwise they are read after the lines.
+      const streamed = record.position.offset === 0 ? new StreamSampler(info.size) : undefined;
       const read = compressed
         ? await readCompressedLines(path, account.classify, onLine)
         : await readCompleteLines(path, record.position, account.classify, onLine, async (handle, r) => {
-          samples = await readSamples(handle, samplePositions(r.offset), r.offset);
-        });
+          samples = streamed?.samplesFor(r.offset) ?? await readSamples(handle, samplePositions(r.offset), r.offset);
+        }, streamed?.take);
       result.bytesRead = read.offset - before;
       record.account = accountState;
       record.problems = problems;
@@ -234,12 +237,52 @@ function samplePositions(offset: number): number[] {
   return [...positions].sort((x, y) => x - y);
 }
 
+/** Takes the samples of a whole-file read from its chunks, for the size the file had when it was opened. */
+class StreamSampler {
+  private readonly positions: number[];
+  private readonly lengths: number[];
+  private readonly buffers: Buffer[];
+  private readonly filled: number[];
+
+  constructor(private readonly expectedOffset: number) {
+    this.positions = samplePositions(expectedOffset);
+    this.lengths = this.positions.map((at) => sampleLength(at, expectedOffset));
+    this.buffers = this.lengths.map((n) => Buffer.alloc(n));
+    this.filled = this.lengths.map(() => 0);
+  }
+
+  readonly take = (chunk: Buffer, position: number): void => {
+    const end = position + chunk.length;
+    for (let i = 0; i < this.positions.length; i += 1) {
+      const at = this.positions[i]!;
+      const stop = at + this.lengths[i]!;
+      if (stop <= position || at >= end) continue;
+      const from = Math.max(at, position);
+      const to = Math.min(stop, end);
+      chunk.copy(this.buffers[i]!, from - at, from - position, to - position);
+      this.filled[i]! += to - from;
+    }
+  };
+
+  /** The samples, when the read consumed exactly the expected bytes and saw all of them. */
+  samplesFor(consumed: number): FileRecord['samples'] | undefined {
+    if (consumed !== this.expectedOffset) return undefined;
+    if (this.filled.some((n, i) => n !== this.lengths[i])) return undefined;
+    return this.positions.map((at, i) => ({ at, bytes: this.buffers[i]!.toString('base64') }));
+  }
+}
+
+/** How many bytes the sample at `at` covers when `consumed` bytes were read. */
+function sampleLength(at: number, consumed: number): number {
+  return Math.min(at === 0 ? HEAD_SAMPLE_BYTES : SAMPLE_BYTES, consumed - at);
+}
+
 /** Reads the samples of the first `consumed` bytes (the head sample never reaches past them). */
 async function readSamples(handle: FileHandle, positions: number[], consumed: number): Promise<{ at: number; bytes: string }[]> {
   const out: { at: number; bytes: string }[] = [];
   const buffer = Buffer.alloc(HEAD_SAMPLE_BYTES);
   for (const at of positions) {
-    const length = at === 0 ? Math.max(SAMPLE_BYTES, Math.min(HEAD_SAMPLE_BYTES, consumed)) : SAMPLE_BYTES;
+    const length = sampleLength(at, consumed);
     const { bytesRead } = await handle.read(buffer, 0, length, at);
     out.push({ at, bytes: buffer.subarray(0, bytesRead).toString('base64') });
   }

@@ -123,6 +123,32 @@ describe('files that change under the scanner', () => {
     expect(figures(scanner).same!.uncachedInput).toBe(1001 - 200 + 1000 + 500 + 500);
   });
 
+  it('samples taken while streaming a multi-chunk file match the file: an append is read alone, a same-length edit in the middle is noticed', async () => {
+    const big = hugeContentLine(3 << 20);
+    const path = await home.write('streamed', file(sessionMeta('streamed'), turnContext('m'), tokenCount(a, a), big, tokenCount(sumUsage(a, b), b), big));
+    const logger = new MemoryLogger();
+    const scanner = home.scanner(undefined, logger);
+    await scanner.scanAll();
+    const state = scanner.toState().files[path]!;
+    const bytes = await readFile(path);
+    expect(state.samples.length).toBe(8);
+    for (const sample of state.samples) {
+      const stored = Buffer.from(sample.bytes, 'base64');
+      expect(stored.length).toBe(sample.at === 0 ? 512 : 32);
+      expect(stored.equals(bytes.subarray(sample.at, sample.at + stored.length))).toBe(true);
+    }
+    await appendFile(path, file(tokenCount(sumUsage(a, b, c), c)));
+    const appended = await scanner.refreshFile(path);
+    expect(appended).toMatchObject({ reset: false, newIncrements: 1 });
+    expect(figures(scanner).streamed!.total).toBe(total(sumUsage(a, b, c)));
+    const middle = scanner.toState().files[path]!.samples[3]!.at;
+    const edited = await readFile(path);
+    edited[middle] = edited[middle] === 0x61 ? 0x62 : 0x61;
+    await writeFile(path, edited);
+    expect((await scanner.refreshFile(path)).reset).toBe(true);
+    expect(logger.messages.some((m) => m.message.includes('replaced or rewritten'))).toBe(true);
+  });
+
   it('replaces the figures of a file replaced by one with another thread id', async () => {
     const path = await home.write('swap', file(...threeTurns('first-id')));
     const scanner = home.scanner();
