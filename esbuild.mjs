@@ -18,7 +18,7 @@ const nodeTarget = { ...common, platform: 'node', format: 'cjs', target: 'node20
 
 const builds = [
   { ...nodeTarget, entryPoints: { extension: 'src/extension/activate.ts' }, outdir: 'dist', external: ['vscode'] },
-  { ...nodeTarget, entryPoints: { scanWorker: 'src/extension/scanWorker.ts' }, outdir: 'dist', external: ['vscode'] },
+  { ...nodeTarget, entryPoints: { scanWorker: 'src/extension/scanWorkerEntry.ts' }, outdir: 'dist', external: ['vscode'] },
   { ...nodeTarget, entryPoints: { cli: 'src/cli/bin.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   { ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { panel: 'src/webview/main.ts' }, outdir: 'dist/webview' },
 ];

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { defaultCodexHome } from '../core/discovery.js';
+import { defaultReaderThreads, ThreadFileReadPool } from '../core/fileReadPool.js';
 import { type Logger } from '../core/logger.js';
 import { PriceBook } from '../core/pricing.js';
 import { ProjectResolver } from '../core/projects.js';
@@ -17,6 +18,8 @@ export interface CliIo {
   out: (text: string) => void;
   err: (text: string) => void;
   env: NodeJS.ProcessEnv;
+  /** A script that can serve as a reader thread (see fileReadPool.ts); without it every file is read in this thread. */
+  readerThreadScript?: string;
 }
 
 /** Runs `codex-meter` and returns its exit code (0 ok, 1 a configuration problem, 2 a usage error). */
@@ -54,7 +57,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const codexHomes = args.codexHomes.length > 0 ? args.codexHomes : [defaultCodexHome(io.env)];
   const store = args.stateDir ? new ScanStateStore(join(args.stateDir, 'scan-state.json'), logger) : undefined;
   const state = store ? await store.load() : undefined;
-  const scanner = new UsageScanner({ roots: [...codexHomes, ...args.roots], logger, countTokens: countTextTokens }, state);
+  const script = io.readerThreadScript;
+  const threads = defaultReaderThreads();
+  const openReadPool = script && threads > 0 ? () => new ThreadFileReadPool({ script, threads }) : undefined;
+  const scanner = new UsageScanner({ roots: [...codexHomes, ...args.roots], logger, countTokens: countTextTokens, ...(openReadPool ? { openReadPool } : {}) }, state);
   const summary = await scanner.scanAll();
   // Saved only when something changed: a warm run with nothing new reads and writes no state.
   const changed = !state || summary.bytesRead > 0 || summary.removedFiles > 0 || summary.newIncrements > 0;

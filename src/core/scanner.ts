@@ -1,22 +1,27 @@
-import { type FileHandle, open, stat } from 'node:fs/promises';
+import { closeSync, openSync, statSync } from 'node:fs';
 import { discoverRolloutFiles } from './discovery.js';
-import { FileAccount, newFileAccountState, type TokenCounter } from './fileAccount.js';
+import { type TokenCounter } from './fileAccount.js';
+import { type FileIdentity, type FileReadOutcome, freshRecord, readRolloutFile, wasRewritten } from './fileRead.js';
+import { type FileReadPool, type PooledRead } from './fileReadPool.js';
 import { UsageLedger } from './ledger.js';
 import { addCounters, emptyCounters, type LedgerCounters, type LineProblem } from './ledgerTypes.js';
-import { type ReadLine, readCompleteLines, readCompressedLines } from './lineReader.js';
 import { type Logger } from './logger.js';
-import { type FileRecord, MAX_PROBLEMS_PER_FILE, type PersistedScanState, SCAN_STATE_VERSION } from './scanState.js';
+import { type FileRecord, type PersistedScanState, SCAN_STATE_VERSION } from './scanState.js';
 
-const SAMPLE_BYTES = 32;
-/** The sample at offset 0 is longer, so it covers the thread id of the first line (session_meta or legacy header). */
-const HEAD_SAMPLE_BYTES = 512;
-const PARALLEL_FILES = 8;
-const SAMPLE_POINTS = 8;
+/** Files never read before that make starting reader threads worth it. */
+const DEFAULT_POOL_THRESHOLD = 32;
 
 export interface ScannerOptions {
   roots: readonly string[];
   logger: Logger;
   countTokens: TokenCounter;
+  /**
+   * Opens reader threads for a scan that finds many files never read before (a first start, say);
+   * they read such files whole beside this thread, and are closed when the scan ends.
+   */
+  openReadPool?: () => FileReadPool;
+  /** How many files never read before make opening the pool worth it (default 32). */
+  poolThreshold?: number;
 }
 
 /** What one refresh of a file did. */
@@ -48,6 +53,7 @@ export class UsageScanner {
   private readonly records = new Map<string, FileRecord>();
   private readonly reportedEstimates = new Set<string>();
   private readonly unreadable = new Map<string, string>();
+  private poolOpen = false;
 
   constructor(
     private readonly options: ScannerOptions,
@@ -70,22 +76,41 @@ export class UsageScanner {
     let done = 0;
     const readable = found.files;
     for (const file of readable) present.add(file.path);
-    // A few files at a time, so reading one overlaps waiting for another (each file's own lines are
-    // still read in order; files are independent, and the ledger's keys make their order irrelevant).
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < readable.length) {
-        const file = readable[next++]!;
-        const refresh = await this.refreshFile(file.path);
-        summary.files += 1;
-        summary.bytesRead += refresh.bytesRead;
-        summary.newIncrements += refresh.newIncrements;
-        if (refresh.error) summary.problems.push({ path: file.path, reason: refresh.error });
-        done += 1;
-        onProgress?.(done, readable.length);
-      }
+    const count = (refresh: FileRefresh): void => {
+      summary.files += 1;
+      summary.bytesRead += refresh.bytesRead;
+      summary.newIncrements += refresh.newIncrements;
+      if (refresh.error) summary.problems.push({ path: refresh.path, reason: refresh.error });
+      done += 1;
+      onProgress?.(done, readable.length);
     };
-    await Promise.all(Array.from({ length: Math.min(PARALLEL_FILES, readable.length) }, worker));
+    // Files read before are checked here; files never read are shared with the reader threads when
+    // there are enough of them (files are independent, and the ledger's keys make their order irrelevant).
+    const known = readable.filter((f) => this.records.has(f.path)).map((f) => f.path);
+    const fresh = readable.filter((f) => !this.records.has(f.path)).map((f) => f.path);
+    /** Files a failed reader thread handed back: only this thread takes them. */
+    const handedBack: string[] = [];
+    const takeNext = (): string | undefined => known.pop() ?? handedBack.pop() ?? fresh.pop();
+    const local = async (): Promise<void> => {
+      for (let path = takeNext(); path !== undefined; path = takeNext()) count(await this.refreshFile(path));
+    };
+    const threshold = this.options.poolThreshold ?? DEFAULT_POOL_THRESHOLD;
+    const pool = this.options.openReadPool && fresh.length >= threshold ? this.openPool() : undefined;
+    this.poolOpen = pool !== undefined;
+    const pooled = pool
+      ? pool.readAll(() => fresh.pop(), (read) => {
+        const refresh = this.applyPooledRead(read);
+        if (refresh) count(refresh);
+        else handedBack.push(read.path); // its thread failed: read here instead
+      }).finally(() => pool.close())
+      : Promise.resolve();
+    try {
+      await Promise.all([pooled, local()]);
+    } finally {
+      this.poolOpen = false;
+    }
+    // Files handed back by a failed reader thread after the local readers finished.
+    await local();
     for (const path of [...this.records.keys()]) {
       if (!present.has(path)) {
         this.removeFile(path);
@@ -98,74 +123,75 @@ export class UsageScanner {
   /** Reads whatever is new in one file (or takes it out of the ledger when it is gone). */
   async refreshFile(path: string): Promise<FileRefresh> {
     const result: FileRefresh = { path, bytesRead: 0, newIncrements: 0, reset: false, removed: false };
-    let info;
+    // Reader threads are served between files (their messages wait for this thread's event loop).
+    if (this.poolOpen) await new Promise<void>((resolve) => setImmediate(resolve));
+    let info: FileIdentity;
     try {
-      info = await stat(path);
+      info = statSync(path);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') {
-        if (this.records.has(path)) this.removeFile(path);
-        result.removed = true;
-        return result;
-      }
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return this.fileGone(path, result);
       return this.unreadableFile(path, err as Error, result);
     }
     let record = this.records.get(path);
     try {
       if (record && record.size === info.size && record.mtimeMs === info.mtimeMs && record.ino === info.ino) return result;
-      const compressed = path.endsWith('.zst');
-      if (record && (compressed || (await this.wasReplaced(path, record, info.size, info.ino)))) {
+      if (record && (path.endsWith('.zst') || this.wasReplaced(path, record, info))) {
         this.options.logger.info(`${path} was replaced or rewritten; reading it again from the start.`);
         this.removeFile(path);
         record = undefined;
         result.reset = true;
       }
-      if (!record) {
-        record = { position: { offset: 0, lineCount: 0 }, size: 0, mtimeMs: 0, ino: info.ino, samples: [], account: newFileAccountState(), problems: [] };
-      }
-      // The account works on a copy, committed only when the read succeeds, so a read that fails
-      // half-way leaves the file to be read again from the same place.
-      const accountState = structuredClone(record.account);
-      const account = new FileAccount(path, accountState, this.options.countTokens);
-      const before = record.position.offset;
-      const problems = [...record.problems];
-      const onLine = (line: ReadLine): void => {
-        const outcome = account.handle(line);
-        if (outcome.thread) this.ledger.setThread(outcome.thread);
-        for (const inc of outcome.increments) if (this.ledger.add(path, inc)) result.newIncrements += 1;
-        if (outcome.rateLimits) this.ledger.noteRateLimits(outcome.rateLimits);
-        if (outcome.problem) {
-          if (problems.length < MAX_PROBLEMS_PER_FILE) problems.push(outcome.problem);
-          this.options.logger.warn(`Skipped line ${outcome.problem.line} of ${path}: ${outcome.problem.reason}`);
-        }
-        if (outcome.estimatedThread && !this.reportedEstimates.has(outcome.estimatedThread)) {
-          this.reportedEstimates.add(outcome.estimatedThread);
-          this.options.logger.info(`Thread ${outcome.estimatedThread} has no usage in its log (${path}); its tokens are estimated from the text with the o200k tokenizer and marked "estimated".`);
-        }
-      };
-      let samples: FileRecord['samples'] = [];
-      // Reading from the start, the samples are taken from the chunks as they stream by (for the
-      // usual file, whose last line is complete); otherwise they are read after the lines.
-      const streamed = record.position.offset === 0 ? new StreamSampler(info.size) : undefined;
-      const read = compressed
-        ? await readCompressedLines(path, account.classify, onLine)
-        : await readCompleteLines(path, record.position, account.classify, onLine, async (handle, r) => {
-          samples = streamed?.samplesFor(r.offset) ?? await readSamples(handle, samplePositions(r.offset), r.offset);
-        }, streamed?.take);
-      result.bytesRead = read.offset - before;
-      record.account = accountState;
-      record.problems = problems;
-      record.position = { offset: read.offset, lineCount: read.lineCount };
-      record.size = info.size;
-      record.mtimeMs = info.mtimeMs;
-      record.ino = info.ino;
-      record.samples = samples;
-      this.records.set(path, record);
-      this.unreadable.delete(path);
-      return result;
+      const outcome = readRolloutFile(path, record ?? freshRecord(info), info, this.options.countTokens);
+      return this.apply(path, outcome, result);
     } catch (err) {
       return this.unreadableFile(path, err as Error, result);
     }
+  }
+
+  /** Puts what one read found into the ledger and keeps the file's new record. */
+  private apply(path: string, outcome: FileReadOutcome, result: FileRefresh): FileRefresh {
+    const logger = this.options.logger;
+    for (const thread of outcome.threads) this.ledger.setThread(thread);
+    for (const inc of outcome.increments) if (this.ledger.add(path, inc)) result.newIncrements += 1;
+    if (outcome.rateLimits) this.ledger.noteRateLimits(outcome.rateLimits);
+    for (const problem of outcome.newProblems) logger.warn(`Skipped line ${problem.line} of ${path}: ${problem.reason}`);
+    if (outcome.skippedProblems > 0) {
+      logger.warn(`Skipped ${outcome.skippedProblems} more unusable line(s) of ${path} (only the first ${outcome.record.problems.length} are listed).`);
+    }
+    for (const threadId of outcome.estimatedThreads) {
+      if (this.reportedEstimates.has(threadId)) continue;
+      this.reportedEstimates.add(threadId);
+      logger.info(`Thread ${threadId} has no usage in its log (${path}); its tokens are estimated from the text with the o200k tokenizer and marked "estimated".`);
+    }
+    result.bytesRead = outcome.bytesRead;
+    this.records.set(path, outcome.record);
+    this.unreadable.delete(path);
+    return result;
+  }
+
+  /** Applies a whole-file read done by a reader thread; undefined when the thread failed before reading it. */
+  private applyPooledRead(read: PooledRead): FileRefresh | undefined {
+    const result: FileRefresh = { path: read.path, bytesRead: 0, newIncrements: 0, reset: false, removed: false };
+    if (read.outcome) return this.apply(read.path, read.outcome, result);
+    if (read.threadFailed) return undefined;
+    if (read.error?.code === 'ENOENT') return this.fileGone(read.path, result);
+    const error = Object.assign(new Error(read.error?.message ?? 'unknown error'), { code: read.error?.code });
+    return this.unreadableFile(read.path, error, result);
+  }
+
+  private openPool(): FileReadPool | undefined {
+    try {
+      return this.options.openReadPool?.();
+    } catch (err) {
+      this.options.logger.warn(`Could not start reader threads (${(err as Error).message}); reading in this thread only.`);
+      return undefined;
+    }
+  }
+
+  private fileGone(path: string, result: FileRefresh): FileRefresh {
+    if (this.records.has(path)) this.removeFile(path);
+    result.removed = true;
+    return result;
   }
 
   /** Takes a file's contributions out of the ledger and forgets it. */
@@ -205,16 +231,14 @@ export class UsageScanner {
     return { version: SCAN_STATE_VERSION, savedAt: new Date().toISOString(), files: Object.fromEntries(this.records), ledger: this.ledger.toJSON() };
   }
 
-  private async wasReplaced(path: string, record: FileRecord, size: number, ino: number): Promise<boolean> {
-    if (ino !== record.ino || size < record.position.offset) return true;
-    const handle = await open(path, 'r');
-    let now: FileRecord['samples'];
+  private wasReplaced(path: string, record: FileRecord, info: FileIdentity): boolean {
+    if (info.ino !== record.ino || info.size < record.position.offset) return true;
+    const fd = openSync(path, 'r');
     try {
-      now = await readSamples(handle, record.samples.map((s) => s.at), record.position.offset);
+      return wasRewritten(fd, record, info);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
-    return now.some((sample, i) => sample.bytes !== record.samples[i]!.bytes);
   }
 
   private unreadableFile(path: string, err: Error, result: FileRefresh): FileRefresh {
@@ -226,65 +250,4 @@ export class UsageScanner {
     this.unreadable.set(path, result.error);
     return result;
   }
-}
-
-/** Where to sample the first `offset` bytes: the start, the end, and evenly in between. */
-function samplePositions(offset: number): number[] {
-  if (offset <= 0) return [];
-  const last = Math.max(0, offset - SAMPLE_BYTES);
-  const positions = new Set<number>([0, last]);
-  for (let k = 1; k < SAMPLE_POINTS - 1; k += 1) positions.add(Math.floor((last * k) / (SAMPLE_POINTS - 1)));
-  return [...positions].sort((x, y) => x - y);
-}
-
-/** Takes the samples of a whole-file read from its chunks, for the size the file had when it was opened. */
-class StreamSampler {
-  private readonly positions: number[];
-  private readonly lengths: number[];
-  private readonly buffers: Buffer[];
-  private readonly filled: number[];
-
-  constructor(private readonly expectedOffset: number) {
-    this.positions = samplePositions(expectedOffset);
-    this.lengths = this.positions.map((at) => sampleLength(at, expectedOffset));
-    this.buffers = this.lengths.map((n) => Buffer.alloc(n));
-    this.filled = this.lengths.map(() => 0);
-  }
-
-  readonly take = (chunk: Buffer, position: number): void => {
-    const end = position + chunk.length;
-    for (let i = 0; i < this.positions.length; i += 1) {
-      const at = this.positions[i]!;
-      const stop = at + this.lengths[i]!;
-      if (stop <= position || at >= end) continue;
-      const from = Math.max(at, position);
-      const to = Math.min(stop, end);
-      chunk.copy(this.buffers[i]!, from - at, from - position, to - position);
-      this.filled[i]! += to - from;
-    }
-  };
-
-  /** The samples, when the read consumed exactly the expected bytes and saw all of them. */
-  samplesFor(consumed: number): FileRecord['samples'] | undefined {
-    if (consumed !== this.expectedOffset) return undefined;
-    if (this.filled.some((n, i) => n !== this.lengths[i])) return undefined;
-    return this.positions.map((at, i) => ({ at, bytes: this.buffers[i]!.toString('base64') }));
-  }
-}
-
-/** How many bytes the sample at `at` covers when `consumed` bytes were read. */
-function sampleLength(at: number, consumed: number): number {
-  return Math.min(at === 0 ? HEAD_SAMPLE_BYTES : SAMPLE_BYTES, consumed - at);
-}
-
-/** Reads the samples of the first `consumed` bytes (the head sample never reaches past them). */
-async function readSamples(handle: FileHandle, positions: number[], consumed: number): Promise<{ at: number; bytes: string }[]> {
-  const out: { at: number; bytes: string }[] = [];
-  const buffer = Buffer.alloc(HEAD_SAMPLE_BYTES);
-  for (const at of positions) {
-    const length = sampleLength(at, consumed);
-    const { bytesRead } = await handle.read(buffer, 0, length, at);
-    out.push({ at, bytes: buffer.subarray(0, bytesRead).toString('base64') });
-  }
-  return out;
 }

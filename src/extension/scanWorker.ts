@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { type FSWatcher, watch } from 'chokidar';
 import { periodWindow } from '../core/budget/index.js';
 import { isRolloutFileName } from '../core/discovery.js';
+import { defaultReaderThreads, type FileReadPool, ThreadFileReadPool } from '../core/fileReadPool.js';
 import { type Logger } from '../core/logger.js';
 import { queryPanel } from '../core/panelQuery.js';
 import { PriceBook } from '../core/pricing.js';
@@ -39,6 +40,9 @@ let watcher: FSWatcher | undefined;
 const pendingFiles = new Map<string, NodeJS.Timeout>();
 let saveTimer: NodeJS.Timeout | undefined;
 let queue: Promise<unknown> = Promise.resolve();
+/** Reader threads for a cold scan of many files, started from this same bundle (see scanWorkerEntry.ts). */
+const readerThreads = defaultReaderThreads();
+const openReadPool = readerThreads > 0 ? (): FileReadPool => new ThreadFileReadPool({ script: __filename, threads: readerThreads }) : undefined;
 
 /** Runs scanner work one piece at a time (reads and queries never interleave). */
 function serial<T>(work: () => Promise<T>): Promise<T> {
@@ -69,7 +73,7 @@ async function initialScan(initial: boolean): Promise<void> {
   scanning = true;
   if (!scanner) {
     const state = await store.load();
-    scanner = new UsageScanner({ roots: config.roots, logger, countTokens: countTextTokens }, state);
+    scanner = new UsageScanner({ roots: config.roots, logger, countTokens: countTextTokens, ...(openReadPool ? { openReadPool } : {}) }, state);
     logger.info(state ? `Loaded the scan state (${Object.keys(state.files).length} files) from ${config.statePath}.` : 'No usable scan state: reading every rollout from the start.');
   }
   let lastProgress = 0;
@@ -187,7 +191,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       pricer = new PriceBook(config.priceOverrides);
       for (const p of pricer.problems) logger.warn(p.message);
       if (rootsChanged) {
-        scanner = new UsageScanner({ roots, logger, countTokens: countTextTokens }, scanner?.toState());
+        scanner = new UsageScanner({ roots, logger, countTokens: countTextTokens, ...(openReadPool ? { openReadPool } : {}) }, scanner?.toState());
         await startWatching();
         return serial(() => initialScan(false));
       }

@@ -1,0 +1,170 @@
+import { readSync } from 'node:fs';
+import { FileAccount, newFileAccountState, type TokenCounter } from './fileAccount.js';
+import { type LineProblem, type RateLimitSnapshot, type ThreadInfo, type UsageIncrement } from './ledgerTypes.js';
+import { type ReadLine, readCompleteLines, readCompressedLines } from './lineReader.js';
+import { type FileRecord, MAX_PROBLEMS_PER_FILE } from './scanState.js';
+
+const SAMPLE_BYTES = 32;
+/** The sample at offset 0 is longer, so it covers the thread id of the first line (session_meta or legacy header). */
+const HEAD_SAMPLE_BYTES = 512;
+const SAMPLE_POINTS = 8;
+
+/** What the scanner knows of a file from `stat`. */
+export interface FileIdentity {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+/**
+ * Everything one read of a file found, before any of it reaches the ledger: the caller applies it
+ * only when the read succeeded, so a read that fails half-way changes nothing. It is plain data, so
+ * a read done in another thread hands it over as it is.
+ */
+export interface FileReadOutcome {
+  /** The file's record after the read (position, samples, account state, problems). */
+  record: FileRecord;
+  /** Increments in file order (the ledger counts each key once). */
+  increments: UsageIncrement[];
+  /** Thread metadata in file order (a later one for the same thread replaces an earlier one). */
+  threads: ThreadInfo[];
+  /** The latest rate-limit snapshot the read saw. */
+  rateLimits: RateLimitSnapshot | undefined;
+  /** Lines of this read that could not be used (those beyond the record's limit only counted). */
+  newProblems: LineProblem[];
+  skippedProblems: number;
+  /** Threads whose usage this read estimated from text. */
+  estimatedThreads: string[];
+  bytesRead: number;
+}
+
+/** An empty record for a file read from its first byte. */
+export function freshRecord(identity: FileIdentity): FileRecord {
+  return { position: { offset: 0, lineCount: 0 }, size: 0, mtimeMs: 0, ino: identity.ino, samples: [], account: newFileAccountState(), problems: [] };
+}
+
+/**
+ * Reads what is new in one rollout file after `previous` (or all of it), accounting its lines.
+ * Touches nothing shared: the previous record is copied, never changed.
+ */
+export function readRolloutFile(path: string, previous: FileRecord, identity: FileIdentity, countTokens: TokenCounter): FileReadOutcome {
+  const accountState = structuredClone(previous.account);
+  const account = new FileAccount(path, accountState, countTokens);
+  const problems = [...previous.problems];
+  const outcome: FileReadOutcome = {
+    record: previous,
+    increments: [],
+    threads: [],
+    rateLimits: undefined,
+    newProblems: [],
+    skippedProblems: 0,
+    estimatedThreads: [],
+    bytesRead: 0,
+  };
+  const onLine = (line: ReadLine): void => {
+    const result = account.handle(line);
+    if (result.thread) outcome.threads.push(result.thread);
+    for (const inc of result.increments) outcome.increments.push(inc);
+    if (result.rateLimits && (!outcome.rateLimits || result.rateLimits.observedAt >= outcome.rateLimits.observedAt)) outcome.rateLimits = result.rateLimits;
+    if (result.problem) {
+      if (problems.length < MAX_PROBLEMS_PER_FILE) {
+        problems.push(result.problem);
+        outcome.newProblems.push(result.problem);
+      } else {
+        outcome.skippedProblems += 1;
+      }
+    }
+    if (result.estimatedThread && !outcome.estimatedThreads.includes(result.estimatedThread)) outcome.estimatedThreads.push(result.estimatedThread);
+  };
+  const compressed = path.endsWith('.zst');
+  let samples: FileRecord['samples'] = [];
+  // Reading from the start, the samples are taken from the chunks as they stream by (for the
+  // usual file, whose last line is complete); otherwise they are read after the lines.
+  const streamed = previous.position.offset === 0 ? new StreamSampler(identity.size) : undefined;
+  const read = compressed
+    ? readCompressedLines(path, account.classify, onLine)
+    : readCompleteLines(path, previous.position, account.classify, onLine, {
+      afterRead: (fd, r) => {
+        samples = streamed?.samplesFor(r.offset) ?? readSamples(fd, samplePositions(r.offset), r.offset);
+      },
+      ...(streamed ? { onChunk: streamed.take } : {}),
+    });
+  outcome.bytesRead = read.offset - previous.position.offset;
+  outcome.record = {
+    position: { offset: read.offset, lineCount: read.lineCount },
+    size: identity.size,
+    mtimeMs: identity.mtimeMs,
+    ino: identity.ino,
+    samples,
+    account: accountState,
+    problems,
+  };
+  return outcome;
+}
+
+/** True when the bytes `record` read are no longer what the file holds (replaced, truncated or rewritten). */
+export function wasRewritten(fd: number, record: FileRecord, identity: FileIdentity): boolean {
+  if (identity.ino !== record.ino || identity.size < record.position.offset) return true;
+  const now = readSamples(fd, record.samples.map((s) => s.at), record.position.offset);
+  return now.some((sample, i) => sample.bytes !== record.samples[i]!.bytes);
+}
+
+/** Where to sample the first `offset` bytes: the start, the end, and evenly in between. */
+function samplePositions(offset: number): number[] {
+  if (offset <= 0) return [];
+  const last = Math.max(0, offset - SAMPLE_BYTES);
+  const positions = new Set<number>([0, last]);
+  for (let k = 1; k < SAMPLE_POINTS - 1; k += 1) positions.add(Math.floor((last * k) / (SAMPLE_POINTS - 1)));
+  return [...positions].sort((x, y) => x - y);
+}
+
+/** How many bytes the sample at `at` covers when `consumed` bytes were read (never past them). */
+function sampleLength(at: number, consumed: number): number {
+  return Math.min(at === 0 ? HEAD_SAMPLE_BYTES : SAMPLE_BYTES, consumed - at);
+}
+
+/** Takes the samples of a whole-file read from its chunks, for the size the file had when it was opened. */
+class StreamSampler {
+  private readonly positions: number[];
+  private readonly lengths: number[];
+  private readonly buffers: Buffer[];
+  private readonly filled: number[];
+
+  constructor(private readonly expectedOffset: number) {
+    this.positions = samplePositions(expectedOffset);
+    this.lengths = this.positions.map((at) => sampleLength(at, expectedOffset));
+    this.buffers = this.lengths.map((n) => Buffer.alloc(n));
+    this.filled = this.lengths.map(() => 0);
+  }
+
+  readonly take = (chunk: Buffer, position: number): void => {
+    const end = position + chunk.length;
+    for (let i = 0; i < this.positions.length; i += 1) {
+      const at = this.positions[i]!;
+      const stop = at + this.lengths[i]!;
+      if (stop <= position || at >= end) continue;
+      const from = Math.max(at, position);
+      const to = Math.min(stop, end);
+      chunk.copy(this.buffers[i]!, from - at, from - position, to - position);
+      this.filled[i]! += to - from;
+    }
+  };
+
+  /** The samples, when the read consumed exactly the expected bytes and saw all of them. */
+  samplesFor(consumed: number): FileRecord['samples'] | undefined {
+    if (consumed !== this.expectedOffset) return undefined;
+    if (this.filled.some((n, i) => n !== this.lengths[i])) return undefined;
+    return this.positions.map((at, i) => ({ at, bytes: this.buffers[i]!.toString('base64') }));
+  }
+}
+
+/** Reads the samples of the first `consumed` bytes. */
+function readSamples(fd: number, positions: number[], consumed: number): { at: number; bytes: string }[] {
+  const out: { at: number; bytes: string }[] = [];
+  const buffer = Buffer.alloc(HEAD_SAMPLE_BYTES);
+  for (const at of positions) {
+    const bytesRead = readSync(fd, buffer, 0, sampleLength(at, consumed), at);
+    out.push({ at, bytes: buffer.subarray(0, bytesRead).toString('base64') });
+  }
+  return out;
+}

@@ -1,0 +1,105 @@
+import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { type MessagePort, Worker } from 'node:worker_threads';
+import { type TokenCounter } from './fileAccount.js';
+import { type FileReadOutcome, freshRecord, readRolloutFile } from './fileRead.js';
+
+/** `workerData.role` of a thread started to read files for a pool. */
+export const FILE_READER_ROLE = 'codex-meter-file-reader';
+
+/** One file read whole by a reader thread: its outcome, why it could not be read, or that the thread failed first. */
+export interface PooledRead {
+  path: string;
+  outcome?: FileReadOutcome;
+  error?: { code?: string; message: string };
+  /** The thread stopped before reading this file; the caller reads it itself. */
+  threadFailed?: boolean;
+}
+
+/** Reads files whole, from their first byte, in other threads. */
+export interface FileReadPool {
+  /** Reads the paths `next` hands out until it returns undefined, calling `onRead` as each one ends. */
+  readAll(next: () => string | undefined, onRead: (read: PooledRead) => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The number of reader threads worth starting beside the calling thread on this machine. */
+export function defaultReaderThreads(): number {
+  return Math.max(0, Math.min(3, availableParallelism() - 1));
+}
+
+type ToReader = { type: 'read'; path: string };
+type FromReader = { type: 'read'; read: PooledRead };
+
+/**
+ * Reader threads started from a script that calls `serveFileReads` when its `workerData.role` is
+ * FILE_READER_ROLE (the CLI and the extension's scan worker are such scripts). Each thread keeps a
+ * couple of files queued, so it never waits for this thread between files.
+ */
+export class ThreadFileReadPool implements FileReadPool {
+  private readonly workers: Worker[] = [];
+
+  constructor(private readonly options: { script: string; threads: number; filesInFlight?: number }) {}
+
+  async readAll(next: () => string | undefined, onRead: (read: PooledRead) => void): Promise<void> {
+    const inFlight = this.options.filesInFlight ?? 2;
+    const runs: Promise<void>[] = [];
+    for (let i = 0; i < this.options.threads; i += 1) {
+      const worker = new Worker(this.options.script, { workerData: { role: FILE_READER_ROLE } });
+      this.workers.push(worker);
+      runs.push(new Promise<void>((resolve) => {
+        const outstanding = new Set<string>();
+        let finished = false;
+        const finish = (): void => {
+          if (finished) return;
+          finished = true;
+          for (const path of outstanding) onRead({ path, threadFailed: true });
+          outstanding.clear();
+          resolve();
+        };
+        const send = (): void => {
+          while (outstanding.size < inFlight) {
+            const path = next();
+            if (path === undefined) break;
+            outstanding.add(path);
+            worker.postMessage({ type: 'read', path } satisfies ToReader);
+          }
+          if (outstanding.size === 0) finish();
+        };
+        worker.on('message', (message: FromReader) => {
+          if (finished || message.type !== 'read' || !outstanding.delete(message.read.path)) return;
+          onRead(message.read);
+          send();
+        });
+        worker.on('error', finish);
+        worker.on('exit', finish);
+        send();
+      }));
+    }
+    await Promise.all(runs);
+  }
+
+  async close(): Promise<void> {
+    const workers = this.workers.splice(0);
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+/** The reader thread's side: reads each file it is sent, from the start, and posts what it found. */
+export function serveFileReads(port: MessagePort, countTokens: TokenCounter): void {
+  port.on('message', (message: ToReader) => {
+    if (message.type !== 'read') return;
+    port.postMessage({ type: 'read', read: readOne(message.path, countTokens) } satisfies FromReader);
+  });
+}
+
+function readOne(path: string, countTokens: TokenCounter): PooledRead {
+  try {
+    const info = statSync(path);
+    const identity = { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino };
+    return { path, outcome: readRolloutFile(path, freshRecord(identity), identity, countTokens) };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return { path, error: { ...(e.code ? { code: e.code } : {}), message: e.message } };
+  }
+}
