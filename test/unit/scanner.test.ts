@@ -60,6 +60,19 @@ describe('the reader', () => {
     expect(scanner.counters().badLines).toBe(3);
   });
 
+  it('logs the first 100 unusable lines of a file one by one and the rest in one line', async () => {
+    const bad = Array.from({ length: 105 }, (_, i) => `{broken ${i}`);
+    await home.write('noisy', file(sessionMeta('noisy'), ...bad, tokenCount(a, a)));
+    const logger = new MemoryLogger();
+    const scanner = home.scanner(undefined, logger);
+    await scanner.scanAll();
+    const warnings = logger.messages.filter((m) => m.level === 'warn').map((m) => m.message);
+    expect(warnings.filter((m) => m.startsWith('Skipped line '))).toHaveLength(100);
+    expect(warnings.filter((m) => m.startsWith('Skipped 5 more unusable line(s) of '))).toHaveLength(1);
+    expect(scanner.counters().badLines).toBe(105);
+    expect(figures(scanner).noisy!.total).toBe(total(a));
+  });
+
   it('reads an empty file and a file of blank lines without complaint', async () => {
     await home.write('empty', '');
     await home.write('blank', '\n\n\r\n');
