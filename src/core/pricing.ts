@@ -35,8 +35,8 @@ export class PriceBook implements Pricer {
   readonly problems: PriceProblem[] = [];
   private readonly unknown = new Set<string>();
   private readonly matched = new Map<string, string>();
-  /** Per model and UTC day: flat per-million rates when the price is linear, else null (ask the library each time). */
-  private readonly linear = new Map<string, LinearRates | null>();
+  /** Per model, per UTC day (days since the epoch): flat per-million rates when the price is linear, else null (ask the library each time). */
+  private readonly linear = new Map<string, Map<number, LinearRates | null>>();
 
   constructor(overrides: Record<string, unknown> = {}) {
     for (const [model, value] of Object.entries(overrides)) {
@@ -60,8 +60,11 @@ export class PriceBook implements Pricer {
       return { usd, known: true, source: 'override', modelMatched: model };
     }
     if (this.unknown.has(model)) return { usd: undefined, known: false, source: 'unknown' };
-    const dayKey = `${model}|${Number.isNaN(at.getTime()) ? '' : at.toISOString().slice(0, 10)}`;
-    const rates = this.linear.get(dayKey);
+    const ms = at.getTime();
+    const day = Number.isNaN(ms) ? Number.NaN : Math.floor(ms / 86_400_000);
+    let days = this.linear.get(model);
+    if (!days) this.linear.set(model, (days = new Map()));
+    const rates = days.get(day);
     if (rates && (buckets.cacheWriteInput === 0 || rates.cacheWrite !== undefined)) {
       const usd = (buckets.uncachedInput * rates.input + buckets.cachedInput * rates.cacheRead + buckets.cacheWriteInput * (rates.cacheWrite ?? 0) + buckets.output * rates.output) / 1_000_000;
       return { usd, known: true, source: 'genai-prices', modelMatched: rates.modelId };
@@ -79,7 +82,7 @@ export class PriceBook implements Pricer {
       return { usd: undefined, known: false, source: 'unknown' };
     }
     this.matched.set(model, result.model.id);
-    if (!this.linear.has(dayKey)) this.linear.set(dayKey, linearRates(result));
+    if (!days.has(day)) days.set(day, linearRates(result));
     return { usd: result.total_price, known: true, source: 'genai-prices', modelMatched: result.model.id };
   }
 

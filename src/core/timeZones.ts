@@ -17,28 +17,44 @@ export function isValidTimeZone(zone: string): boolean {
   }
 }
 
-const hourOffsets = new Map<string, number | null>();
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+/** Per zone: the offset of each UTC day (or hour), or null when it changes inside it. */
+const dayOffsets = new Map<string, Map<number, number | null>>();
+const hourOffsets = new Map<string, Map<number, number | null>>();
+/** `YYYY-MM-DD` of each day since the epoch, as met. */
+const dayNames = new Map<number, string>();
 
 /**
  * `YYYY-MM-DD` of an ISO timestamp in the zone, fast: the zone's offset is looked up once per UTC
- * hour, and used only when it is the same at both ends of that hour (no transition inside it);
- * otherwise the exact, slower path decides.
+ * day, and used only when it is the same at both ends of that day; on a day with a transition, once
+ * per hour in the same way; inside the hour of a transition, the exact, slower path decides.
  */
 export function localDayOf(iso: string, timeZone: string): string {
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) return localDay(new Date(0), timeZone);
-  const hourStart = ms - (((ms % 3600000) + 3600000) % 3600000);
-  const key = `${timeZone}|${hourStart}`;
-  let offset = hourOffsets.get(key);
-  if (offset === undefined) {
-    const a = zoneOffsetMinutes(new Date(hourStart), timeZone);
-    const b = zoneOffsetMinutes(new Date(hourStart + 3599999), timeZone);
-    offset = a === b ? a : null;
-    if (hourOffsets.size > 100_000) hourOffsets.clear();
-    hourOffsets.set(key, offset);
-  }
+  let offset = offsetOver(dayOffsets, timeZone, Math.floor(ms / DAY_MS), DAY_MS);
+  if (offset === null) offset = offsetOver(hourOffsets, timeZone, Math.floor(ms / HOUR_MS), HOUR_MS);
   if (offset === null) return localDay(new Date(ms), timeZone);
-  return new Date(ms + offset * 60000).toISOString().slice(0, 10);
+  const day = Math.floor((ms + offset * 60000) / DAY_MS);
+  let name = dayNames.get(day);
+  if (name === undefined) dayNames.set(day, (name = new Date(day * DAY_MS).toISOString().slice(0, 10)));
+  return name;
+}
+
+/** The zone's offset over the span `index` (of `length` ms), or null when it is not the same at both ends. */
+function offsetOver(cache: Map<string, Map<number, number | null>>, timeZone: string, index: number, length: number): number | null {
+  let zone = cache.get(timeZone);
+  if (!zone) cache.set(timeZone, (zone = new Map()));
+  let offset = zone.get(index);
+  if (offset === undefined) {
+    const a = zoneOffsetMinutes(new Date(index * length), timeZone);
+    const b = zoneOffsetMinutes(new Date(index * length + length - 1), timeZone);
+    offset = a === b ? a : null;
+    if (zone.size > 100_000) zone.clear();
+    zone.set(index, offset);
+  }
+  return offset;
 }
 
 /** `YYYY-MM-DD` of the instant in the zone (a day starts at local midnight). */
