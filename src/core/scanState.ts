@@ -3,7 +3,8 @@ import { type LedgerSnapshot } from './ledger.js';
 import { type LineProblem } from './ledgerTypes.js';
 import { type ReadPosition } from './lineReader.js';
 
-export const SCAN_STATE_VERSION = 1;
+/** 2: the compact stored form (stateCodec.ts); a state of version 1 is discarded and rebuilt once. */
+export const SCAN_STATE_VERSION = 2;
 
 /** What the scanner remembers of one file between reads. */
 export interface FileRecord {

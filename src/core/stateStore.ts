@@ -4,15 +4,19 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { type Logger } from './logger.js';
 import { type PersistedScanState, SCAN_STATE_VERSION } from './scanState.js';
+import { decodeScanState, encodeScanState, type StoredScanState } from './stateCodec.js';
 
-const stateShape = z.object({
+const storedShape = z.object({
   version: z.literal(SCAN_STATE_VERSION),
+  savedAt: z.string(),
   files: z.record(z.string(), z.object({ position: z.object({ offset: z.number(), lineCount: z.number() }) }).loose()),
-  ledger: z.object({ increments: z.array(z.tuple([z.object({ key: z.string() }).loose(), z.array(z.string())])), threads: z.array(z.unknown()) }).loose(),
+  strings: z.array(z.string()),
+  increments: z.array(z.array(z.unknown())),
+  threads: z.array(z.unknown()),
 });
 
 /**
- * Loads and saves the scanner's state as one JSON file, written atomically (a temporary file in
+ * Loads and saves the scanner's state as one JSON file (in the compact form of stateCodec.ts), written atomically (a temporary file in
  * the same folder, then a rename), so a crash mid-save leaves the previous state intact.
  * A state file that is corrupt, half-written or of another version is discarded with a warning.
  */
@@ -42,19 +46,24 @@ export class ScanStateStore {
       this.logger.warn(`The state file ${this.path} has version ${JSON.stringify(version)}, not ${SCAN_STATE_VERSION}; discarding it and rebuilding from the logs.`);
       return undefined;
     }
-    const checked = stateShape.safeParse(json);
+    const checked = storedShape.safeParse(json);
     if (!checked.success) {
       this.logger.warn(`The state file ${this.path} does not have the expected shape (${checked.error.issues[0]?.path.join('.') ?? ''}); discarding it and rebuilding from the logs.`);
       return undefined;
     }
-    return json as PersistedScanState;
+    try {
+      return decodeScanState(json as StoredScanState);
+    } catch (err) {
+      this.logger.warn(`The state file ${this.path} does not have the expected shape (${(err as Error).message}); discarding it and rebuilding from the logs.`);
+      return undefined;
+    }
   }
 
   async save(state: PersistedScanState): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
     const temporary = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
-      await writeFile(temporary, JSON.stringify(state));
+      await writeFile(temporary, JSON.stringify(encodeScanState(state)));
       await rename(temporary, this.path);
     } catch (err) {
       await rm(temporary, { force: true });

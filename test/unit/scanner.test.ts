@@ -244,7 +244,7 @@ describe('persisted state', () => {
     await mkdir(join(path, '..'), { recursive: true });
     const logger = new MemoryLogger();
     const store = new ScanStateStore(path, logger);
-    for (const [text, words] of [['{"version":1,"files":{', 'corrupt'], ['{"version":99,"files":{},"ledger":{}}', 'version 99'], ['{"version":1,"files":[],"ledger":null}', 'shape'], ['', 'corrupt']] as const) {
+    for (const [text, words] of [['{"version":1,"files":{', 'corrupt'], ['{"version":99,"files":{},"ledger":{}}', 'version 99'], ['{"version":2,"savedAt":"x","files":[],"strings":[],"increments":[],"threads":[]}', 'shape'], ['', 'corrupt']] as const) {
       await writeFile(path, text);
       expect(await store.load()).toBeUndefined();
       expect(logger.messages.at(-1)!.message).toContain(words);
@@ -260,7 +260,7 @@ describe('persisted state', () => {
     await Promise.all([store.save(scanner.toState()), store.save(scanner.toState())]);
     const { readdir } = await import('node:fs/promises');
     expect(await readdir(home.path('state'))).toEqual(['scan-state.json']);
-    expect((await store.load())!.version).toBe(1);
+    expect((await store.load())!.version).toBe(2);
   });
 });
 

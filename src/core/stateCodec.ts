@@ -1,0 +1,111 @@
+import { type LedgerSnapshot } from './ledger.js';
+import { type IncrementSource, type UsageIncrement } from './ledgerTypes.js';
+import { type CodexTokenUsage } from './normalize.js';
+import { type PersistedScanState } from './scanState.js';
+
+/**
+ * The scan state as stored on disk: the same content as PersistedScanState, with the ledger's
+ * increments as short tuples over a table of strings (thread ids, models, folders and file paths
+ * repeat thousands of times). A 1 GB home's state shrinks about fourfold, and loads that much faster.
+ */
+export interface StoredScanState {
+  version: PersistedScanState['version'];
+  savedAt: string;
+  files: PersistedScanState['files'];
+  strings: string[];
+  increments: StoredIncrement[];
+  threads: PersistedScanState['ledger']['threads'];
+  rateLimits: PersistedScanState['ledger']['rateLimits'] | null;
+}
+
+/**
+ * [key, thread, timestamp, model, cwd, source, uncachedInput, cachedInput, cacheWriteInput, output,
+ * reasoningOutput, raw, files]: thread, model and cwd index `strings` (-1: none); the key is a string
+ * with "\u0001" where the thread id was, or a one-element array holding the key as it is; raw is 0
+ * (none), the six Codex figures (false: absent), or the object itself when it has other fields;
+ * files is one index into `strings` or several.
+ */
+export type StoredIncrement = [
+  key: string | [string], thread: number, timestamp: string, model: number, cwd: number, source: number,
+  uncachedInput: number, cachedInput: number, cacheWriteInput: number, output: number, reasoningOutput: number,
+  raw: 0 | (number | null | false)[] | CodexTokenUsage, files: number | number[],
+];
+
+const SOURCES: IncrementSource[] = ['record', 'snapshot', 'estimate'];
+const RAW_FIELDS = ['input_tokens', 'cached_input_tokens', 'cache_write_input_tokens', 'output_tokens', 'reasoning_output_tokens', 'total_tokens'] as const;
+const THREAD_MARK = '\u0001';
+
+export function encodeScanState(state: PersistedScanState): StoredScanState {
+  const strings: string[] = [];
+  const index = new Map<string, number>();
+  const ref = (value: string | undefined): number => {
+    if (value === undefined) return -1;
+    let i = index.get(value);
+    if (i === undefined) {
+      i = strings.push(value) - 1;
+      index.set(value, i);
+    }
+    return i;
+  };
+  const increments = state.ledger.increments.map(([inc, files]): StoredIncrement => {
+    const b = inc.buckets;
+    const key = !inc.key.includes(THREAD_MARK) && inc.key.includes(inc.threadId) ? inc.key.replace(inc.threadId, THREAD_MARK) : [inc.key] as [string];
+    const fileRefs = files.map(ref);
+    return [
+      key, ref(inc.threadId), inc.timestamp, ref(inc.model), ref(inc.cwd), SOURCES.indexOf(inc.source),
+      b.uncachedInput, b.cachedInput, b.cacheWriteInput, b.output, b.reasoningOutput,
+      encodeRaw(inc.raw), fileRefs.length === 1 ? fileRefs[0]! : fileRefs,
+    ];
+  });
+  return { version: state.version, savedAt: state.savedAt, files: state.files, strings, increments, threads: state.ledger.threads, rateLimits: state.ledger.rateLimits ?? null };
+}
+
+/** The inverse of encodeScanState; throws on a tuple that is not one it writes. */
+export function decodeScanState(stored: StoredScanState): PersistedScanState {
+  const { strings } = stored;
+  const str = (i: number): string | undefined => {
+    if (i === -1) return undefined;
+    const value = strings[i];
+    if (typeof value !== 'string') throw new Error(`string ${i} is missing`);
+    return value;
+  };
+  const increments: LedgerSnapshot['increments'] = stored.increments.map((t, n) => {
+    if (!Array.isArray(t) || t.length !== 13) throw new Error(`increment ${n} is not a 13-part tuple`);
+    const threadId = str(t[1]);
+    const source = SOURCES[t[5]];
+    if (threadId === undefined || source === undefined) throw new Error(`increment ${n} has no thread or source`);
+    const key = Array.isArray(t[0]) ? t[0][0] : t[0].replace(THREAD_MARK, threadId);
+    const inc: UsageIncrement = {
+      key, threadId, timestamp: t[2],
+      buckets: { uncachedInput: t[6], cachedInput: t[7], cacheWriteInput: t[8], output: t[9], reasoningOutput: t[10] },
+      source,
+    };
+    const model = str(t[3]);
+    const cwd = str(t[4]);
+    if (model !== undefined) inc.model = model;
+    if (cwd !== undefined) inc.cwd = cwd;
+    const raw = decodeRaw(t[11]);
+    if (raw) inc.raw = raw;
+    const files = (Array.isArray(t[12]) ? t[12] : [t[12]]).map((i) => str(i)!);
+    return [inc, files];
+  });
+  return { version: stored.version, savedAt: stored.savedAt, files: stored.files, ledger: { increments, threads: stored.threads, rateLimits: stored.rateLimits ?? undefined } };
+}
+
+function encodeRaw(raw: CodexTokenUsage | undefined): StoredIncrement[11] {
+  if (!raw) return 0;
+  const known = new Set<string>(RAW_FIELDS);
+  if (Object.keys(raw).some((k) => !known.has(k))) return raw;
+  return RAW_FIELDS.map((f) => (raw[f] === undefined ? false : raw[f]));
+}
+
+function decodeRaw(stored: StoredIncrement[11]): CodexTokenUsage | undefined {
+  if (stored === 0) return undefined;
+  if (!Array.isArray(stored)) return stored;
+  const raw: Record<string, number | null> = {};
+  RAW_FIELDS.forEach((f, i) => {
+    const v = stored[i];
+    if (v !== false && v !== undefined) raw[f] = v;
+  });
+  return raw as CodexTokenUsage;
+}

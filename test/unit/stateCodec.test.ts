@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { type UsageIncrement } from '../../src/core/ledgerTypes.js';
+import { type PersistedScanState, SCAN_STATE_VERSION } from '../../src/core/scanState.js';
+import { decodeScanState, encodeScanState } from '../../src/core/stateCodec.js';
+
+const buckets = { uncachedInput: 10, cachedInput: 20, cacheWriteInput: 3, output: 4, reasoningOutput: 1 };
+const inc = (over: Partial<UsageIncrement>): UsageIncrement => ({ key: 's:t1:0:1', threadId: 't1', timestamp: '2026-11-20T10:00:00.123456Z', buckets, source: 'snapshot', ...over });
+
+describe('the stored form of the scan state', () => {
+  it('gives back exactly what was saved, whatever the increments hold', () => {
+    const state: PersistedScanState = {
+      version: SCAN_STATE_VERSION,
+      savedAt: '2026-11-24T00:00:00.000Z',
+      files: {},
+      ledger: {
+        increments: [
+          [inc({ model: 'gpt-5', cwd: '/w', raw: { input_tokens: 30, cached_input_tokens: 20, output_tokens: 4, reasoning_output_tokens: 1, total_tokens: 34 } }), ['/a.jsonl']],
+          [inc({ key: 'r:resp_1', source: 'record', raw: { input_tokens: null, output_tokens: 4 } }), ['/a.jsonl', '/archived/a.jsonl']],
+          [inc({ key: 'e:t1:\u0001:7', source: 'estimate' }), ['/a.jsonl']],
+          [inc({ key: 'x:t1t1', threadId: 't1', raw: { input_tokens: 1, extra_field: 5 } as never }), ['/b.jsonl']],
+          [inc({ key: 's:t2:0:1', threadId: 't2', model: 'gpt-5', cwd: '/w' }), ['/b.jsonl']],
+        ],
+        threads: [],
+        rateLimits: undefined,
+      },
+    };
+    const stored = JSON.parse(JSON.stringify(encodeScanState(state)));
+    expect(decodeScanState(stored)).toEqual(JSON.parse(JSON.stringify(state)));
+    // Strings repeat once in the table: the thread ids, the model, the folder and the paths.
+    expect([...stored.strings].sort()).toEqual(['/a.jsonl', '/archived/a.jsonl', '/b.jsonl', '/w', 'gpt-5', 't1', 't2']);
+  });
+
+  it('is several times smaller than the increments stored whole', () => {
+    const increments: PersistedScanState['ledger']['increments'] = Array.from({ length: 500 }, (_, i) => [
+      inc({ key: `s:019a2b3c-4d5e-7f60-8123-456789abcdef:0:${i}`, threadId: '019a2b3c-4d5e-7f60-8123-456789abcdef', model: 'gpt-5.1-codex', cwd: '/home/dev/project', raw: { input_tokens: 30, cached_input_tokens: 20, output_tokens: 4, reasoning_output_tokens: 1, total_tokens: 34 } }),
+      ['/home/dev/.codex/sessions/2026/11/20/rollout-2026-11-20T10-00-00-019a2b3c-4d5e-7f60-8123-456789abcdef.jsonl'],
+    ]);
+    const state: PersistedScanState = { version: SCAN_STATE_VERSION, savedAt: 'now', files: {}, ledger: { increments, threads: [], rateLimits: undefined } };
+    expect(JSON.stringify(encodeScanState(state)).length * 3).toBeLessThan(JSON.stringify(state).length);
+  });
+});
