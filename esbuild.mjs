@@ -1,7 +1,9 @@
-// Builds the three bundles: the extension host (node/cjs, vscode external), its scan worker,
-// the webview (browser/iife) and the CLI. Flags: --production (minify, no sourcemaps), --watch.
+// Builds the bundles: the extension host (node/cjs, vscode external), its scan worker, the webview
+// (browser/iife) and the CLI, and writes dist/o200k_base.bin.br, the token table the scan worker and
+// the CLI read to estimate files without usage. Flags: --production (minify, no sourcemaps), --watch.
 import * as esbuild from 'esbuild';
 import { chmod } from 'node:fs/promises';
+import { writeTokenTable } from './scripts/tokenTable.mjs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -24,6 +26,7 @@ const builds = [
 ];
 
 async function main() {
+  writeTokenTable('dist/o200k_base.bin.br');
   const present = [];
   const { existsSync } = await import('node:fs');
   for (const b of builds) {

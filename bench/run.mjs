@@ -65,6 +65,7 @@ async function main() {
   const driverPath = join(tmpdir(), 'codex-meter-append-driver.mjs');
   await build({
     entryPoints: [join(repo, 'bench', 'appendDriver.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: driverPath, logLevel: 'error',
+    define: { __dirname: JSON.stringify(join(repo, 'dist')) }, // where the token table is
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url); const __filename = new URL(import.meta.url).pathname;" },
   });
   const paintPath = join(tmpdir(), 'codex-meter-panel-paint.cjs');

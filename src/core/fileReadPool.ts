@@ -23,8 +23,13 @@ export interface FileReadPool {
   close(): Promise<void>;
 }
 
-/** The number of reader threads worth starting beside the calling thread on this machine. */
-export function defaultReaderThreads(): number {
+/**
+ * The number of reader threads to start beside the calling thread: `CODEX_METER_READER_THREADS`
+ * when set (0 turns them off), else one per further core, at most three.
+ */
+export function defaultReaderThreads(env: NodeJS.ProcessEnv = process.env): number {
+  const configured = env.CODEX_METER_READER_THREADS?.trim();
+  if (configured && /^\d+$/.test(configured)) return Math.min(16, Number(configured));
   return Math.max(0, Math.min(3, availableParallelism() - 1));
 }
 

@@ -1,0 +1,261 @@
+/**
+ * Counts o200k_base tokens (the GPT-4o / GPT-5 family's encoding) without producing them, from a
+ * compact rank table: the token bytes in one buffer and an open-addressing hash table of Int32s,
+ * a few MiB in all (a Map of 200,000 strings costs tens). Text is split with the encoding's
+ * pre-tokenisation pattern, each piece is looked up whole, and pieces that are not one token are
+ * byte-pair merged as tiktoken does: the adjacent pair whose concatenation has the lowest rank
+ * first, the leftmost on a tie. Special-token text such as `<|endoftext|>` is counted as plain text.
+ */
+
+/** The o200k_base split pattern (tiktoken's), with the case-insensitive contractions written out. */
+const SPLIT = new RegExp(
+  [
+    "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?:'(?:[sS]|[tT]|[rR][eE]|[vV][eE]|[mM]|[lL][lL]|[dD]))?",
+    "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?:'(?:[sS]|[tT]|[rR][eE]|[vV][eE]|[mM]|[lL][lL]|[dD]))?",
+    '\\p{N}{1,3}',
+    ' ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*',
+    '\\s*[\\r\\n]+',
+    '\\s+(?!\\S)',
+    '\\s+',
+  ].join('|'),
+  'gu',
+);
+
+/** The number of ranks in o200k_base's mergeable table. */
+export const O200K_RANKS = 199_998;
+const NONE = 0x7fffffff;
+const CACHE_LIMIT = 50_000;
+/** Pieces up to this many bytes are merged by scanning; longer ones with a heap. */
+const SCAN_LIMIT = 96;
+
+export class O200kCounter {
+  private readonly bytes: Uint8Array;
+  private readonly starts: Uint32Array;
+  private readonly lengths: Uint8Array;
+  private readonly slots: Int32Array;
+  private readonly mask: number;
+  private scratch = new Uint8Array(1024);
+  private readonly cache = new Map<string, number>();
+
+  /** `table`: for each rank in order, a length byte and the token's bytes (scripts/tokenTable.mjs). */
+  constructor(table: Uint8Array) {
+    const starts = new Uint32Array(O200K_RANKS);
+    const lengths = new Uint8Array(O200K_RANKS);
+    let at = 0;
+    for (let rank = 0; rank < O200K_RANKS; rank += 1) {
+      if (at >= table.length) throw new Error(`the token table ends at rank ${rank} of ${O200K_RANKS}`);
+      lengths[rank] = table[at]!;
+      starts[rank] = at + 1;
+      at += 1 + table[at]!;
+    }
+    if (at !== table.length) throw new Error(`the token table has ${table.length - at} bytes after its last rank`);
+    this.bytes = table;
+    this.starts = starts;
+    this.lengths = lengths;
+    let size = 1;
+    while (size < O200K_RANKS * 2.5) size <<= 1;
+    this.slots = new Int32Array(size).fill(-1);
+    this.mask = size - 1;
+    for (let rank = 0; rank < O200K_RANKS; rank += 1) {
+      const start = starts[rank]!;
+      let slot = hash(table, start, start + lengths[rank]!) & this.mask;
+      while (this.slots[slot] !== -1) slot = (slot + 1) & this.mask;
+      this.slots[slot] = rank;
+    }
+  }
+
+  /** The number of o200k_base tokens of `text`. */
+  count(text: string): number {
+    let total = 0;
+    SPLIT.lastIndex = 0;
+    for (let match = SPLIT.exec(text); match !== null; match = SPLIT.exec(text)) total += this.countPiece(match[0]);
+    return total;
+  }
+
+  private countPiece(piece: string): number {
+    const cached = this.cache.get(piece);
+    if (cached !== undefined) return cached;
+    const length = this.encode(piece);
+    let count: number;
+    if (length <= 1 || this.rankOf(0, length) !== NONE) count = length === 0 ? 0 : 1;
+    else count = length <= SCAN_LIMIT ? this.mergeByScan(length) : this.mergeByHeap(length);
+    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+    this.cache.set(piece, count);
+    return count;
+  }
+
+  /** Byte-pair merges scratch[0, length) by scanning for the lowest pair; returns the parts left. */
+  private mergeByScan(length: number): number {
+    // bounds[i] is where part i starts; pairs[i] the rank of parts i and i+1 merged.
+    const bounds: number[] = [];
+    for (let i = 0; i <= length; i += 1) bounds.push(i);
+    const pairs: number[] = [];
+    for (let i = 0; i < length - 1; i += 1) pairs.push(this.rankOf(i, i + 2));
+    while (pairs.length > 0) {
+      let best = 0;
+      for (let i = 1; i < pairs.length; i += 1) if (pairs[i]! < pairs[best]!) best = i;
+      if (pairs[best] === NONE) break;
+      bounds.splice(best + 1, 1);
+      pairs.splice(best, 1);
+      if (best > 0) pairs[best - 1] = this.rankOf(bounds[best - 1]!, bounds[best + 1]!);
+      if (best < pairs.length) pairs[best] = this.rankOf(bounds[best]!, bounds[best + 2]!);
+    }
+    return bounds.length - 1;
+  }
+
+  /** The same merge for long pieces, in O(n log n): a heap of (rank, position) with stale entries skipped. */
+  private mergeByHeap(length: number): number {
+    const next = new Int32Array(length);
+    const prev = new Int32Array(length);
+    const rank = new Int32Array(length);
+    for (let i = 0; i < length; i += 1) {
+      next[i] = i + 1; // `length` ends the list
+      prev[i] = i - 1;
+    }
+    const heap = new MinHeap();
+    for (let i = 0; i < length - 1; i += 1) {
+      rank[i] = this.rankOf(i, i + 2);
+      if (rank[i] !== NONE) heap.push(rank[i]!, i);
+    }
+    rank[length - 1] = NONE;
+    let parts = length;
+    const end = (i: number): number => next[i]!;
+    while (heap.size > 0) {
+      const [r, i] = heap.pop();
+      if (rank[i] !== r || prev[i] === -2) continue; // stale or merged away
+      const j = next[i]!;
+      next[i] = next[j]!;
+      if (next[j]! < length) prev[next[j]!] = i;
+      prev[j] = -2;
+      parts -= 1;
+      rank[i] = next[i]! < length ? this.rankOf(i, end(next[i]!)) : NONE;
+      if (rank[i] !== NONE) heap.push(rank[i]!, i);
+      const p = prev[i]!;
+      if (p >= 0) {
+        rank[p] = this.rankOf(p, end(i));
+        if (rank[p] !== NONE) heap.push(rank[p]!, p);
+      }
+    }
+    return parts;
+  }
+
+  /** The rank of scratch[from, to), or NONE. */
+  private rankOf(from: number, to: number): number {
+    const scratch = this.scratch;
+    let slot = hash(scratch, from, to) & this.mask;
+    const width = to - from;
+    for (let rank = this.slots[slot]!; rank !== -1; rank = this.slots[slot]!) {
+      if (this.lengths[rank] === width) {
+        const start = this.starts[rank]!;
+        let same = true;
+        for (let k = 0; k < width; k += 1) {
+          if (this.bytes[start + k] !== scratch[from + k]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) return rank;
+      }
+      slot = (slot + 1) & this.mask;
+    }
+    return NONE;
+  }
+
+  /** Writes the UTF-8 bytes of `piece` to scratch (a lone surrogate as U+FFFD); returns their number. */
+  private encode(piece: string): number {
+    if (this.scratch.length < piece.length * 3) this.scratch = new Uint8Array(piece.length * 3 + 64);
+    const out = this.scratch;
+    let n = 0;
+    for (let i = 0; i < piece.length; i += 1) {
+      let c = piece.charCodeAt(i);
+      if (c < 0x80) {
+        out[n++] = c;
+        continue;
+      }
+      if (c < 0x800) {
+        out[n++] = 0xc0 | (c >> 6);
+        out[n++] = 0x80 | (c & 0x3f);
+        continue;
+      }
+      if (c >= 0xd800 && c <= 0xdfff) {
+        const low = piece.charCodeAt(i + 1);
+        if (c <= 0xdbff && low >= 0xdc00 && low <= 0xdfff) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
+          i += 1;
+          out[n++] = 0xf0 | (c >> 18);
+          out[n++] = 0x80 | ((c >> 12) & 0x3f);
+          out[n++] = 0x80 | ((c >> 6) & 0x3f);
+          out[n++] = 0x80 | (c & 0x3f);
+          continue;
+        }
+        c = 0xfffd;
+      }
+      out[n++] = 0xe0 | (c >> 12);
+      out[n++] = 0x80 | ((c >> 6) & 0x3f);
+      out[n++] = 0x80 | (c & 0x3f);
+    }
+    return n;
+  }
+}
+
+/** FNV-1a over bytes[from, to). */
+function hash(bytes: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i += 1) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+/** A binary min-heap of (rank, position) pairs, ordered by rank and then position. */
+class MinHeap {
+  private readonly ranks: number[] = [];
+  private readonly positions: number[] = [];
+
+  get size(): number {
+    return this.ranks.length;
+  }
+
+  push(rank: number, position: number): void {
+    const ranks = this.ranks;
+    const positions = this.positions;
+    let i = ranks.length;
+    ranks.push(rank);
+    positions.push(position);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!less(rank, position, ranks[parent]!, positions[parent]!)) break;
+      ranks[i] = ranks[parent]!;
+      positions[i] = positions[parent]!;
+      i = parent;
+    }
+    ranks[i] = rank;
+    positions[i] = position;
+  }
+
+  pop(): [number, number] {
+    const ranks = this.ranks;
+    const positions = this.positions;
+    const top: [number, number] = [ranks[0]!, positions[0]!];
+    const lastRank = ranks.pop()!;
+    const lastPosition = positions.pop()!;
+    const n = ranks.length;
+    if (n === 0) return top;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= n) break;
+      const right = left + 1;
+      const child = right < n && less(ranks[right]!, positions[right]!, ranks[left]!, positions[left]!) ? right : left;
+      if (!less(ranks[child]!, positions[child]!, lastRank, lastPosition)) break;
+      ranks[i] = ranks[child]!;
+      positions[i] = positions[child]!;
+      i = child;
+    }
+    ranks[i] = lastRank;
+    positions[i] = lastPosition;
+    return top;
+  }
+}
+
+function less(rankA: number, positionA: number, rankB: number, positionB: number): boolean {
+  return rankA < rankB || (rankA === rankB && positionA < positionB);
+}
