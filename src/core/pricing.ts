@@ -1,15 +1,16 @@
 import { calcPrice, type PriceCalculation } from '@pydantic/genai-prices';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { type Pricer } from './reports.js';
 import { type TokenBuckets } from './usage.js';
 
 /** A user's price for a model, in USD per million tokens. */
-export const priceOverrideSchema = z.object({
-  input: z.number().finite().nonnegative(),
-  cachedInput: z.number().finite().nonnegative().optional(),
-  cacheWrite: z.number().finite().nonnegative().optional(),
-  output: z.number().finite().nonnegative(),
-}).strict();
+const rate = z.number({ error: 'must be a number' }).check(z.nonnegative({ error: 'must not be negative' }));
+export const priceOverrideSchema = z.strictObject({
+  input: rate,
+  cachedInput: z.optional(rate),
+  cacheWrite: z.optional(rate),
+  output: rate,
+}, { error: 'must be an object' });
 export type PriceOverride = z.infer<typeof priceOverrideSchema>;
 
 export interface PriceResult {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { type Logger } from './logger.js';
 import { type PersistedScanState, SCAN_STATE_VERSION } from './scanState.js';
 import { decodeScanState, encodeScanState, type StoredScanState } from './stateCodec.js';
@@ -9,7 +9,7 @@ import { decodeScanState, encodeScanState, type StoredScanState } from './stateC
 const storedShape = z.object({
   version: z.literal(SCAN_STATE_VERSION),
   savedAt: z.string(),
-  files: z.record(z.string(), z.object({ position: z.object({ offset: z.number(), lineCount: z.number() }) }).loose()),
+  files: z.record(z.string(), z.looseObject({ position: z.object({ offset: z.number(), lineCount: z.number() }) })),
   strings: z.array(z.string()),
   increments: z.array(z.array(z.unknown())),
   threads: z.array(z.unknown()),

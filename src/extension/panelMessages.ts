@@ -1,25 +1,25 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { type WebviewMessage } from '../shared/protocol.js';
 
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
-const name = z.string().max(4096);
+const day = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a day (YYYY-MM-DD)' }));
+const name = z.string().check(z.maxLength(4096, { error: 'must be at most 4096 characters' }));
 
-const filterSchema = z.object({
+const filterSchema = z.strictObject({
   period: z.enum(['today', 'week', 'month', 'all', 'custom']),
-  since: day.optional(),
-  until: day.optional(),
-  agentId: name.optional(),
-  model: name.optional(),
-  project: name.optional(),
-}).strict();
+  since: z.optional(day),
+  until: z.optional(day),
+  agentId: z.optional(name),
+  model: z.optional(name),
+  project: z.optional(name),
+});
 
 const webviewMessageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('ready') }).strict(),
-  z.object({ type: z.literal('setFilter'), filter: filterSchema }).strict(),
-  z.object({ type: z.literal('export'), format: z.enum(['csv', 'json']) }).strict(),
-  z.object({ type: z.literal('openSettings') }).strict(),
-  z.object({ type: z.literal('refresh') }).strict(),
-  z.object({ type: z.literal('rendered'), threads: z.number().int().nonnegative() }).strict(),
+  z.strictObject({ type: z.literal('ready') }),
+  z.strictObject({ type: z.literal('setFilter'), filter: filterSchema }),
+  z.strictObject({ type: z.literal('export'), format: z.enum(['csv', 'json']) }),
+  z.strictObject({ type: z.literal('openSettings') }),
+  z.strictObject({ type: z.literal('refresh') }),
+  z.strictObject({ type: z.literal('rendered'), threads: z.number().check(z.int(), z.nonnegative()) }),
 ]);
 
 /** Checks a message from the webview; anything else is refused (the host never acts on it). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 export const BUDGET_PERIODS = ['all', 'month', 'week', 'day'] as const;
 export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
@@ -19,14 +19,14 @@ export const DEFAULT_BUDGET: EffectiveBudget = { totalBudget: 0, warningThreshol
 /** What one source may set; every key optional. */
 export type BudgetPatch = Partial<EffectiveBudget>;
 
-const tokens = z.number({ error: 'must be a whole number of tokens' }).int('must be a whole number of tokens').nonnegative('must not be negative');
+const tokens = z.number({ error: 'must be a whole number of tokens' }).check(z.int({ error: 'must be a whole number of tokens' }), z.nonnegative({ error: 'must not be negative' }));
 
 /** Each key of `[token_budget]` with its own message, so errors name the key. */
 export const budgetKeySchemas = {
   total_budget: tokens,
-  warning_threshold: z.number({ error: 'must be a number from 0 to 100' }).min(0, 'must be a number from 0 to 100').max(100, 'must be a number from 0 to 100'),
+  warning_threshold: z.number({ error: 'must be a number from 0 to 100' }).check(z.gte(0, { error: 'must be a number from 0 to 100' }), z.lte(100, { error: 'must be a number from 0 to 100' })),
   period: z.enum(BUDGET_PERIODS, { error: 'must be one of "all", "month", "week", "day"' }),
-  cost_budget_usd: z.number({ error: 'must be a number of US dollars' }).nonnegative('must not be negative'),
+  cost_budget_usd: z.number({ error: 'must be a number of US dollars' }).check(z.nonnegative({ error: 'must not be negative' })),
   per_agent_limits: z.record(z.string(), tokens, { error: 'must be a table of agent names to token limits' }),
 } as const;
 
