@@ -152,7 +152,13 @@ export function buildReport(ledger: UsageLedger, options: ReportOptions): UsageR
     group(days, day, day, inc, usd);
   }
 
-  const byTotal = <T extends UsageTotals>(a: T, b: T): number => b.totalTokens - a.totalTokens;
+  // Sums of floating-point costs differ in their last bits with the order files were read in;
+  // rounded to a billionth of a dollar, the same ledger always reports the same figures.
+  for (const row of [totals, ...threads.values(), ...agents.values(), ...models.values(), ...projects.values(), ...days.values()]) {
+    if (row.costUsd !== undefined) row.costUsd = Math.round(row.costUsd * 1e9) / 1e9;
+  }
+  for (const row of threads.values()) row.models.sort();
+  const byTotal = <T extends GroupRow>(a: T, b: T): number => b.totalTokens - a.totalTokens || a.key.localeCompare(b.key);
   return {
     timeZone: options.timeZone,
     since: sinceIso,
@@ -160,7 +166,7 @@ export function buildReport(ledger: UsageLedger, options: ReportOptions): UsageR
     totals,
     cacheHitRate: cacheHitRate(totals.buckets),
     reasoningShare: totals.buckets.output > 0 ? totals.buckets.reasoningOutput / totals.buckets.output : undefined,
-    threads: [...threads.values()].sort((a, b) => (b.lastSeen ?? '').localeCompare(a.lastSeen ?? '')),
+    threads: [...threads.values()].sort((a, b) => (b.lastSeen ?? '').localeCompare(a.lastSeen ?? '') || a.threadId.localeCompare(b.threadId)),
     agents: [...agents.values()].map(({ threadIds, ...row }) => ({ ...row, threads: threadIds.size })).sort(byTotal),
     models: [...models.values()].sort(byTotal),
     projects: [...projects.values()].sort(byTotal),

@@ -137,3 +137,22 @@ describe('buildReport', () => {
     expect(r.threads[0]).toMatchObject({ threadId: 'ghost', archived: false, cwd: undefined });
   });
 });
+
+describe('the same ledger read in another order', () => {
+  it('reports the same figures, to the last digit, and the same row order', async () => {
+    const { UsageLedger } = await import('../../src/core/ledger.js');
+    const { buildReport } = await import('../../src/core/reports.js');
+    const pricer = { price: (_m: string | undefined, b: { output: number }) => ({ usd: b.output * 0.1 + 0.2, known: true }) };
+    const incs = Array.from({ length: 200 }, (_, i) => ({
+      key: `k${i}`, threadId: `t${i % 7}`, timestamp: `2026-11-${String(10 + (i % 5)).padStart(2, '0')}T10:00:00.000Z`, model: i % 3 ? 'a' : 'b', source: 'snapshot' as const,
+      buckets: { uncachedInput: 1, cachedInput: 0, cacheWriteInput: 0, output: i % 13, reasoningOutput: 0 },
+    }));
+    const report = (order: typeof incs) => {
+      const ledger = new UsageLedger();
+      for (const inc of order) ledger.add('/f', inc);
+      return JSON.stringify(buildReport(ledger, { timeZone: 'UTC', pricer }));
+    };
+    expect(report([...incs].reverse())).toBe(report(incs));
+    expect(report([...incs.slice(100), ...incs.slice(0, 100)])).toBe(report(incs));
+  });
+});
