@@ -1,14 +1,36 @@
 // Opens the token panel in a real VS Code (code-server + Chromium, as in test/e2e) over a Codex home,
 // and reports: the first paint after opening (logged by the extension), and the time until the
 // panel shows every thread after switching the period to "All time".
-// Prints JSON: { scanMillis, openPaintMillis, openThreads, allTimeMillis, allTimeThreads }.
+// panel shows every thread after switching the period to "All time"; and the extension host's
+// memory (resident now and at its peak, from /proc) once the first scan is done.
+// Prints JSON: { scanMillis, hostRssMiB, hostPeakMiB, openPaintMillis, openThreads, allTimeMillis, allTimeThreads }.
+// With --memory-only it stops after the scan (for a baseline on an empty home).
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CodeServerSession, REPO } from '../test/e2e/harness.js';
 
+/** VmRSS and VmHWM of VS Code's extension host processes (code-server's `--type=extensionHost`), in MiB. */
+function extensionHostMemory(): { rssMiB: number; peakMiB: number } {
+  let rss = 0;
+  let peak = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=extensionHost')) continue;
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      rss += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+      peak += Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return { rssMiB: Math.round(rss), peakMiB: Math.round(peak) };
+}
+
 async function main(): Promise<void> {
   const home = process.argv[2]!;
+  const memoryOnly = process.argv.includes('--memory-only');
   const root = await mkdtemp(join(tmpdir(), 'codex-meter-paint-'));
   await mkdir(join(root, 'workspace'));
   const session = new CodeServerSession({ extensionPath: REPO, codexHome: home, workspace: join(root, 'workspace'), userDataDir: join(root, 'user-data'), extensionsDir: join(root, 'extensions') });
@@ -17,8 +39,17 @@ async function main(): Promise<void> {
     await session.start();
     await session.statusBarItem('codexTokenMeter.status').filter({ hasText: /tokens|%/ }).waitFor({ timeout: 300_000 });
     const scanMillis = Date.now() - started;
-    await session.runCommand('Codex Token Meter: Open Token Panel');
     let log = '';
+    for (let i = 0; i < 600 && !/Scanned \d+ rollout files/.test(log); i += 1) {
+      await new Promise((r) => setTimeout(r, 100));
+      log = await session.extensionLog();
+    }
+    const memory = extensionHostMemory();
+    if (memoryOnly) {
+      console.log(JSON.stringify({ scanMillis, hostRssMiB: memory.rssMiB, hostPeakMiB: memory.peakMiB }));
+      return;
+    }
+    await session.runCommand('Codex Token Meter: Open Token Panel');
     for (let i = 0; i < 300 && !/Token panel painted/.test(log); i += 1) {
       await new Promise((r) => setTimeout(r, 100));
       log = await session.extensionLog();
@@ -31,7 +62,7 @@ async function main(): Promise<void> {
     await frame.locator('#threads-heading').filter({ hasNotText: `Threads (${painted?.[2] ?? '0'})` }).waitFor({ timeout: 60_000 });
     const allTimeMillis = Date.now() - t0;
     const heading = await frame.locator('#threads-heading').innerText();
-    console.log(JSON.stringify({ scanMillis, openPaintMillis: Number(painted?.[1]), openThreads: Number(painted?.[2]), allTimeMillis, allTimeThreads: Number(/\((\d[\d,]*)\)/.exec(heading)?.[1]?.replace(/,/g, '')) }));
+    console.log(JSON.stringify({ scanMillis, hostRssMiB: memory.rssMiB, hostPeakMiB: memory.peakMiB, openPaintMillis: Number(painted?.[1]), openThreads: Number(painted?.[2]), allTimeMillis, allTimeThreads: Number(/\((\d[\d,]*)\)/.exec(heading)?.[1]?.replace(/,/g, '')) }));
   } finally {
     await session.stop();
     await rm(root, { recursive: true, force: true });

@@ -75,12 +75,23 @@ async function main() {
   });
   const codeServer = existsSync(join(cache, 'code-server-4.100.3', '.installed'));
   const rows = [];
+  // The extension host's memory with the extension running on an empty Codex home: the baseline
+  // the growth on each home is measured from.
+  let hostBaseline;
+  if (codeServer) {
+    const empty = join(tmpdir(), 'codex-meter-bench-empty-home');
+    mkdirSync(join(empty, 'sessions'), { recursive: true });
+    const out = spawnSync(process.execPath, [paintPath, empty, '--memory-only'], { encoding: 'utf8', env: { ...process.env, NODE_PATH: join(repo, 'node_modules') }, timeout: 600_000 });
+    hostBaseline = out.status === 0 ? JSON.parse(out.stdout.trim().split('\n').pop()) : undefined;
+    if (!hostBaseline) console.error(`extension host baseline failed: ${out.stderr.slice(-400)}`);
+  }
   for (const size of sizes) {
     const home = await generateHome({ size: parseSize(size), seed: 42, bigRollout: process.argv.includes('--big-rollout') });
     const files = rolloutFiles(join(home.dir, 'sessions'));
     const state = join(tmpdir(), `codex-meter-bench-state-${size}`);
     const grep = series(runs, () => timed('grep', ['-c', 'token_count', ...files.slice(0, 20000)]));
     const ours = series(runs, () => timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir]));
+    const oneThread = series(runs, () => timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir], { CODEX_METER_READER_THREADS: '0' }));
     const theirs = series(runs, () => timed(ccusage, ['codex', 'session', '--json', '--offline'], { CODEX_HOME: home.dir }));
     rmSync(state, { recursive: true, force: true });
     timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir, '--state', state]);
@@ -101,20 +112,28 @@ async function main() {
       paint = out.status === 0 ? JSON.parse(out.stdout.trim().split('\n').pop()) : undefined;
       if (!paint) console.error(`panel paint failed: ${out.stderr.slice(-400)}`);
     }
-    rows.push({ size, bytes: home.bytes, paint, files: home.files, grep, ours, theirs, warm, append, ourTotal, theirTotal, expected: home.expected.totalTokens, stateBytes: statSync(join(state, 'scan-state.json')).size });
+    rows.push({ size, bytes: home.bytes, paint, files: home.files, grep, ours, oneThread, theirs, warm, append, ourTotal, theirTotal, expected: home.expected.totalTokens, stateBytes: statSync(join(state, 'scan-state.json')).size });
     console.log(`${size}: codex-meter ${ours.seconds}s / ${ours.rssMB.toFixed(0)} MB, ccusage ${theirs.seconds}s / ${theirs.rssMB.toFixed(0)} MB, grep -c ${grep.seconds}s, warm ${warm.seconds}s, append→ledger ${append.appendToLedgerMillis.toFixed(1)} ms (refresh ${append.refreshMillis.toFixed(1)} ms)`);
   }
   const lines = [];
   lines.push(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}. Medians of ${runs} runs; page cache warm (the same files are read repeatedly).`, '');
-  lines.push('| Home | Files | codex-meter cold | ccusage cold | grep -c | ratio to ccusage | warm restart | warm ÷ ccusage | append → ledger (refresh work) | peak RSS codex-meter / ccusage | totals agree |');
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  lines.push('| Home | Files | codex-meter cold (one thread) | ccusage cold | grep -c | ratio to ccusage (one thread) | warm restart | warm ÷ ccusage | append → ledger (refresh work) | peak RSS codex-meter (one thread) / ccusage | state file | totals agree |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of rows) {
-    lines.push(`| ${r.size} (${(r.bytes / 2 ** 20).toFixed(0)} MiB) | ${r.files} | ${r.ours.seconds.toFixed(2)} s | ${r.theirs.seconds.toFixed(2)} s | ${r.grep.seconds.toFixed(2)} s | ${(r.ours.seconds / r.theirs.seconds).toFixed(2)}× | ${r.warm.seconds.toFixed(2)} s | ${((r.warm.seconds / r.theirs.seconds) * 100).toFixed(0)} % | ${r.append.appendToLedgerMillis.toFixed(1)} ms (${r.append.refreshMillis.toFixed(1)} ms) | ${r.ours.rssMB.toFixed(0)} / ${r.theirs.rssMB.toFixed(0)} MiB | ${r.ourTotal === r.expected ? 'yes' : `no (${r.ourTotal} vs ${r.expected})`}${r.theirTotal === r.expected ? '' : `; ccusage ${r.theirTotal}`} |`);
+    lines.push(`| ${r.size} (${(r.bytes / 2 ** 20).toFixed(0)} MiB) | ${r.files} | ${r.ours.seconds.toFixed(2)} s (${r.oneThread.seconds.toFixed(2)} s) | ${r.theirs.seconds.toFixed(2)} s | ${r.grep.seconds.toFixed(2)} s | ${(r.ours.seconds / r.theirs.seconds).toFixed(2)}× (${(r.oneThread.seconds / r.theirs.seconds).toFixed(2)}×) | ${r.warm.seconds.toFixed(2)} s | ${((r.warm.seconds / r.theirs.seconds) * 100).toFixed(0)} % | ${r.append.appendToLedgerMillis.toFixed(1)} ms (${r.append.refreshMillis.toFixed(1)} ms) | ${r.ours.rssMB.toFixed(0)} (${r.oneThread.rssMB.toFixed(0)}) / ${r.theirs.rssMB.toFixed(0)} MiB | ${(r.stateBytes / 2 ** 20).toFixed(1)} MiB | ${r.ourTotal === r.expected ? 'yes' : `no (${r.ourTotal} vs ${r.expected})`}${r.theirTotal === r.expected ? '' : `; ccusage ${r.theirTotal}`} |`);
   }
   if (rows.some((r) => r.paint)) {
-    lines.push('', '| Home | Token panel: first paint after opening (threads shown) | switch to All time, until every thread is listed |', '|---|---:|---:|');
-    for (const r of rows) if (r.paint) lines.push(`| ${r.size} | ${r.paint.openPaintMillis} ms (${r.paint.openThreads}) | ${r.paint.allTimeMillis} ms (${r.paint.allTimeThreads}) |`);
+    lines.push('', '| Home | Token panel: first paint after opening (threads shown) | switch to All time, until every thread is listed | extension host after the first scan: resident / peak (growth of the peak over an empty home) |', '|---|---:|---:|---:|');
+    if (hostBaseline) lines.push(`| empty | — | — | ${hostBaseline.hostRssMiB} / ${hostBaseline.hostPeakMiB} MiB |`);
+    for (const r of rows) {
+      if (!r.paint) continue;
+      const growth = hostBaseline ? ` (+${r.paint.hostPeakMiB - hostBaseline.hostPeakMiB} MiB)` : '';
+      lines.push(`| ${r.size} | ${r.paint.openPaintMillis} ms (${r.paint.openThreads}) | ${r.paint.allTimeMillis} ms (${r.paint.allTimeThreads}) | ${r.paint.hostRssMiB} / ${r.paint.hostPeakMiB} MiB${growth} |`);
+    }
   }
+  execFileSync('npx', ['--no-install', 'vsce', 'package', '--no-dependencies', '--no-rewrite-relative-links', '--out', join(tmpdir(), 'codex-meter-bench.vsix')], { cwd: repo, stdio: 'ignore' });
+  const vsix = statSync(join(tmpdir(), 'codex-meter-bench.vsix')).size;
+  lines.push('', `VSIX (\`vsce package\` of this build): ${(vsix / 2 ** 20).toFixed(2)} MiB (${vsix} bytes).`);
   const table = lines.join('\n');
   console.log(`\n${table}`);
   const out = arg('--write', undefined);
