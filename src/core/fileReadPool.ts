@@ -24,13 +24,14 @@ export interface FileReadPool {
 }
 
 /**
- * The number of reader threads to start beside the calling thread: `CODEX_METER_READER_THREADS`
- * when set (0 turns them off), else one per further core, at most three.
+ * The number of reader threads to start beside the scanning thread: `CODEX_METER_READER_THREADS`
+ * when set (0 turns them off), else one per core beyond two, at most three. On two cores they do not
+ * pay: handing results over costs what the second core saves (docs/performance.md).
  */
-export function defaultReaderThreads(env: NodeJS.ProcessEnv = process.env): number {
+export function defaultReaderThreads(env: NodeJS.ProcessEnv = process.env, cores: number = availableParallelism()): number {
   const configured = env.CODEX_METER_READER_THREADS?.trim();
   if (configured && /^\d+$/.test(configured)) return Math.min(16, Number(configured));
-  return Math.max(0, Math.min(3, availableParallelism() - 1));
+  return Math.max(0, Math.min(3, cores - 2));
 }
 
 type ToReader = { type: 'read'; path: string };
@@ -55,10 +56,11 @@ export class ThreadFileReadPool implements FileReadPool {
       runs.push(new Promise<void>((resolve) => {
         const outstanding = new Set<string>();
         let finished = false;
-        const finish = (): void => {
+        const finish = (err?: Error | number): void => {
           if (finished) return;
           finished = true;
-          for (const path of outstanding) onRead({ path, threadFailed: true });
+          const why = err instanceof Error ? err.message : `it exited with code ${err ?? 0}`;
+          for (const path of outstanding) onRead({ path, threadFailed: true, error: { message: `a reader thread stopped: ${why}` } });
           outstanding.clear();
           resolve();
         };
@@ -69,7 +71,10 @@ export class ThreadFileReadPool implements FileReadPool {
             outstanding.add(path);
             worker.postMessage({ type: 'read', path } satisfies ToReader);
           }
-          if (outstanding.size === 0) finish();
+          if (outstanding.size === 0) {
+            finished = true;
+            resolve();
+          }
         };
         worker.on('message', (message: FromReader) => {
           if (finished || message.type !== 'read' || !outstanding.delete(message.read.path)) return;

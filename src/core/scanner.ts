@@ -95,13 +95,17 @@ export class UsageScanner {
       for (let path = takeNext(); path !== undefined; path = takeNext()) count(await this.refreshFile(path));
     };
     const threshold = this.options.poolThreshold ?? DEFAULT_POOL_THRESHOLD;
-    const pool = this.options.openReadPool && fresh.length >= threshold ? this.openPool() : undefined;
+    const pool = this.options.openReadPool && fresh.length >= threshold ? this.openPool(fresh.length) : undefined;
     this.poolOpen = pool !== undefined;
     const pooled = pool
       ? pool.readAll(() => fresh.pop(), (read) => {
         const refresh = this.applyPooledRead(read);
         if (refresh) count(refresh);
-        else handedBack.push(read.path); // its thread failed: read here instead
+        else {
+          // Its thread failed: read it here instead (and say so once).
+          if (handedBack.length === 0) this.options.logger.warn(`${read.error?.message ?? 'A reader thread stopped'}; reading its files in this thread instead.`);
+          handedBack.push(read.path);
+        }
       }).finally(() => pool.close())
       : Promise.resolve();
     try {
@@ -179,9 +183,11 @@ export class UsageScanner {
     return this.unreadableFile(read.path, error, result);
   }
 
-  private openPool(): FileReadPool | undefined {
+  private openPool(files: number): FileReadPool | undefined {
     try {
-      return this.options.openReadPool?.();
+      const pool = this.options.openReadPool?.();
+      if (pool) this.options.logger.info(`Reading ${files} files never read before with reader threads beside this one.`);
+      return pool;
     } catch (err) {
       this.options.logger.warn(`Could not start reader threads (${(err as Error).message}); reading in this thread only.`);
       return undefined;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type FileReadPool, type PooledRead, ThreadFileReadPool } from '../../src/core/fileReadPool.js';
+import { defaultReaderThreads, type FileReadPool, type PooledRead, ThreadFileReadPool } from '../../src/core/fileReadPool.js';
 import { MemoryLogger } from '../../src/core/logger.js';
 import { UsageScanner } from '../../src/core/scanner.js';
 import { file, legacyHeader, legacyMessage, resetClock, sessionMeta, tokenCount, turnContext, type Usage4 } from './helpers/rolloutBuilder.js';
@@ -100,10 +100,12 @@ describe('reading a cold home with reader threads', () => {
     process.env.CODEX_METER_TEST_READER_CRASH = '1';
     const single = scanner();
     await single.scanAll();
-    const pooled = scanner(() => new ThreadFileReadPool({ script, threads: 2 }));
+    const logger = new MemoryLogger();
+    const pooled = scanner(() => new ThreadFileReadPool({ script, threads: 2 }), logger);
     const summary = await pooled.scanAll();
     expect(summary.files).toBe(46);
     expect(figures(pooled)).toEqual(figures(single));
+    expect(logger.messages.filter((m) => m.level === 'warn' && /a reader thread stopped: reader thread crashed on purpose; reading its files in this thread instead/.test(m.message)).length).toBeGreaterThanOrEqual(1);
   });
 
   it('falls back to this thread when the pool cannot be opened, with a warning', async () => {
@@ -142,5 +144,14 @@ describe('reading a cold home with reader threads', () => {
     expect(summary.problems.map((p) => p.reason)).toEqual(['ELOOP: too many symbolic links']);
     expect(s.unreadableFiles.get(loop)).toMatch(/ELOOP/);
     expect(logger.messages.some((m) => m.level === 'warn' && m.message.includes(loop))).toBe(true);
+  });
+});
+
+describe('how many reader threads', () => {
+  it('none on two cores, one per core beyond two up to three, or what CODEX_METER_READER_THREADS says', () => {
+    expect([1, 2, 3, 4, 8, 64].map((cores) => defaultReaderThreads({}, cores))).toEqual([0, 0, 1, 2, 3, 3]);
+    expect(defaultReaderThreads({ CODEX_METER_READER_THREADS: '0' }, 8)).toBe(0);
+    expect(defaultReaderThreads({ CODEX_METER_READER_THREADS: ' 2 ' }, 2)).toBe(2);
+    expect(defaultReaderThreads({ CODEX_METER_READER_THREADS: 'lots' }, 4)).toBe(2);
   });
 });
