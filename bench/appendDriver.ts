@@ -1,6 +1,7 @@
 // A watching process in miniature (what the extension's worker does): scan a home, watch one
-// rollout with chokidar, append one token event, and time append → updated ledger.
-// Prints JSON: { scanMillis, appendToLedgerMillis, refreshMillis, bytesRead, rssMB }.
+// rollout with chokidar, append one token event, and time append → updated ledger; then stay idle,
+// watching, for five seconds and report the CPU time the process used meanwhile.
+// Prints JSON: { scanMillis, appendToLedgerMillis, refreshMillis, bytesRead, idleCpuMillis, rssMB }.
 import { appendFileSync } from 'node:fs';
 import { watch } from 'chokidar';
 import { MemoryLogger } from '../src/core/logger.js';
@@ -30,8 +31,13 @@ async function main(): Promise<void> {
   appendedAt = performance.now();
   appendFileSync(file, line);
   const result = await done;
+  await new Promise((r) => setTimeout(r, 500)); // let chokidar's own follow-up settle
+  const cpu0 = process.cpuUsage();
+  await new Promise((r) => setTimeout(r, 5000));
+  const cpu = process.cpuUsage(cpu0);
+  const idleCpuMillis = (cpu.user + cpu.system) / 1000;
   await watcher.close();
-  console.log(JSON.stringify({ scanMillis, ...result, rssMB: Math.round(process.memoryUsage().rss / 1048576) }));
+  console.log(JSON.stringify({ scanMillis, ...result, idleCpuMillis, rssMB: Math.round(process.memoryUsage().rss / 1048576) }));
 }
 
 void main();
