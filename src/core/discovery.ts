@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Logger } from './logger.js';
@@ -51,7 +51,9 @@ export async function discoverRolloutFiles(roots: readonly string[], logger: Log
 async function walk(dir: string, archived: boolean, result: DiscoveryResult, seen: Set<string>, logger: Logger): Promise<number> {
   let entries;
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    // Synchronous, like the reads: queued behind a watcher's crawl on the thread pool, each folder
+    // would otherwise wait its turn (seconds on a large home in the extension's scan worker).
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
