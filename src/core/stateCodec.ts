@@ -36,28 +36,58 @@ const RAW_FIELDS = ['input_tokens', 'cached_input_tokens', 'cache_write_input_to
 const THREAD_MARK = '\u0001';
 
 export function encodeScanState(state: PersistedScanState): StoredScanState {
-  const strings: string[] = [];
-  const index = new Map<string, number>();
-  const ref = (value: string | undefined): number => {
+  const table = new StringTable();
+  const increments = state.ledger.increments.map(([inc, files]) => encodeIncrement(inc, files, table));
+  return { version: state.version, savedAt: state.savedAt, files: state.files, strings: table.strings, increments, threads: state.ledger.threads, rateLimits: state.ledger.rateLimits ?? null };
+}
+
+/**
+ * The JSON text of the stored form in pieces of a few hundred KB, so that a large state is written
+ * without ever holding its whole text (or all its tuples) in memory. The pieces joined parse to
+ * the same value as JSON.stringify(encodeScanState(state)).
+ */
+export function* encodeScanStatePieces(state: PersistedScanState, batch = 2000): Generator<string> {
+  yield `{"version":${JSON.stringify(state.version)},"savedAt":${JSON.stringify(state.savedAt)},"files":{`;
+  const files = Object.entries(state.files);
+  const fileBatch = Math.max(1, Math.floor(batch / 10));
+  for (let i = 0; i < files.length; i += fileBatch) {
+    yield (i > 0 ? ',' : '') + files.slice(i, i + fileBatch).map(([path, record]) => `${JSON.stringify(path)}:${JSON.stringify(record)}`).join(',');
+  }
+  yield '},"increments":[';
+  const table = new StringTable();
+  const increments = state.ledger.increments;
+  for (let i = 0; i < increments.length; i += batch) {
+    const tuples = increments.slice(i, i + batch).map(([inc, paths]) => encodeIncrement(inc, paths, table));
+    yield (i > 0 ? ',' : '') + JSON.stringify(tuples).slice(1, -1);
+  }
+  yield `],"threads":${JSON.stringify(state.ledger.threads)},"rateLimits":${JSON.stringify(state.ledger.rateLimits ?? null)},"strings":${JSON.stringify(table.strings)}}`;
+}
+
+/** Strings each stored once, referred to by index. */
+class StringTable {
+  readonly strings: string[] = [];
+  private readonly index = new Map<string, number>();
+
+  ref(value: string | undefined): number {
     if (value === undefined) return -1;
-    let i = index.get(value);
+    let i = this.index.get(value);
     if (i === undefined) {
-      i = strings.push(value) - 1;
-      index.set(value, i);
+      i = this.strings.push(value) - 1;
+      this.index.set(value, i);
     }
     return i;
-  };
-  const increments = state.ledger.increments.map(([inc, files]): StoredIncrement => {
-    const b = inc.buckets;
-    const key = !inc.key.includes(THREAD_MARK) && inc.key.includes(inc.threadId) ? inc.key.replace(inc.threadId, THREAD_MARK) : [inc.key] as [string];
-    const fileRefs = files.map(ref);
-    return [
-      key, ref(inc.threadId), inc.timestamp, ref(inc.model), ref(inc.cwd), SOURCES.indexOf(inc.source),
-      b.uncachedInput, b.cachedInput, b.cacheWriteInput, b.output, b.reasoningOutput,
-      encodeRaw(inc.raw), fileRefs.length === 1 ? fileRefs[0]! : fileRefs,
-    ];
-  });
-  return { version: state.version, savedAt: state.savedAt, files: state.files, strings, increments, threads: state.ledger.threads, rateLimits: state.ledger.rateLimits ?? null };
+  }
+}
+
+function encodeIncrement(inc: UsageIncrement, files: string[], table: StringTable): StoredIncrement {
+  const b = inc.buckets;
+  const key = !inc.key.includes(THREAD_MARK) && inc.key.includes(inc.threadId) ? inc.key.replace(inc.threadId, THREAD_MARK) : [inc.key] as [string];
+  const fileRefs = files.map((f) => table.ref(f));
+  return [
+    key, table.ref(inc.threadId), inc.timestamp, table.ref(inc.model), table.ref(inc.cwd), SOURCES.indexOf(inc.source),
+    b.uncachedInput, b.cachedInput, b.cacheWriteInput, b.output, b.reasoningOutput,
+    encodeRaw(inc.raw), fileRefs.length === 1 ? fileRefs[0]! : fileRefs,
+  ];
 }
 
 /** The inverse of encodeScanState; throws on a tuple that is not one it writes. */

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import * as z from 'zod/mini';
 import { type Logger } from './logger.js';
 import { type PersistedScanState, SCAN_STATE_VERSION } from './scanState.js';
-import { decodeScanState, encodeScanState, type StoredScanState } from './stateCodec.js';
+import { decodeScanState, encodeScanStatePieces, type StoredScanState } from './stateCodec.js';
 
 const storedShape = z.object({
   version: z.literal(SCAN_STATE_VERSION),
@@ -63,7 +63,12 @@ export class ScanStateStore {
     await mkdir(dirname(this.path), { recursive: true });
     const temporary = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
-      await writeFile(temporary, JSON.stringify(encodeScanState(state)));
+      const handle = await open(temporary, 'w');
+      try {
+        for (const piece of encodeScanStatePieces(state)) await handle.write(piece);
+      } finally {
+        await handle.close();
+      }
       await rename(temporary, this.path);
     } catch (err) {
       await rm(temporary, { force: true });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type UsageIncrement } from '../../src/core/ledgerTypes.js';
 import { type PersistedScanState, SCAN_STATE_VERSION } from '../../src/core/scanState.js';
-import { decodeScanState, encodeScanState } from '../../src/core/stateCodec.js';
+import { decodeScanState, encodeScanState, encodeScanStatePieces } from '../../src/core/stateCodec.js';
 
 const buckets = { uncachedInput: 10, cachedInput: 20, cacheWriteInput: 3, output: 4, reasoningOutput: 1 };
 const inc = (over: Partial<UsageIncrement>): UsageIncrement => ({ key: 's:t1:0:1', threadId: 't1', timestamp: '2026-11-20T10:00:00.123456Z', buckets, source: 'snapshot', ...over });
@@ -26,6 +26,10 @@ describe('the stored form of the scan state', () => {
     };
     const stored = JSON.parse(JSON.stringify(encodeScanState(state)));
     expect(decodeScanState(stored)).toEqual(JSON.parse(JSON.stringify(state)));
+    // Written in pieces (here of two increments and one file at a time), it is the same.
+    const withFiles = { ...state, files: { '/a.jsonl': { x: 1 }, '/b.jsonl': { y: [2] }, '/c "q".jsonl': {} } } as unknown as PersistedScanState;
+    expect(JSON.parse([...encodeScanStatePieces(withFiles, 2)].join(''))).toEqual(JSON.parse(JSON.stringify(encodeScanState(withFiles))));
+    expect(JSON.parse([...encodeScanStatePieces({ ...state, ledger: { ...state.ledger, increments: [] } })].join(''))).toEqual(JSON.parse(JSON.stringify(encodeScanState({ ...state, ledger: { ...state.ledger, increments: [] } }))));
     // Strings repeat once in the table: the thread ids, the model, the folder and the paths.
     expect([...stored.strings].sort()).toEqual(['/a.jsonl', '/archived/a.jsonl', '/b.jsonl', '/w', 'gpt-5', 't1', 't2']);
   });
