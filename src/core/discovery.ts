@@ -38,6 +38,17 @@ export async function discoverRolloutFiles(roots: readonly string[], logger: Log
   const seen = new Set<string>();
   for (const root of roots) {
     const absolute = resolve(root);
+    // A root that cannot be read at all is one problem, named as such (not one per folder in it).
+    const rootProblem = unreadableFolder(absolute);
+    if (rootProblem === 'missing') {
+      logger.debug(`No folder ${absolute}`);
+      continue;
+    }
+    if (rootProblem) {
+      result.problems.push({ path: absolute, reason: rootProblem });
+      logger.warn(`Cannot read the folder ${absolute} (${rootProblem}); none of its rollouts are counted.`);
+      continue;
+    }
     const sessions = join(absolute, 'sessions');
     const archived = join(absolute, 'archived_sessions');
     const hasHomeLayout = (await walk(sessions, false, result, seen, logger)) | (await walk(archived, true, result, seen, logger));
@@ -45,6 +56,18 @@ export async function discoverRolloutFiles(roots: readonly string[], logger: Log
   }
   result.files.sort((a, b) => a.path.localeCompare(b.path));
   return result;
+}
+
+/** Why a folder cannot be listed ('missing' when it does not exist), or undefined when it can. */
+function unreadableFolder(dir: string): string | undefined {
+  try {
+    readdirSync(dir);
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing';
+    return `${code ?? 'error'}: ${(err as Error).message}`;
+  }
 }
 
 /** Returns 1 when the folder existed. */

@@ -118,4 +118,21 @@ describe('defaultCodexHome', () => {
     expect(defaultCodexHome({}, '/home/u')).toBe('/home/u/.codex');
     expect(defaultCodexHome({})).toBe(join(homedir(), '.codex'));
   });
+
+});
+
+describe('a root that cannot be read', () => {
+  it('is named once, as the root, and the other roots are still read', async () => {
+    const loop = join(root, 'loop-home');
+    await symlink(loop, loop); // ELOOP: unreadable whatever the user's rights
+    await touch('other/sessions/2026/11/20/rollout-2026-11-20T10-00-00-a.jsonl');
+    const logger = new MemoryLogger();
+    const found = await discoverRolloutFiles([loop, join(root, 'other')], logger);
+    expect(found.problems.map((p) => p.path)).toEqual([loop]);
+    expect(found.problems[0]!.reason).toMatch(/^ELOOP/);
+    expect(found.files).toHaveLength(1);
+    const warnings = logger.messages.filter((m) => m.level === 'warn');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toContain(`Cannot read the folder ${loop}`);
+  });
 });
