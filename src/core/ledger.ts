@@ -7,7 +7,8 @@ import { type RateLimitSnapshot, type ThreadInfo, type UsageIncrement } from './
  */
 export class UsageLedger {
   private readonly increments = new Map<string, UsageIncrement>();
-  private readonly reporters = new Map<string, Set<string>>();
+  /** The file that reported each key, or the files when more than one did (most keys have one). */
+  private readonly reporters = new Map<string, string | Set<string>>();
   private readonly fileKeys = new Map<string, Set<string>>();
   /** Per thread, what each file that defines it says (the first one is shown). */
   private readonly threads = new Map<string, ThreadInfo[]>();
@@ -20,9 +21,11 @@ export class UsageLedger {
     let keys = this.fileKeys.get(file);
     if (!keys) this.fileKeys.set(file, (keys = new Set()));
     keys.add(increment.key);
-    let files = this.reporters.get(increment.key);
-    if (!files) this.reporters.set(increment.key, (files = new Set()));
-    files.add(file);
+    const files = this.reporters.get(increment.key);
+    if (files === undefined) this.reporters.set(increment.key, file);
+    else if (typeof files === 'string') {
+      if (files !== file) this.reporters.set(increment.key, new Set([files, file]));
+    } else files.add(file);
     if (this.increments.has(increment.key)) return false;
     this.increments.set(increment.key, increment);
     this.revision += 1;
@@ -36,8 +39,11 @@ export class UsageLedger {
     if (keys) {
       for (const key of keys) {
         const files = this.reporters.get(key);
-        files?.delete(file);
-        if (!files || files.size === 0) {
+        if (typeof files === 'object') {
+          files.delete(file);
+          if (files.size === 1) this.reporters.set(key, files.values().next().value!);
+        }
+        if (files === undefined || files === file || (typeof files === 'object' && files.size === 0)) {
           this.reporters.delete(key);
           this.increments.delete(key);
         }
@@ -93,13 +99,17 @@ export class UsageLedger {
   }
 
   filesReporting(key: string): ReadonlySet<string> | undefined {
-    return this.reporters.get(key);
+    const files = this.reporters.get(key);
+    return typeof files === 'string' ? new Set([files]) : files;
   }
 
   /** Serialisable form: increments with the files that reported them, and threads. */
   toJSON(): LedgerSnapshot {
     const increments: [UsageIncrement, string[]][] = [];
-    for (const [key, inc] of this.increments) increments.push([inc, [...(this.reporters.get(key) ?? [])]]);
+    for (const [key, inc] of this.increments) {
+      const files = this.reporters.get(key);
+      increments.push([inc, typeof files === 'string' ? [files] : [...(files ?? [])]]);
+    }
     return { increments, threads: [...this.threads.values()].flat(), rateLimits: this.rateLimits };
   }
 

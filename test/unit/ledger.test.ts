@@ -32,6 +32,23 @@ describe('UsageLedger', () => {
     expect(ledger.filesReporting('shared')).toBeUndefined();
   });
 
+  it('keeps an increment reported by three files until the last of them goes, in any order', () => {
+    for (const order of [['/a', '/b', '/c'], ['/c', '/a', '/b'], ['/b', '/c', '/a']]) {
+      const ledger = new UsageLedger();
+      for (const f of ['/a', '/b', '/c']) ledger.add(f, inc('k'));
+      ledger.add('/a', inc('k')); // the same file again changes nothing
+      ledger.removeFile(order[0]!);
+      ledger.removeFile(order[0]!); // twice: no effect
+      expect([...ledger.filesReporting('k')!].sort()).toEqual(order.slice(1).sort());
+      ledger.removeFile(order[1]!);
+      expect([...ledger.filesReporting('k')!]).toEqual([order[2]]);
+      expect(ledger.toJSON().increments[0]![1]).toEqual([order[2]]);
+      ledger.removeFile(order[2]!);
+      expect(ledger.incrementCount).toBe(0);
+      expect(ledger.filesReporting('k')).toBeUndefined();
+    }
+  });
+
   it('shows a thread from its live file before an archived copy, whatever the order, and forgets it with its last file', () => {
     const ledger = new UsageLedger();
     ledger.setThread(thread('t', '/h/archived_sessions/rollout-t.jsonl', 'archived'));
