@@ -1,5 +1,5 @@
 import { deriveAgent, describeSource } from './agents.js';
-import { type LineDisposition, type ReadLine } from './lineReader.js';
+import { type LineDisposition, PREFIX_BYTES, type ReadLine } from './lineReader.js';
 import {
   emptyCounters,
   type LedgerCounters,
@@ -66,6 +66,20 @@ const ENVELOPE_TYPE = /^\{\s*"timestamp"\s*:\s*"[^"]*"\s*,\s*(?:"ordinal"\s*:\s*
 const PAYLOAD_TYPE = /"payload"\s*:\s*\{\s*"type"\s*:\s*"([a-z_]+)"/;
 const KNOWN_CONTENT_TYPES = new Set(['response_item', 'world_state', 'event_msg', 'compacted']);
 const RELEVANT_EVENTS = new Set(['token_count', 'thread_settings_applied']);
+const QUOTE = 0x22;
+const TIMESTAMP_KEY = Buffer.from('{"timestamp":"');
+const ORDINAL_KEY = Buffer.from(',"ordinal":');
+const TYPE_KEY = Buffer.from(',"type":"');
+const RESPONSE_ITEM = Buffer.from('response_item"');
+const WORLD_STATE = Buffer.from('world_state"');
+const EVENT_MSG_PAYLOAD = Buffer.from('event_msg","payload":{"type":"');
+
+/** True when `bytes` holds `expected` at `at`, wholly before `limit`. */
+function hasAt(bytes: Buffer, at: number, limit: number, expected: Buffer): boolean {
+  if (at + expected.length > limit) return false;
+  for (let i = 0; i < expected.length; i += 1) if (bytes[at + i] !== expected[i]) return false;
+  return true;
+}
 const LEGACY_OUTPUT_TYPES = new Set(['function_call', 'local_shell_call', 'custom_tool_call', 'reasoning']);
 
 /**
@@ -114,6 +128,38 @@ export class FileAccount {
       default:
         return KNOWN_CONTENT_TYPES.has(type) ? 'skip' : 'count';
     }
+  };
+
+  /**
+   * The classifier's 'skip', decided from bytes for lines written the way Codex writes them (compact
+   * JSON, keys in the usual order): response_item and world_state lines, and event_msg lines whose
+   * payload type is not one the account reads. Anything else is left to `classify` (false).
+   */
+  readonly quickSkip = (bytes: Buffer, start: number, end: number): boolean => {
+    if (this.state.format === 'legacy') return false;
+    const limit = Math.min(end, start + PREFIX_BYTES);
+    if (!hasAt(bytes, start, limit, TIMESTAMP_KEY)) return false;
+    const closing = bytes.indexOf(QUOTE, start + TIMESTAMP_KEY.length);
+    if (closing < 0 || closing >= limit) return false;
+    let at = closing + 1;
+    if (hasAt(bytes, at, limit, ORDINAL_KEY)) {
+      at += ORDINAL_KEY.length;
+      const digits = at;
+      while (at < limit && bytes[at]! >= 0x30 && bytes[at]! <= 0x39) at += 1;
+      if (at === digits) return false;
+    }
+    if (!hasAt(bytes, at, limit, TYPE_KEY)) return false;
+    at += TYPE_KEY.length;
+    if (hasAt(bytes, at, limit, RESPONSE_ITEM) || hasAt(bytes, at, limit, WORLD_STATE)) return true;
+    if (!hasAt(bytes, at, limit, EVENT_MSG_PAYLOAD)) return false;
+    at += EVENT_MSG_PAYLOAD.length;
+    const nameEnd = bytes.indexOf(QUOTE, at);
+    if (nameEnd <= at || nameEnd >= limit) return false;
+    for (let i = at; i < nameEnd; i += 1) {
+      const c = bytes[i]!;
+      if (!((c >= 0x61 && c <= 0x7a) || c === 0x5f)) return false;
+    }
+    return !RELEVANT_EVENTS.has(bytes.toString('latin1', at, nameEnd));
   };
 
   /** Accounts one line read from the file. */

@@ -12,6 +12,12 @@ export type LineDisposition = 'parse' | 'count' | 'skip';
 /** Decides from a line's prefix (at most PREFIX_BYTES, decoded as latin1) what to do with it. */
 export type LineClassifier = (prefix: string) => LineDisposition;
 
+/**
+ * Optionally recognises, from the raw bytes of a whole line, a line the classifier would call
+ * 'skip', so that its prefix is never decoded; false means "ask the classifier".
+ */
+export type QuickSkip = (bytes: Buffer, start: number, end: number) => boolean;
+
 export interface ReadLine {
   /** 1-based line number in the file. */
   lineNumber: number;
@@ -132,7 +138,7 @@ class LineSplitter {
   consumed: number;
   lineCount: number;
 
-  constructor(classify: LineClassifier, from: ReadPosition, private readonly onLine: (line: ReadLine) => void) {
+  constructor(classify: LineClassifier, from: ReadPosition, private readonly onLine: (line: ReadLine) => void, private readonly quickSkip?: QuickSkip) {
     this.assembler = new LineAssembler(classify);
     this.classify = classify;
     this.consumed = from.offset;
@@ -164,6 +170,7 @@ class LineSplitter {
 
   /** The same as pushing bytes[start, end) to the assembler and finishing, without the copies. */
   private wholeLine(bytes: Buffer, start: number, end: number): ReadLine {
+    if (this.quickSkip?.(bytes, start, end)) return { lineNumber: this.lineCount, offset: this.consumed, disposition: 'skip', prefix: '' };
     let prefix = bytes.toString('latin1', start, Math.min(end, start + PREFIX_BYTES));
     if (prefix.endsWith('\r')) prefix = prefix.slice(0, -1);
     let disposition = this.classify(prefix);
@@ -186,6 +193,8 @@ export interface ReadOptions {
   afterRead?: (fd: number, result: ReadResult) => void;
   /** Sees every chunk read, with its file offset, before its lines are handed over. */
   onChunk?: (chunk: Buffer, position: number) => void;
+  /** Recognises content lines from their bytes (see QuickSkip). */
+  quickSkip?: QuickSkip;
 }
 
 /**
@@ -209,7 +218,7 @@ export function readCompleteLines(
   try {
     const size = fstatSync(fd).size;
     const chunk = chunkFor(size - from.offset);
-    const splitter = new LineSplitter(classify, from, onLine);
+    const splitter = new LineSplitter(classify, from, onLine, options.quickSkip);
     let position = from.offset;
     while (position < size) {
       const bytesRead = readSync(fd, chunk, 0, Math.min(chunk.length, size - position), position);
