@@ -1,5 +1,5 @@
 import { deriveAgent, describeSource } from './agents.js';
-import { type LineDisposition, PREFIX_BYTES, type ReadLine } from './lineReader.js';
+import { type LineDisposition, lineText, PREFIX_BYTES, type ReadLine } from './lineReader.js';
 import {
   emptyCounters,
   type LedgerCounters,
@@ -16,10 +16,8 @@ import {
   type RateLimitsLine,
   type SessionMetaLine,
   sessionMetaPayloadSchema,
-  tokenCountPayloadSchema,
-  tokenUsageRecordPayloadSchema,
-  turnContextPayloadSchema,
 } from './rolloutSchemas.js';
+import { decodeUsageLine, type UsageLine, usageLineFromEnvelope } from './usageLines.js';
 import { BUCKET_KEYS, bucketsEqual, isZero, subtractBuckets, type TokenBuckets } from './usage.js';
 
 /** Counts the tokens of a text (a real tokenizer in production, anything deterministic in tests). */
@@ -175,7 +173,17 @@ export class FileAccount {
       else if (type === undefined && line.prefix.trim() !== '') counters.unknownLineTypes += 1;
       return outcome;
     }
-    const text = line.text ?? '';
+    // Usage and turn lines as Codex writes them are decoded straight from their bytes; any other
+    // line, or one the decoder leaves alone, goes through JSON.parse and the schemas, to the same result.
+    if (this.state.format !== 'legacy' && line.bytes) {
+      const decoded = decodeUsageLine(line.bytes);
+      if (decoded) {
+        if (this.state.format === 'unknown') this.state.format = 'envelope';
+        this.applyUsageLine(decoded.line, decoded.timestamp, line, outcome);
+        return outcome;
+      }
+    }
+    const text = lineText(line);
     if (text.trim() === '') return outcome;
     let json: unknown;
     try {
@@ -193,6 +201,7 @@ export class FileAccount {
     return outcome;
   }
 
+  /** An envelope line read by JSON.parse: checked against its schema, then accounted as a UsageLine. */
   private handleEnvelope(type: string, payload: unknown, timestamp: string | undefined, line: ReadLine, outcome: LineOutcome): void {
     const counters = this.state.counters;
     switch (type) {
@@ -213,56 +222,12 @@ export class FileAccount {
         }
         return;
       }
-      case 'turn_context': {
-        const tc = turnContextPayloadSchema.safeParse(payload);
-        if (!tc.success) {
-          this.problem(outcome, line, 'turn_context of an unexpected shape');
-          return;
-        }
-        const model = tc.data.model ?? tc.data.collaboration_mode?.settings?.model ?? undefined;
-        if (model) this.state.model = model;
-        if (tc.data.cwd) this.state.cwd = tc.data.cwd;
-        this.state.inReplay = false;
-        return;
-      }
-      case 'token_usage_record': {
-        const rec = tokenUsageRecordPayloadSchema.safeParse(payload);
-        if (!rec.success) {
-          this.problem(outcome, line, `token_usage_record of an unexpected shape (${rec.error.issues[0]?.path.join('.') ?? ''})`);
-          return;
-        }
-        counters.usageRecords += 1;
-        this.state.hasRecords = true;
-        const r = rec.data;
-        const normalized = fromCodexUsage(r.usage);
-        // A record that no snapshot confirmed before the next record: the totals left it out (remote
-        // compaction does). The record is kept, being the more complete source; the gap is counted.
-        if (this.state.unconfirmedRecord && r.thread_id === this.state.threadId) counters.sourceDisagreements += 1;
-        this.state.unconfirmedRecord = r.thread_id === this.state.threadId ? normalized.buckets : undefined;
-        this.state.recordTotal += sumOf(normalized.buckets);
-        const key = `r:${r.thread_id}:${r.response_id ?? `${this.file}#${line.lineNumber}`}`;
-        outcome.increments.push(this.increment(key, r.thread_id, timestamp, normalized.buckets, 'record', r.usage, r.model ?? undefined));
-        return;
-      }
+      case 'turn_context':
+      case 'token_usage_record':
       case 'event_msg': {
-        const kind = typeof payload === 'object' && payload !== null ? (payload as { type?: unknown }).type : undefined;
-        if (kind === 'thread_settings_applied') {
-          this.state.inReplay = false;
-          return;
-        }
-        if (kind !== 'token_count') return;
-        const tokenCount = tokenCountPayloadSchema.safeParse(payload);
-        if (!tokenCount.success) {
-          this.problem(outcome, line, `token_count of an unexpected shape (${tokenCount.error.issues[0]?.path.join('.') ?? ''})`);
-          return;
-        }
-        if (tokenCount.data.rate_limits) {
-          const snapshot = rateLimitSnapshot(tokenCount.data.rate_limits, timestamp, this.state.threadId);
-          if (snapshot) outcome.rateLimits = snapshot;
-        }
-        const info = tokenCount.data.info;
-        if (!info) return;
-        this.handleSnapshot(info.total_token_usage, info.last_token_usage ?? undefined, timestamp, outcome);
+        const usageLine = usageLineFromEnvelope(type, payload);
+        if (usageLine && 'problem' in usageLine) this.problem(outcome, line, usageLine.problem);
+        else if (usageLine) this.applyUsageLine(usageLine, timestamp, line, outcome);
         return;
       }
       case 'compacted':
@@ -270,6 +235,46 @@ export class FileAccount {
         return;
       default:
         if (!KNOWN_CONTENT_TYPES.has(type)) counters.unknownLineTypes += 1;
+    }
+  }
+
+  /** Accounts a turn_context, token_usage_record or event_msg line, however it was read. */
+  private applyUsageLine(usageLine: UsageLine, timestamp: string | undefined, line: ReadLine, outcome: LineOutcome): void {
+    const state = this.state;
+    switch (usageLine.kind) {
+      case 'turn_context':
+        if (usageLine.model) state.model = usageLine.model;
+        if (usageLine.cwd) state.cwd = usageLine.cwd;
+        state.inReplay = false;
+        return;
+      case 'thread_settings_applied':
+        state.inReplay = false;
+        return;
+      case 'other_event':
+        return;
+      case 'token_usage_record': {
+        state.counters.usageRecords += 1;
+        state.hasRecords = true;
+        const normalized = fromCodexUsage(usageLine.usage);
+        const own = usageLine.threadId === state.threadId;
+        // A record that no snapshot confirmed before the next record: the totals left it out (remote
+        // compaction does). The record is kept, being the more complete source; the gap is counted.
+        if (state.unconfirmedRecord && own) state.counters.sourceDisagreements += 1;
+        state.unconfirmedRecord = own ? normalized.buckets : undefined;
+        state.recordTotal += sumOf(normalized.buckets);
+        const key = `r:${usageLine.threadId}:${usageLine.responseId ?? `${this.file}#${line.lineNumber}`}`;
+        outcome.increments.push(this.increment(key, usageLine.threadId, timestamp, normalized.buckets, 'record', usageLine.usage, usageLine.model ?? undefined));
+        return;
+      }
+      case 'token_count': {
+        if (usageLine.rateLimits) {
+          const snapshot = rateLimitSnapshot(usageLine.rateLimits, timestamp, state.threadId);
+          if (snapshot) outcome.rateLimits = snapshot;
+        }
+        const info = usageLine.info;
+        if (!info) return;
+        this.handleSnapshot(info.total, info.last ?? undefined, timestamp, outcome);
+      }
     }
   }
 

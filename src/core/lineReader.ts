@@ -26,8 +26,11 @@ export interface ReadLine {
   disposition: LineDisposition;
   /** The classifier's input (the line's first bytes, latin1). */
   prefix: string;
-  /** The line's text without its line ending; only for 'parse' lines. */
-  text?: string;
+  /**
+   * The line's bytes without its line ending; only for 'parse' lines. It may be a view of the
+   * reader's buffer, valid only during the `onLine` call: copy what must outlive it.
+   */
+  bytes?: Buffer;
   /** True when a 'parse' line was too long to hold and was passed on as 'count'. */
   oversized?: boolean;
 }
@@ -37,6 +40,11 @@ export interface ReadPosition {
   offset: number;
   /** Number of complete lines before `offset`. */
   lineCount: number;
+}
+
+/** A 'parse' line's text (UTF-8; invalid bytes become U+FFFD). */
+export function lineText(line: ReadLine): string {
+  return line.bytes?.toString('utf8') ?? '';
 }
 
 export interface ReadResult extends ReadPosition {
@@ -88,9 +96,8 @@ class LineAssembler {
     if (this.disposition === undefined) this.decide();
     const line: ReadLine = { lineNumber, offset, disposition: this.disposition!, prefix: this.prefix };
     if (this.disposition === 'parse') {
-      let text = Buffer.concat(this.bodyParts, this.bodyLength).toString('utf8');
-      if (text.endsWith('\r')) text = text.slice(0, -1);
-      line.text = text;
+      const bytes = Buffer.concat(this.bodyParts, this.bodyLength);
+      line.bytes = bytes.length > 0 && bytes[bytes.length - 1] === 13 ? bytes.subarray(0, bytes.length - 1) : bytes;
     } else if (this.oversized) {
       line.oversized = true;
     }
@@ -181,7 +188,7 @@ class LineSplitter {
       line.oversized = true;
     } else if (disposition === 'parse') {
       const last = end > start && bytes[end - 1] === 13 ? end - 1 : end;
-      line.text = bytes.toString('utf8', start, last);
+      line.bytes = bytes.subarray(start, last);
     }
     return line;
   }
@@ -265,7 +272,7 @@ export function readCompressedLines(path: string, classify: LineClassifier, onLi
   }
 }
 
-/** One read buffer per thread, reused: lines hold copies, never views into it. */
+/** One read buffer per thread, reused: what outlives a line's `onLine` call is copied out of it. */
 let sharedChunk: Buffer | undefined;
 function chunkFor(bytes: number): Buffer {
   if (bytes <= 64 << 10) return Buffer.allocUnsafe(Math.max(bytes, 1));

@@ -248,7 +248,7 @@ function feed(lines: string[], state: FileAccountState = newFileAccountState(), 
     const prefix = Buffer.from(text).subarray(0, PREFIX_BYTES).toString('latin1');
     const disposition = account.classify(prefix);
     const line: ReadLine = { lineNumber: firstLine + i, offset, disposition, prefix };
-    if (disposition === 'parse') line.text = text;
+    if (disposition === 'parse') line.bytes = Buffer.from(text);
     outcomes.push(account.handle(line));
     offset += Buffer.byteLength(text) + 1;
   });

@@ -12,11 +12,18 @@ beforeEach(async () => {
 afterEach(async () => rm(dir, { recursive: true, force: true }));
 
 const parseAll: LineClassifier = () => 'parse';
+
+/** A line as handed over, with its bytes decoded during the call (they may be a view of the reader's buffer). */
+type TextLine = Omit<ReadLine, 'bytes'> & { text?: string };
+function withText(line: ReadLine): TextLine {
+  const { bytes, ...rest } = line;
+  return bytes ? { ...rest, text: bytes.toString('utf8') } : rest;
+}
 const START = { offset: 0, lineCount: 0 };
 
 async function readAll(path: string, classify: LineClassifier = parseAll, from = START) {
-  const lines: ReadLine[] = [];
-  const result = await readCompleteLines(path, from, classify, (l) => lines.push(l));
+  const lines: TextLine[] = [];
+  const result = await readCompleteLines(path, from, classify, (l) => lines.push(withText(l)));
   return { lines, result };
 }
 
@@ -137,8 +144,8 @@ describe('readCompressedLines (.jsonl.zst)', () => {
     const text = Array.from({ length: 5000 }, (_, i) => `{"i":${i},"pad":"${'q'.repeat(40)}"}`).join('\n') + '\n';
     const compressed = zstdStored(Buffer.from(text));
     await writeFile(path, compressed);
-    const lines: ReadLine[] = [];
-    const result = await readCompressedLines(path, parseAll, (l) => lines.push(l));
+    const lines: TextLine[] = [];
+    const result = await readCompressedLines(path, parseAll, (l) => lines.push(withText(l)));
     expect(lines).toHaveLength(5000);
     expect(JSON.parse(lines[4321]!.text!)).toMatchObject({ i: 4321 });
     expect(lines[4321]!.lineNumber).toBe(4322);

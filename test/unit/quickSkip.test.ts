@@ -44,7 +44,7 @@ describe('recognising content lines from their bytes', () => {
   it('leaves every line of a file without the envelope (Codex 0.8–0.20) to the classifier', () => {
     const state = newFileAccountState();
     const a = new FileAccount('/legacy.jsonl', state, () => 1);
-    a.handle({ lineNumber: 1, offset: 0, disposition: 'parse', prefix: '', text: '{"id":"legacy","timestamp":"2025-05-01T00:00:00Z","instructions":"x"}' });
+    a.handle({ lineNumber: 1, offset: 0, disposition: 'parse', prefix: '', bytes: Buffer.from('{"id":"legacy","timestamp":"2025-05-01T00:00:00Z","instructions":"x"}') });
     const line = Buffer.from('{"timestamp":"2026-11-20T10:00:00.000Z","type":"response_item","payload":{}}');
     expect(a.quickSkip(line, 0, line.length)).toBe(false);
   });

@@ -90,7 +90,7 @@ describe('the reader', () => {
     const seen: { disposition: string; textLength: number | undefined }[] = [];
     const scanner = home.scanner();
     await scanner.refreshFile(path);
-    await readCompleteLines(path, { offset: 0, lineCount: 0 }, (prefix) => (prefix.includes('"response_item"') ? 'skip' : 'parse'), (line) => seen.push({ disposition: line.disposition, textLength: line.text?.length }));
+    await readCompleteLines(path, { offset: 0, lineCount: 0 }, (prefix) => (prefix.includes('"response_item"') ? 'skip' : 'parse'), (line) => seen.push({ disposition: line.disposition, textLength: line.bytes?.length }));
     expect(seen[3]).toEqual({ disposition: 'skip', textLength: undefined });
     expect(figures(scanner).long!.total).toBe(total(sumUsage(a, b, c)));
   });

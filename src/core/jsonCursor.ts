@@ -1,0 +1,296 @@
+/**
+ * A cursor over the bytes of one JSON text (UTF-8), for decoders that pick a few values out of a
+ * line without building the rest: whatever they do not read is skipped, but still checked against
+ * the JSON grammar, so a text the cursor gets through is one JSON.parse accepts, and the values it
+ * reads are the ones JSON.parse would give (duplicate keys: the last one wins, as there).
+ *
+ * Anything else throws DECLINED: the text is not valid JSON, a value is not of the type the
+ * decoder asked for, or the decoder met a shape it leaves to the general path. Strings are decoded
+ * by `toString('utf8')` (invalid bytes become U+FFFD, as they do when the line is decoded whole)
+ * or, when they hold escapes, by JSON.parse of the string alone.
+ */
+export const DECLINED: Error = new Error('left to the general JSON path');
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+const DOT = 0x2e;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+const LETTER_E = 0x65;
+const LETTER_CAPITAL_E = 0x45;
+/** Nesting this deep is left to JSON.parse rather than risking the stack. */
+const MAX_DEPTH = 64;
+
+/** Bytes that may follow a backslash in a JSON string (u is handled apart). */
+const SIMPLE_ESCAPES = new Set([QUOTE, BACKSLASH, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74]);
+
+function isDigit(c: number | undefined): boolean {
+  return c !== undefined && c >= DIGIT_0 && c <= DIGIT_9;
+}
+
+function isHex(c: number | undefined): boolean {
+  return c !== undefined && ((c >= DIGIT_0 && c <= DIGIT_9) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46));
+}
+
+/** A key none of a decoder's keys match (returned instead of decoding it). */
+export const OTHER_KEY = '';
+
+/**
+ * The object keys a decoder reads, recognised from their bytes: decoding every key of a line to
+ * a string would cost more than the rest of the work.
+ */
+export class KeyTable {
+  private readonly byShape = new Map<number, { key: string; bytes: Buffer }[]>();
+  private readonly keys: ReadonlySet<string>;
+
+  constructor(keys: readonly string[]) {
+    this.keys = new Set(keys);
+    for (const key of keys) {
+      const bytes = Buffer.from(key, 'utf8');
+      if (bytes.length === 0) throw new Error('a key table cannot hold the empty key');
+      const shape = KeyTable.shape(bytes, 0, bytes.length);
+      const list = this.byShape.get(shape) ?? [];
+      list.push({ key, bytes });
+      this.byShape.set(shape, list);
+    }
+  }
+
+  /** The key whose bytes are bytes[start, end) (no escapes), or OTHER_KEY. */
+  find(bytes: Buffer, start: number, end: number): string {
+    if (end === start) return OTHER_KEY;
+    const candidates = this.byShape.get(KeyTable.shape(bytes, start, end));
+    if (!candidates) return OTHER_KEY;
+    outer: for (const candidate of candidates) {
+      const b = candidate.bytes;
+      for (let i = 0; i < b.length; i += 1) if (bytes[start + i] !== b[i]) continue outer;
+      return candidate.key;
+    }
+    return OTHER_KEY;
+  }
+
+  /** The key for a decoded key string (one that held escapes), or OTHER_KEY. */
+  findDecoded(key: string): string {
+    return this.keys.has(key) ? key : OTHER_KEY;
+  }
+
+  private static shape(bytes: Buffer, start: number, end: number): number {
+    return (end - start) * 65536 + bytes[start]! * 256 + bytes[end - 1]!;
+  }
+}
+
+export class JsonCursor {
+  private at = 0;
+  private readonly end: number;
+
+  /** `bytes`: the JSON text and nothing else (a view of a line, say); `keys`: the keys to recognise. */
+  constructor(
+    private readonly bytes: Buffer,
+    private readonly keys: KeyTable,
+  ) {
+    this.end = bytes.length;
+  }
+
+  /** The byte at the next token (after white space), or -1 at the end. */
+  peek(): number {
+    const bytes = this.bytes;
+    let at = this.at;
+    while (at < this.end) {
+      const c = bytes[at]!;
+      if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;
+      at += 1;
+    }
+    this.at = at;
+    return at < this.end ? bytes[at]! : -1;
+  }
+
+  /** Checks that nothing but white space is left. */
+  finish(): void {
+    if (this.peek() !== -1) throw DECLINED;
+  }
+
+  /**
+   * Opens an object and returns its first key (the cursor then stands at its value), or undefined
+   * for `{}`. Then `nextKey` until it returns undefined, reading or skipping each value in between.
+   * A key not in the key table comes back as OTHER_KEY.
+   */
+  firstKey(): string | undefined {
+    this.expect(OPEN_BRACE);
+    if (this.peek() === CLOSE_BRACE) {
+      this.at += 1;
+      return undefined;
+    }
+    return this.keyAndColon();
+  }
+
+  /** The next key of the object being read, or undefined at its end (which is consumed). */
+  nextKey(): string | undefined {
+    const c = this.peek();
+    this.at += 1;
+    if (c === CLOSE_BRACE) return undefined;
+    if (c !== COMMA) throw DECLINED;
+    return this.keyAndColon();
+  }
+
+  /** True when the next value is `null` (and consumes it). */
+  takeNull(): boolean {
+    if (this.peek() !== 0x6e) return false;
+    this.literal('null');
+    return true;
+  }
+
+  string(): string {
+    if (this.peek() !== QUOTE) throw DECLINED;
+    const start = this.at;
+    const escaped = this.skipString();
+    if (!escaped) return this.bytes.toString('utf8', start + 1, this.at - 1);
+    return JSON.parse(this.bytes.toString('utf8', start, this.at)) as string;
+  }
+
+  number(): number {
+    if (this.peek() === -1) throw DECLINED;
+    const from = this.at;
+    this.skipNumber();
+    const bytes = this.bytes;
+    // Plain integers (nearly every figure in a rollout) without going through a string.
+    let value = 0;
+    let i = from;
+    for (; i < this.at; i += 1) {
+      const c = bytes[i]!;
+      if (c < DIGIT_0 || c > DIGIT_9) break;
+      value = value * 10 + (c - DIGIT_0);
+    }
+    if (i === this.at && this.at - from <= 15) return value;
+    return Number(bytes.toString('latin1', from, this.at));
+  }
+
+  /** Skips one value of any kind, checking it. */
+  skipValue(depth = 0): void {
+    if (depth > MAX_DEPTH) throw DECLINED;
+    const c = this.peek();
+    switch (c) {
+      case QUOTE:
+        this.skipString();
+        return;
+      case OPEN_BRACE:
+        for (let key = this.firstKey(); key !== undefined; key = this.nextKey()) this.skipValue(depth + 1);
+        return;
+      case OPEN_BRACKET: {
+        this.at += 1;
+        if (this.peek() === CLOSE_BRACKET) {
+          this.at += 1;
+          return;
+        }
+        for (;;) {
+          this.skipValue(depth + 1);
+          const next = this.peek();
+          this.at += 1;
+          if (next === CLOSE_BRACKET) return;
+          if (next !== COMMA) throw DECLINED;
+        }
+      }
+      case 0x74:
+        this.literal('true');
+        return;
+      case 0x66:
+        this.literal('false');
+        return;
+      case 0x6e:
+        this.literal('null');
+        return;
+      default:
+        this.skipNumber();
+    }
+  }
+
+  /** Where the cursor stands, to come back to with `reset` (see decoders that tolerate a bad value). */
+  get position(): number {
+    return this.at;
+  }
+
+  reset(position: number): void {
+    this.at = position;
+  }
+
+  private keyAndColon(): string {
+    if (this.peek() !== QUOTE) throw DECLINED;
+    const start = this.at;
+    const escaped = this.skipString();
+    const key = escaped
+      ? this.keys.findDecoded(JSON.parse(this.bytes.toString('utf8', start, this.at)) as string)
+      : this.keys.find(this.bytes, start + 1, this.at - 1);
+    this.expect(COLON);
+    return key;
+  }
+
+  private expect(byte: number): void {
+    if (this.peek() !== byte) throw DECLINED;
+    this.at += 1;
+  }
+
+  private literal(word: 'true' | 'false' | 'null'): void {
+    const bytes = this.bytes;
+    if (this.at + word.length > this.end) throw DECLINED;
+    for (let i = 0; i < word.length; i += 1) if (bytes[this.at + i] !== word.charCodeAt(i)) throw DECLINED;
+    this.at += word.length;
+  }
+
+  /** Skips a string token (the cursor at its opening quote); true when it held escapes. */
+  private skipString(): boolean {
+    const bytes = this.bytes;
+    const end = this.end;
+    let at = this.at + 1;
+    let escaped = false;
+    for (;;) {
+      if (at >= end) throw DECLINED;
+      const c = bytes[at]!;
+      if (c === QUOTE) break;
+      if (c < 0x20) throw DECLINED;
+      if (c === BACKSLASH) {
+        escaped = true;
+        const e = bytes[at + 1];
+        if (e === 0x75) {
+          if (!isHex(bytes[at + 2]) || !isHex(bytes[at + 3]) || !isHex(bytes[at + 4]) || !isHex(bytes[at + 5])) throw DECLINED;
+          at += 6;
+        } else if (e !== undefined && SIMPLE_ESCAPES.has(e)) {
+          at += 2;
+        } else {
+          throw DECLINED;
+        }
+        continue;
+      }
+      at += 1;
+    }
+    this.at = at + 1;
+    return escaped;
+  }
+
+  /** Skips a number token as JSON defines it: -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)? */
+  private skipNumber(): void {
+    const bytes = this.bytes;
+    let at = this.at;
+    if (bytes[at] === MINUS) at += 1;
+    if (bytes[at] === DIGIT_0) at += 1;
+    else if (isDigit(bytes[at])) while (isDigit(bytes[at])) at += 1;
+    else throw DECLINED;
+    if (bytes[at] === DOT) {
+      at += 1;
+      if (!isDigit(bytes[at])) throw DECLINED;
+      while (isDigit(bytes[at])) at += 1;
+    }
+    if (bytes[at] === LETTER_E || bytes[at] === LETTER_CAPITAL_E) {
+      at += 1;
+      if (bytes[at] === PLUS || bytes[at] === MINUS) at += 1;
+      if (!isDigit(bytes[at])) throw DECLINED;
+      while (isDigit(bytes[at])) at += 1;
+    }
+    this.at = at;
+  }
+}
