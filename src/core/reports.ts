@@ -1,6 +1,6 @@
 import { type UsageLedger } from './ledger.js';
 import { type RateLimitSnapshot, type ThreadInfo, type UsageIncrement } from './ledgerTypes.js';
-import { localDayOf } from './timeZones.js';
+import { isoToEpochMs, localDayOf } from './timeZones.js';
 import { addBuckets, cacheHitRate, emptyBuckets, type TokenBuckets, totalTokens } from './usage.js';
 
 /** Prices one increment; `usd` is undefined for a model it does not know (never 0 for unknown). */
@@ -76,8 +76,14 @@ export interface UsageReport {
   rateLimits: RateLimitSnapshot | undefined;
 }
 
+// Rows are written out as literals rather than spread from emptyTotals(): a spread into an object
+// literal takes V8's slow generic path, and it ran for every thread and cell.
 function emptyTotals(): UsageTotals {
   return { buckets: emptyBuckets(), totalTokens: 0, costUsd: undefined, unpricedTokens: 0, estimatedTokens: 0, responses: 0, firstSeen: undefined, lastSeen: undefined };
+}
+
+function emptyGroupRow(key: string, label: string): GroupRow {
+  return { buckets: emptyBuckets(), totalTokens: 0, costUsd: undefined, unpricedTokens: 0, estimatedTokens: 0, responses: 0, firstSeen: undefined, lastSeen: undefined, key, label };
 }
 
 function accumulate(target: UsageTotals, inc: UsageIncrement, usd: number | undefined): void {
@@ -92,17 +98,34 @@ function accumulate(target: UsageTotals, inc: UsageIncrement, usd: number | unde
   if (target.lastSeen === undefined || inc.timestamp > target.lastSeen) target.lastSeen = inc.timestamp;
 }
 
-/** Groups the ledger's increments by thread, agent, model, project and day, priced at each increment's date. */
+/** A thread's usage on one model, local day and project: what every grouping of the report is summed from. */
+interface Cell extends UsageTotals {
+  model: string;
+  day: string;
+  project: string | undefined;
+}
+
+/** Adds one group's totals into another (costs stay undefined while nothing in either was priced). */
+function addTotals(target: UsageTotals, source: UsageTotals): void {
+  addBuckets(target.buckets, source.buckets);
+  target.totalTokens += source.totalTokens;
+  if (source.costUsd !== undefined) target.costUsd = (target.costUsd ?? 0) + source.costUsd;
+  target.unpricedTokens += source.unpricedTokens;
+  target.estimatedTokens += source.estimatedTokens;
+  target.responses += source.responses;
+  if (source.firstSeen !== undefined && (target.firstSeen === undefined || source.firstSeen < target.firstSeen)) target.firstSeen = source.firstSeen;
+  if (source.lastSeen !== undefined && (target.lastSeen === undefined || source.lastSeen > target.lastSeen)) target.lastSeen = source.lastSeen;
+}
+
+/**
+ * Groups the ledger's increments by thread, agent, model, project and day, priced at each increment's date.
+ * Each increment is added to one cell (its thread, model, day and project); the rows are sums of cells.
+ */
 export function buildReport(ledger: UsageLedger, options: ReportOptions): UsageReport {
   const projectOf = options.projectOf ?? ((cwd: string | undefined) => cwd);
   const sinceIso = options.since?.toISOString();
   const untilIso = options.until?.toISOString();
-  const totals = emptyTotals();
-  const threads = new Map<string, ThreadRow>();
-  const agents = new Map<string, AgentRow & { threadIds: Set<string> }>();
-  const models = new Map<string, GroupRow>();
-  const projects = new Map<string, GroupRow>();
-  const days = new Map<string, GroupRow>();
+  const threads = new Map<string, ThreadRow & { cells: Cell[] }>();
   const unknownAgent = { id: 'unknown', name: 'Unknown', kind: 'unknown' };
 
   for (const inc of ledger.allIncrements()) {
@@ -117,13 +140,15 @@ export function buildReport(ledger: UsageLedger, options: ReportOptions): UsageR
     if (options.model !== undefined && model !== options.model) continue;
     if (options.project !== undefined && project !== options.project) continue;
 
-    const usd = options.pricer.price(inc.model, inc.buckets, new Date(inc.timestamp)).usd;
-    accumulate(totals, inc, usd);
+    const ms = isoToEpochMs(inc.timestamp);
+    const at = new Date(ms);
+    const usd = options.pricer.price(inc.model, inc.buckets, at).usd;
+    const day = localDayOf(inc.timestamp, options.timeZone, ms);
 
     let row = threads.get(inc.threadId);
     if (!row) {
       row = {
-        ...emptyTotals(),
+        buckets: emptyBuckets(), totalTokens: 0, costUsd: undefined, unpricedTokens: 0, estimatedTokens: 0, responses: 0, firstSeen: undefined, lastSeen: undefined,
         threadId: inc.threadId,
         parentThreadId: thread?.parentThreadId,
         agentId: agent.id,
@@ -134,30 +159,52 @@ export function buildReport(ledger: UsageLedger, options: ReportOptions): UsageR
         cwd,
         estimated: false,
         archived: thread ? /[\\/]archived_sessions[\\/]/.test(thread.file) : false,
+        cells: [],
       };
       threads.set(inc.threadId, row);
     }
-    accumulate(row, inc, usd);
-    if (!row.models.includes(model)) row.models.push(model);
+    // A thread's increments mostly come in order, so the cell is nearly always the last one used.
+    let cell = row.cells[row.cells.length - 1];
+    if (!cell || cell.model !== model || cell.day !== day || cell.project !== project) {
+      cell = row.cells.find((c) => c.model === model && c.day === day && c.project === project);
+      if (cell) {
+        row.cells.splice(row.cells.indexOf(cell), 1);
+      } else {
+        cell = { buckets: emptyBuckets(), totalTokens: 0, costUsd: undefined, unpricedTokens: 0, estimatedTokens: 0, responses: 0, firstSeen: undefined, lastSeen: undefined, model, day, project };
+      }
+      row.cells.push(cell);
+    }
+    accumulate(cell, inc, usd);
     if (inc.source === 'estimate') row.estimated = true;
-
-    let agentRow = agents.get(agent.id);
-    if (!agentRow) agents.set(agent.id, (agentRow = { ...emptyTotals(), key: agent.id, label: agent.name, kind: agent.kind, threads: 0, threadIds: new Set() }));
-    accumulate(agentRow, inc, usd);
-    agentRow.threadIds.add(inc.threadId);
-
-    group(models, model, model, inc, usd);
-    group(projects, project ?? '(unknown)', project ?? '(unknown project)', inc, usd);
-    const day = localDayOf(inc.timestamp, options.timeZone);
-    group(days, day, day, inc, usd);
   }
+
+  const totals = emptyTotals();
+  const agents = new Map<string, AgentRow>();
+  const models = new Map<string, GroupRow>();
+  const projects = new Map<string, GroupRow>();
+  const days = new Map<string, GroupRow>();
+  for (const row of threads.values()) {
+    let agentRow = agents.get(row.agentId);
+    if (!agentRow) agents.set(row.agentId, (agentRow = { ...emptyGroupRow(row.agentId, row.agent), kind: row.agentKind, threads: 0 }));
+    agentRow.threads += 1;
+    for (const cell of row.cells) {
+      addTotals(row, cell);
+      if (!row.models.includes(cell.model)) row.models.push(cell.model);
+      addTotals(agentRow, cell);
+      addTotals(totals, cell);
+      group(models, cell.model, cell.model, cell);
+      group(projects, cell.project ?? '(unknown)', cell.project ?? '(unknown project)', cell);
+      group(days, cell.day, cell.day, cell);
+    }
+  }
+  const threadRows: ThreadRow[] = [...threads.values()].map(({ cells: _cells, ...row }) => row);
 
   // Sums of floating-point costs differ in their last bits with the order files were read in;
   // rounded to a billionth of a dollar, the same ledger always reports the same figures.
-  for (const row of [totals, ...threads.values(), ...agents.values(), ...models.values(), ...projects.values(), ...days.values()]) {
+  for (const row of [totals, ...threadRows, ...agents.values(), ...models.values(), ...projects.values(), ...days.values()]) {
     if (row.costUsd !== undefined) row.costUsd = Math.round(row.costUsd * 1e9) / 1e9;
   }
-  for (const row of threads.values()) row.models.sort();
+  for (const row of threadRows) row.models.sort();
   const byTotal = <T extends GroupRow>(a: T, b: T): number => b.totalTokens - a.totalTokens || a.key.localeCompare(b.key);
   return {
     timeZone: options.timeZone,
@@ -166,8 +213,8 @@ export function buildReport(ledger: UsageLedger, options: ReportOptions): UsageR
     totals,
     cacheHitRate: cacheHitRate(totals.buckets),
     reasoningShare: totals.buckets.output > 0 ? totals.buckets.reasoningOutput / totals.buckets.output : undefined,
-    threads: [...threads.values()].sort((a, b) => (b.lastSeen ?? '').localeCompare(a.lastSeen ?? '') || a.threadId.localeCompare(b.threadId)),
-    agents: [...agents.values()].map(({ threadIds, ...row }) => ({ ...row, threads: threadIds.size })).sort(byTotal),
+    threads: threadRows.sort((a, b) => (b.lastSeen ?? '').localeCompare(a.lastSeen ?? '') || a.threadId.localeCompare(b.threadId)),
+    agents: [...agents.values()].sort(byTotal),
     models: [...models.values()].sort(byTotal),
     projects: [...projects.values()].sort(byTotal),
     days: [...days.values()].sort((a, b) => a.key.localeCompare(b.key)),
@@ -175,10 +222,10 @@ export function buildReport(ledger: UsageLedger, options: ReportOptions): UsageR
   };
 }
 
-function group(map: Map<string, GroupRow>, key: string, label: string, inc: UsageIncrement, usd: number | undefined): void {
+function group(map: Map<string, GroupRow>, key: string, label: string, cell: Cell): void {
   let row = map.get(key);
-  if (!row) map.set(key, (row = { ...emptyTotals(), key, label }));
-  accumulate(row, inc, usd);
+  if (!row) map.set(key, (row = emptyGroupRow(key, label)));
+  addTotals(row, cell);
 }
 
 /** Total tokens of the increments in [since, until): the budget's figure, without grouping or pricing. */

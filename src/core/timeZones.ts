@@ -22,6 +22,41 @@ const DAY_MS = 86_400_000;
 /** Per zone: the offset of each UTC day (or hour), or null when it changes inside it. */
 const dayOffsets = new Map<string, Map<number, number | null>>();
 const hourOffsets = new Map<string, Map<number, number | null>>();
+/**
+ * Epoch milliseconds of an ISO timestamp: the form Codex writes (`2026-11-20T10:00:00.123Z`, with
+ * 0–9 fraction digits) read digit by digit, anything else by Date.parse (NaN when it is no date).
+ */
+export function isoToEpochMs(iso: string): number {
+  const n = iso.length;
+  if (n < 20 || n > 30 || iso.charCodeAt(n - 1) !== 90 /* Z */ || iso.charCodeAt(4) !== 45 || iso.charCodeAt(7) !== 45 || iso.charCodeAt(10) !== 84
+    || iso.charCodeAt(13) !== 58 || iso.charCodeAt(16) !== 58) return Date.parse(iso);
+  const digits = (from: number, to: number): number => {
+    let v = 0;
+    for (let i = from; i < to; i += 1) {
+      const d = iso.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return Number.NaN;
+      v = v * 10 + d;
+    }
+    return v;
+  };
+  let millis = 0;
+  if (n > 20) {
+    if (iso.charCodeAt(19) !== 46 /* . */ || n === 21) return Date.parse(iso);
+    const fraction = digits(20, n - 1);
+    // Date.parse keeps the first three fraction digits and drops the rest.
+    millis = n - 21 >= 3 ? Math.floor(fraction / 10 ** (n - 24)) : fraction * 10 ** (24 - n);
+  }
+  const year = digits(0, 4);
+  const month = digits(5, 7);
+  const day = digits(8, 10);
+  const hour = digits(11, 13);
+  const minute = digits(14, 16);
+  const second = digits(17, 19);
+  if (!(month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 24 && minute <= 59 && second <= 59) || Number.isNaN(year + millis)) return Date.parse(iso);
+  if (hour === 24 || day > 28) return Date.parse(iso); // 24:00 and days past the 28th are Date.parse's to judge
+  return Date.UTC(year, month - 1, day, hour, minute, second, millis);
+}
+
 /** `YYYY-MM-DD` of each day since the epoch, as met. */
 const dayNames = new Map<number, string>();
 
@@ -29,9 +64,9 @@ const dayNames = new Map<number, string>();
  * `YYYY-MM-DD` of an ISO timestamp in the zone, fast: the zone's offset is looked up once per UTC
  * day, and used only when it is the same at both ends of that day; on a day with a transition, once
  * per hour in the same way; inside the hour of a transition, the exact, slower path decides.
+ * `ms` is the instant, for a caller that has parsed it already.
  */
-export function localDayOf(iso: string, timeZone: string): string {
-  const ms = Date.parse(iso);
+export function localDayOf(iso: string, timeZone: string, ms = isoToEpochMs(iso)): string {
   if (Number.isNaN(ms)) return localDay(new Date(0), timeZone);
   let offset = offsetOver(dayOffsets, timeZone, Math.floor(ms / DAY_MS), DAY_MS);
   if (offset === null) offset = offsetOver(hourOffsets, timeZone, Math.floor(ms / HOUR_MS), HOUR_MS);

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isValidTimeZone, localDay, localDayOf, nextDay, parseDateBoundary, startOfLocalDay, systemTimeZone } from '../../src/core/timeZones.js';
+import { isoToEpochMs, isValidTimeZone, localDay, localDayOf, nextDay, parseDateBoundary, startOfLocalDay, systemTimeZone } from '../../src/core/timeZones.js';
 
 describe('local days', () => {
   it('a day starts at local midnight: 23:30 and 00:30 in Berlin are different days', () => {
@@ -96,5 +97,22 @@ describe('startOfLocalDay is the first instant of the day, in every zone, every 
       }
     }
     expect(failures).toEqual([]);
+  });
+});
+
+describe('isoToEpochMs', () => {
+  it('reads every timestamp exactly as Date.parse does', () => {
+    const samples = [
+      '2026-11-20T10:00:00Z', '2026-11-20T10:00:00.1Z', '2026-11-20T10:00:00.12Z', '2026-11-20T10:00:00.123Z', '2026-11-20T10:00:00.1234567Z', '2026-11-20T10:00:00.999999999Z',
+      '2024-02-29T23:59:59.999Z', '2026-02-29T10:00:00.000Z', '2026-04-31T00:00:00Z', '2026-11-20T24:00:00Z', '2026-11-20T10:00:00.Z', '2026-13-01T00:00:00Z',
+      '2026-11-20T10:60:00Z', '2026-11-20T10:00:60Z', '2026-11-20T10:00:00+01:00', '2026-11-20', 'not a date', '', '1970-01-01T00:00:00.000Z', '0999-01-01T00:00:00Z',
+      '2026-1a-20T10:00:00Z', '2026-11-20t10:00:00Z', '2026-11-20T10:00:00.000z',
+    ];
+    for (const iso of samples) expect(isoToEpochMs(iso), iso).toBe(Date.parse(iso));
+    const fraction = fc.oneof(fc.constant(''), fc.stringMatching(/^\.\d{1,9}$/));
+    fc.assert(fc.property(fc.date({ min: new Date(0), max: new Date('2200-01-01'), noInvalidDate: true }), fraction, (date, digits) => {
+      const iso = `${date.toISOString().slice(0, 19)}${digits}Z`;
+      return isoToEpochMs(iso) === Date.parse(iso);
+    }), { numRuns: 2000 });
   });
 });
