@@ -2,9 +2,10 @@
 // 10^6), side by side: the plain RegExp split loop (O200kCounter.countByRegex), the counter's
 // `count`, and gpt-tokenizer's countTokens (the oracle), with the counts checked to be equal.
 // Medians of several runs; each method has its own counter (and so its own piece cache), warmed by
-// one run that is not timed. Needs the token table: node esbuild.mjs. Not part of `npm test`.
-// usage: node bench/counterSpeed.mjs [--runs 7] [--only prose,code]
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+// one run that is not timed. Timed by the process's CPU time unless --wall. Needs the token table:
+// node esbuild.mjs. Not part of `npm test`.
+// usage: node bench/counterSpeed.mjs [--runs 7] [--only prose,code] [--wall] [--dump DIR (writes the texts)]
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { brotliDecompressSync } from 'node:zlib';
 import { build } from 'esbuild';
@@ -16,6 +17,8 @@ const arg = (name, fallback) => {
   return i >= 0 ? process.argv[i + 1] : fallback;
 };
 const runs = Number(arg('--runs', '7'));
+/** Wall-clock time instead of the process's CPU time (which a busy machine disturbs less). */
+const wall = process.argv.includes('--wall');
 const only = arg('--only', '')
   .split(',')
   .filter((s) => s);
@@ -152,6 +155,11 @@ const r = rng(7);
 const MB = 1_000_000;
 const corpora = { prose: prose(1.5 * MB, r), code: code(1.5 * MB), json: json(1 * MB, r), shell: shell(1 * MB, r), mixed: mixed(0.5 * MB, r) };
 corpora.all = Object.values(corpora).join('\n');
+if (arg('--dump', undefined)) {
+  // For profiling: node --cpu-prof … on one of these files.
+  mkdirSync(arg('--dump'), { recursive: true });
+  for (const [name, text] of Object.entries(corpora)) writeFileSync(join(arg('--dump'), `${name}.txt`), text);
+}
 
 const O200kCounter = await loadCounterClass();
 const table = brotliDecompressSync(readFileSync(join(repo, 'dist', 'o200k_base.bin.br')));
@@ -174,8 +182,11 @@ for (const [name, text] of Object.entries(corpora)) {
   for (let run = 0; run < runs; run += 1) {
     for (const [m, f] of Object.entries(methods)) {
       const t0 = process.hrtime.bigint();
+      const c0 = process.cpuUsage();
       f(text);
-      speeds[m].push(bytes / MB / (Number(process.hrtime.bigint() - t0) / 1e9));
+      const c = process.cpuUsage(c0);
+      const seconds = wall ? Number(process.hrtime.bigint() - t0) / 1e9 : (c.user + c.system) / 1e6;
+      speeds[m].push(bytes / MB / seconds);
     }
   }
   const mbs = Object.fromEntries(Object.entries(speeds).map(([m, xs]) => [m, median(xs)]));
@@ -183,7 +194,7 @@ for (const [name, text] of Object.entries(corpora)) {
 }
 
 const fmt = (x) => x.toFixed(1).padStart(8);
-console.log(`node ${process.version}, median of ${runs} runs, MB/s (10^6 UTF-8 bytes per second)`);
+console.log(`node ${process.version}, median of ${runs} runs, MB/s (10^6 UTF-8 bytes per ${wall ? 'wall-clock' : 'CPU'} second)`);
 console.log(`${'text'.padEnd(8)}${'MB'.padStart(6)}${'tokens'.padStart(10)}${'regex loop'.padStart(12)}${'count'.padStart(9)}${'gpt-tok.'.padStart(10)}${'count/regex'.padStart(13)}`);
 for (const row of rows) {
   console.log(`${row.name.padEnd(8)}${row.mb.toFixed(2).padStart(6)}${String(row.tokens).padStart(10)}${fmt(row['regex loop']).padStart(12)}${fmt(row.count).padStart(9)}${fmt(row['gpt-tokenizer']).padStart(10)}${`${row.ratio.toFixed(2)}×`.padStart(13)}`);
