@@ -17,6 +17,13 @@ const NONE = 0x7fffffff;
 const CACHE_LIMIT = 50_000;
 /** Pieces up to this many bytes are merged by scanning; longer ones with a heap. */
 const SCAN_LIMIT = 96;
+/**
+ * The cache of short ASCII pieces: HOT_ENTRIES entries of HOT_ENTRY bytes (256 KiB in all), each
+ * the piece's length (0: empty), its count, and its bytes; a piece of up to HOT_KEY bytes fits.
+ */
+const HOT_ENTRY = 16;
+const HOT_KEY = HOT_ENTRY - 2;
+const HOT_ENTRIES = 1 << 14;
 
 export class O200kCounter {
   private readonly bytes: Uint8Array;
@@ -28,6 +35,7 @@ export class O200kCounter {
   private readonly longest: number;
   private scratch = new Uint8Array(1024);
   private readonly cache = new Map<string, number>();
+  private readonly hot = new Uint8Array(HOT_ENTRIES * HOT_ENTRY);
 
   /** `table`: for each rank in order, a length byte and the token's bytes (scripts/tokenTable.mjs). */
   constructor(table: Uint8Array) {
@@ -84,26 +92,47 @@ export class O200kCounter {
     return total;
   }
 
-  /** The tokens of text[from, to), all ASCII (so its UTF-8 bytes are its char codes). */
+  /**
+   * The tokens of text[from, to), all ASCII (so its UTF-8 bytes are its char codes). Short pieces
+   * go through `hot`, a small direct-mapped cache that holds its keys inline, so a hit costs one
+   * hash over the piece and one compare in a few cache lines, with no substring made; a miss is
+   * looked up in the token table (most pieces are one token), else counted by countPiece, and stored.
+   */
   private countAscii(text: string, from: number, to: number): number {
     const width = to - from;
     if (width === 1) return 1; // every byte is a token
-    if (width <= this.longest) {
-      // Is the piece one token? The same probe as rankOf, over the text's char codes.
-      let h = 0x811c9dc5;
-      for (let i = from; i < to; i += 1) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-      let slot = (h >>> 0) & this.mask;
-      for (let rank = this.slots[slot]!; rank !== -1; rank = this.slots[slot]!) {
-        if (this.lengths[rank] === width) {
-          const start = this.starts[rank]! - from;
-          let i = from;
-          while (i < to && this.bytes[start + i] === text.charCodeAt(i)) i += 1;
-          if (i === to) return 1;
-        }
-        slot = (slot + 1) & this.mask;
-      }
+    let h = 0x811c9dc5; // FNV-1a, as `hash`
+    for (let i = from; i < to; i += 1) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    h >>>= 0;
+    if (width > HOT_KEY) return this.isToken(text, from, to, h) ? 1 : this.countPiece(text.slice(from, to));
+    const hot = this.hot;
+    const entry = (h & (HOT_ENTRIES - 1)) * HOT_ENTRY;
+    if (hot[entry] === width) {
+      let i = 0;
+      while (i < width && hot[entry + 2 + i] === text.charCodeAt(from + i)) i += 1;
+      if (i === width) return hot[entry + 1]!;
     }
-    return this.countPiece(text.slice(from, to));
+    // An entry is overwritten by any piece with the same slot, so the counts of pieces that are
+    // not one token stay in `cache` too (merging is much dearer than a substring and a Map lookup).
+    const count = this.isToken(text, from, to, h) ? 1 : this.countPiece(text.slice(from, to));
+    hot[entry] = width;
+    hot[entry + 1] = count;
+    for (let i = 0; i < width; i += 1) hot[entry + 2 + i] = text.charCodeAt(from + i);
+    return count;
+  }
+
+  /** Whether text[from, to), ASCII, is one token: rankOf's probe over the text's char codes; `h` is its hash. */
+  private isToken(text: string, from: number, to: number, h: number): boolean {
+    const width = to - from;
+    if (width > this.longest) return false;
+    for (let slot = h & this.mask, rank = this.slots[slot]!; rank !== -1; slot = (slot + 1) & this.mask, rank = this.slots[slot]!) {
+      if (this.lengths[rank] !== width) continue;
+      const start = this.starts[rank]! - from;
+      let i = from;
+      while (i < to && this.bytes[start + i] === text.charCodeAt(i)) i += 1;
+      if (i === to) return true;
+    }
+    return false;
   }
 
   private countPiece(piece: string): number {

@@ -97,6 +97,20 @@ describe('the ASCII pre-tokeniser', () => {
     fc.assert(fc.property(fc.string({ unit: fc.integer({ min: 0, max: 127 }).map((c) => String.fromCharCode(c)), maxLength: 200 }), same), { numRuns: 2000 });
   });
 
+  it('counts the same after its piece caches overflow (many distinct short pieces, counted twice)', () => {
+    // 70,000 distinct words of 2 to 9 letters, one and several tokens: more than the short-piece
+    // cache's 16,384 entries and the Map's 50,000, so entries are overwritten and the Map cleared.
+    const word = (n: number): string => {
+      let w = '';
+      for (let k = n * 2654435761; w.length < 2 + (n % 8); k = Math.floor(k / 26)) w += String.fromCharCode(97 + (k % 26));
+      return w;
+    };
+    const text = Array.from({ length: 70_000 }, (_, n) => (n % 5 === 0 ? word(n).toUpperCase() : word(n))).join(' ');
+    const want = reference(text);
+    expect(countTextTokens(text)).toBe(want);
+    expect(countTextTokens(text)).toBe(want);
+  });
+
   it('counts arbitrary ASCII-heavy strings exactly as the reference tokenizer', () => {
     fc.assert(fc.property(asciiHeavy, (text) => countTextTokens(text) === expected(text)), { numRuns: 1500 });
   });
