@@ -5,8 +5,9 @@
  * pre-tokenisation pattern, each piece is looked up whole, and pieces that are not one token are
  * byte-pair merged as tiktoken does: the adjacent pair whose concatenation has the lowest rank
  * first, the leftmost on a tie. Special-token text such as `<|endoftext|>` is counted as plain text.
- * Most text is ASCII, and there the split is done by scanning char codes (o200kSplit.ts) and the
- * common case, a piece that is one token, is found in the table straight from the text.
+ * Most text is ASCII, and there the split is done by scanning char codes (o200kSplit.ts), and a
+ * piece is counted from the text without a substring: through a small cache of short pieces that
+ * keeps their bytes inline, else by probing the table (most pieces are one token).
  */
 
 import { SPLIT, asciiPieceEnd } from './o200kSplit.js';
