@@ -80,13 +80,15 @@ export function asciiPieceEnd(text: string, start: number): number {
  * (an ASCII capital after the small letters starts the next word); then a contraction, if any.
  */
 function wordEnd(text: string, from: number): number {
+  // The hottest loops, so the ranges are tested inline (past the end, charCodeAt gives NaN, in none).
   let i = from;
-  let kind = kindAt(text, i);
-  while (kind === UPPER) kind = kindAt(text, ++i);
-  while (kind === LOWER) kind = kindAt(text, ++i);
-  // A non-ASCII code unit (or the end) here: a letter or mark would continue the word.
-  if (kind === NOT_ASCII) return i === text.length ? i : -1;
-  if (text.charCodeAt(i) !== APOSTROPHE) return i;
+  let c = text.charCodeAt(i);
+  while (c >= 0x41 && c <= 0x5a) c = text.charCodeAt(++i); // A-Z
+  while (c >= 0x61 && c <= 0x7a) c = text.charCodeAt(++i); // a-z
+  if (i === text.length) return i;
+  // A non-ASCII code unit here: a letter or mark would continue the word.
+  if (c >= 0x80) return -1;
+  if (c !== APOSTROPHE) return i;
   // (?:'(?:[sS]|[tT]|[rR][eE]|[vV][eE]|[mM]|[lL][lL]|[dD]))? — `| 0x20` folds an ASCII capital to
   // its small letter and leaves every other code unit unequal to one.
   const a = text.charCodeAt(i + 1) | 0x20;
