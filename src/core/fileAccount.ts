@@ -71,6 +71,8 @@ const TYPE_KEY = Buffer.from(',"type":"');
 const RESPONSE_ITEM = Buffer.from('response_item"');
 const WORLD_STATE = Buffer.from('world_state"');
 const EVENT_MSG_PAYLOAD = Buffer.from('event_msg","payload":{"type":"');
+/** Envelope types the classifier always has parsed, with their closing quote. */
+const PARSED_TYPES = ['session_meta"', 'turn_context"', 'token_usage_record"'].map((t) => Buffer.from(t));
 
 /** True when `bytes` holds `expected` at `at`, wholly before `limit`. */
 function hasAt(bytes: Buffer, at: number, limit: number, expected: Buffer): boolean {
@@ -129,35 +131,37 @@ export class FileAccount {
   };
 
   /**
-   * The classifier's 'skip', decided from bytes for lines written the way Codex writes them (compact
-   * JSON, keys in the usual order): response_item and world_state lines, and event_msg lines whose
-   * payload type is not one the account reads. Anything else is left to `classify` (false).
+   * The classifier's answer, decided from bytes, for lines written the way Codex writes them
+   * (compact JSON, keys in the usual order): 'skip' for response_item and world_state lines and
+   * event_msg lines whose payload type the account does not read, 'parse' for the envelope types
+   * and events it does read. Anything else is left to `classify` (undefined).
    */
-  readonly quickSkip = (bytes: Buffer, start: number, end: number): boolean => {
-    if (this.state.format === 'legacy') return false;
+  readonly quickClassify = (bytes: Buffer, start: number, end: number): LineDisposition | undefined => {
+    if (this.state.format === 'legacy') return undefined;
     const limit = Math.min(end, start + PREFIX_BYTES);
-    if (!hasAt(bytes, start, limit, TIMESTAMP_KEY)) return false;
+    if (!hasAt(bytes, start, limit, TIMESTAMP_KEY)) return undefined;
     const closing = bytes.indexOf(QUOTE, start + TIMESTAMP_KEY.length);
-    if (closing < 0 || closing >= limit) return false;
+    if (closing < 0 || closing >= limit) return undefined;
     let at = closing + 1;
     if (hasAt(bytes, at, limit, ORDINAL_KEY)) {
       at += ORDINAL_KEY.length;
       const digits = at;
       while (at < limit && bytes[at]! >= 0x30 && bytes[at]! <= 0x39) at += 1;
-      if (at === digits) return false;
+      if (at === digits) return undefined;
     }
-    if (!hasAt(bytes, at, limit, TYPE_KEY)) return false;
+    if (!hasAt(bytes, at, limit, TYPE_KEY)) return undefined;
     at += TYPE_KEY.length;
-    if (hasAt(bytes, at, limit, RESPONSE_ITEM) || hasAt(bytes, at, limit, WORLD_STATE)) return true;
-    if (!hasAt(bytes, at, limit, EVENT_MSG_PAYLOAD)) return false;
+    if (hasAt(bytes, at, limit, RESPONSE_ITEM) || hasAt(bytes, at, limit, WORLD_STATE)) return 'skip';
+    for (const parsed of PARSED_TYPES) if (hasAt(bytes, at, limit, parsed)) return 'parse';
+    if (!hasAt(bytes, at, limit, EVENT_MSG_PAYLOAD)) return undefined;
     at += EVENT_MSG_PAYLOAD.length;
     const nameEnd = bytes.indexOf(QUOTE, at);
-    if (nameEnd <= at || nameEnd >= limit) return false;
+    if (nameEnd <= at || nameEnd >= limit) return undefined;
     for (let i = at; i < nameEnd; i += 1) {
       const c = bytes[i]!;
-      if (!((c >= 0x61 && c <= 0x7a) || c === 0x5f)) return false;
+      if (!((c >= 0x61 && c <= 0x7a) || c === 0x5f)) return undefined;
     }
-    return !RELEVANT_EVENTS.has(bytes.toString('latin1', at, nameEnd));
+    return RELEVANT_EVENTS.has(bytes.toString('latin1', at, nameEnd)) ? 'parse' : 'skip';
   };
 
   /** Accounts one line read from the file. */

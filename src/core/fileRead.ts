@@ -84,7 +84,7 @@ export function readRolloutFile(path: string, previous: FileRecord, identity: Fi
   const read = compressed
     ? readCompressedLines(path, account.classify, onLine)
     : readCompleteLines(path, previous.position, account.classify, onLine, {
-      quickSkip: account.quickSkip,
+      quickClassify: account.quickClassify,
       afterRead: (fd, r) => {
         samples = streamed?.samplesFor(r.offset) ?? readSamples(fd, samplePositions(r.offset), r.offset);
       },

@@ -13,10 +13,10 @@ export type LineDisposition = 'parse' | 'count' | 'skip';
 export type LineClassifier = (prefix: string) => LineDisposition;
 
 /**
- * Optionally recognises, from the raw bytes of a whole line, a line the classifier would call
- * 'skip', so that its prefix is never decoded; false means "ask the classifier".
+ * Optionally classifies a whole line from its raw bytes, as the classifier would, so that its
+ * prefix is never decoded; undefined means "ask the classifier".
  */
-export type QuickSkip = (bytes: Buffer, start: number, end: number) => boolean;
+export type QuickClassifier = (bytes: Buffer, start: number, end: number) => LineDisposition | undefined;
 
 export interface ReadLine {
   /** 1-based line number in the file. */
@@ -24,7 +24,7 @@ export interface ReadLine {
   /** Byte offset of the line's first byte. */
   offset: number;
   disposition: LineDisposition;
-  /** The classifier's input (the line's first bytes, latin1). */
+  /** The classifier's input (the line's first bytes, latin1); '' for a line classified from its bytes. */
   prefix: string;
   /**
    * The line's bytes without its line ending; only for 'parse' lines. It may be a view of the
@@ -145,7 +145,7 @@ class LineSplitter {
   consumed: number;
   lineCount: number;
 
-  constructor(classify: LineClassifier, from: ReadPosition, private readonly onLine: (line: ReadLine) => void, private readonly quickSkip?: QuickSkip) {
+  constructor(classify: LineClassifier, from: ReadPosition, private readonly onLine: (line: ReadLine) => void, private readonly quickClassify?: QuickClassifier) {
     this.assembler = new LineAssembler(classify);
     this.classify = classify;
     this.consumed = from.offset;
@@ -177,10 +177,14 @@ class LineSplitter {
 
   /** The same as pushing bytes[start, end) to the assembler and finishing, without the copies. */
   private wholeLine(bytes: Buffer, start: number, end: number): ReadLine {
-    if (this.quickSkip?.(bytes, start, end)) return { lineNumber: this.lineCount, offset: this.consumed, disposition: 'skip', prefix: '' };
-    let prefix = bytes.toString('latin1', start, Math.min(end, start + PREFIX_BYTES));
-    if (prefix.endsWith('\r')) prefix = prefix.slice(0, -1);
-    let disposition = this.classify(prefix);
+    let disposition = this.quickClassify?.(bytes, start, end);
+    if (disposition === 'skip') return { lineNumber: this.lineCount, offset: this.consumed, disposition, prefix: '' };
+    let prefix = '';
+    if (disposition === undefined) {
+      prefix = bytes.toString('latin1', start, Math.min(end, start + PREFIX_BYTES));
+      if (prefix.endsWith('\r')) prefix = prefix.slice(0, -1);
+      disposition = this.classify(prefix);
+    }
     const line: ReadLine = { lineNumber: this.lineCount, offset: this.consumed, disposition, prefix };
     if (disposition === 'parse' && end - start > MAX_PARSE_LINE_BYTES) {
       disposition = 'count';
@@ -200,8 +204,8 @@ export interface ReadOptions {
   afterRead?: (fd: number, result: ReadResult) => void;
   /** Sees every chunk read, with its file offset, before its lines are handed over. */
   onChunk?: (chunk: Buffer, position: number) => void;
-  /** Recognises content lines from their bytes (see QuickSkip). */
-  quickSkip?: QuickSkip;
+  /** Classifies lines from their bytes (see QuickClassifier). */
+  quickClassify?: QuickClassifier;
 }
 
 /**
@@ -225,7 +229,7 @@ export function readCompleteLines(
   try {
     const size = fstatSync(fd).size;
     const chunk = chunkFor(size - from.offset);
-    const splitter = new LineSplitter(classify, from, onLine, options.quickSkip);
+    const splitter = new LineSplitter(classify, from, onLine, options.quickClassify);
     let position = from.offset;
     while (position < size) {
       const bytesRead = readSync(fd, chunk, 0, Math.min(chunk.length, size - position), position);
