@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readSync } from 'node:fs';
 import { FileAccount, newFileAccountState, type TokenCounter } from './fileAccount.js';
 import { type LineProblem, type RateLimitSnapshot, type ThreadInfo, type UsageIncrement } from './ledgerTypes.js';
@@ -40,7 +41,7 @@ export interface FileReadOutcome {
 
 /** An empty record for a file read from its first byte. */
 export function freshRecord(identity: FileIdentity): FileRecord {
-  return { position: { offset: 0, lineCount: 0 }, size: 0, mtimeMs: 0, ino: identity.ino, samples: [], account: newFileAccountState(), problems: [] };
+  return { position: { offset: 0, lineCount: 0 }, size: 0, mtimeMs: 0, ino: identity.ino, sampleDigest: '', account: newFileAccountState(), problems: [] };
 }
 
 /**
@@ -77,7 +78,7 @@ export function readRolloutFile(path: string, previous: FileRecord, identity: Fi
     if (result.estimatedThread && !outcome.estimatedThreads.includes(result.estimatedThread)) outcome.estimatedThreads.push(result.estimatedThread);
   };
   const compressed = path.endsWith('.zst');
-  let samples: FileRecord['samples'] = [];
+  let sampleDigest = '';
   // Reading from the start, the samples are taken from the chunks as they stream by (for the
   // usual file, whose last line is complete); otherwise they are read after the lines.
   const streamed = previous.position.offset === 0 ? new StreamSampler(identity.size) : undefined;
@@ -86,7 +87,7 @@ export function readRolloutFile(path: string, previous: FileRecord, identity: Fi
     : readCompleteLines(path, previous.position, account.classify, onLine, {
       quickClassify: account.quickClassify,
       afterRead: (fd, r) => {
-        samples = streamed?.samplesFor(r.offset) ?? readSamples(fd, samplePositions(r.offset), r.offset);
+        sampleDigest = streamed?.digestFor(r.offset) ?? readSampleDigest(fd, r.offset);
       },
       ...(streamed ? { onChunk: streamed.take } : {}),
     });
@@ -96,7 +97,7 @@ export function readRolloutFile(path: string, previous: FileRecord, identity: Fi
     size: identity.size,
     mtimeMs: identity.mtimeMs,
     ino: identity.ino,
-    samples,
+    sampleDigest,
     account: accountState,
     problems,
   };
@@ -106,12 +107,14 @@ export function readRolloutFile(path: string, previous: FileRecord, identity: Fi
 /** True when the bytes `record` read are no longer what the file holds (replaced, truncated or rewritten). */
 export function wasRewritten(fd: number, record: FileRecord, identity: FileIdentity): boolean {
   if (identity.ino !== record.ino || identity.size < record.position.offset) return true;
-  const now = readSamples(fd, record.samples.map((s) => s.at), record.position.offset);
-  return now.some((sample, i) => sample.bytes !== record.samples[i]!.bytes);
+  return readSampleDigest(fd, record.position.offset) !== record.sampleDigest;
 }
 
-/** Where to sample the first `offset` bytes: the start, the end, and evenly in between. */
-function samplePositions(offset: number): number[] {
+/**
+ * Where to sample the first `offset` bytes: the start, the end, and evenly in between. The
+ * positions follow from the offset alone, so a record keeps only the digest of what it saw there.
+ */
+export function samplePositions(offset: number): number[] {
   if (offset <= 0) return [];
   const last = Math.max(0, offset - SAMPLE_BYTES);
   const positions = new Set<number>([0, last]);
@@ -120,8 +123,15 @@ function samplePositions(offset: number): number[] {
 }
 
 /** How many bytes the sample at `at` covers when `consumed` bytes were read (never past them). */
-function sampleLength(at: number, consumed: number): number {
+export function sampleLength(at: number, consumed: number): number {
   return Math.min(at === 0 ? HEAD_SAMPLE_BYTES : SAMPLE_BYTES, consumed - at);
+}
+
+/** The digest a record keeps of its samples (SHA-1 of the sample bytes in order, base64). */
+export function digestOfSamples(samples: readonly Uint8Array[]): string {
+  const hash = createHash('sha1');
+  for (const sample of samples) hash.update(sample);
+  return hash.digest('base64');
 }
 
 /** Takes the samples of a whole-file read from its chunks, for the size the file had when it was opened. */
@@ -151,21 +161,21 @@ class StreamSampler {
     }
   };
 
-  /** The samples, when the read consumed exactly the expected bytes and saw all of them. */
-  samplesFor(consumed: number): FileRecord['samples'] | undefined {
+  /** The samples' digest, when the read consumed exactly the expected bytes and saw all of them. */
+  digestFor(consumed: number): string | undefined {
     if (consumed !== this.expectedOffset) return undefined;
     if (this.filled.some((n, i) => n !== this.lengths[i])) return undefined;
-    return this.positions.map((at, i) => ({ at, bytes: this.buffers[i]!.toString('base64') }));
+    return digestOfSamples(this.buffers);
   }
 }
 
-/** Reads the samples of the first `consumed` bytes. */
-function readSamples(fd: number, positions: number[], consumed: number): { at: number; bytes: string }[] {
-  const out: { at: number; bytes: string }[] = [];
-  const buffer = Buffer.alloc(HEAD_SAMPLE_BYTES);
-  for (const at of positions) {
-    const bytesRead = readSync(fd, buffer, 0, sampleLength(at, consumed), at);
-    out.push({ at, bytes: buffer.subarray(0, bytesRead).toString('base64') });
+/** Reads the samples of the first `consumed` bytes and returns their digest. */
+function readSampleDigest(fd: number, consumed: number): string {
+  const samples: Buffer[] = [];
+  for (const at of samplePositions(consumed)) {
+    const buffer = Buffer.alloc(sampleLength(at, consumed));
+    const bytesRead = readSync(fd, buffer, 0, buffer.length, at);
+    samples.push(buffer.subarray(0, bytesRead));
   }
-  return out;
+  return digestOfSamples(samples);
 }

@@ -3,8 +3,11 @@ import { type LedgerSnapshot } from './ledger.js';
 import { type LineProblem } from './ledgerTypes.js';
 import { type ReadPosition } from './lineReader.js';
 
-/** 2: the compact stored form (stateCodec.ts); a state of version 1 is discarded and rebuilt once. */
-export const SCAN_STATE_VERSION = 2;
+/**
+ * 2: the compact stored form (stateCodec.ts); 3: a file's samples kept as one digest. A state of
+ * an earlier version is discarded and rebuilt once.
+ */
+export const SCAN_STATE_VERSION = 3;
 
 /** What the scanner remembers of one file between reads. */
 export interface FileRecord {
@@ -13,10 +16,11 @@ export interface FileRecord {
   mtimeMs: number;
   ino: number;
   /**
-   * Samples of the bytes already read (the head, the bytes just before the offset, and points in
-   * between), as base64 by position: any that differ mean the file was replaced or rewritten.
+   * The digest of samples of the bytes already read (the head, the bytes just before the offset,
+   * and points in between; see samplePositions in fileRead.ts): a file whose samples no longer
+   * give it was replaced or rewritten. '' for a compressed file (never appended to).
    */
-  samples: { at: number; bytes: string }[];
+  sampleDigest: string;
   account: FileAccountState;
   /** The first lines of this file that could not be used (at most MAX_PROBLEMS_PER_FILE). */
   problems: LineProblem[];

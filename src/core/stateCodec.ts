@@ -104,6 +104,7 @@ export function decodeScanState(stored: StoredScanState): PersistedScanState {
     const threadId = str(t[1]);
     const source = SOURCES[t[5]];
     if (threadId === undefined || source === undefined) throw new Error(`increment ${n} has no thread or source`);
+    if (typeof t[2] !== 'string' || !isCount(t[6]) || !isCount(t[7]) || !isCount(t[8]) || !isCount(t[9]) || !isCount(t[10])) throw new Error(`increment ${n} has no timestamp or figures`);
     const key = Array.isArray(t[0]) ? t[0][0] : t[0].replace(THREAD_MARK, threadId);
     const inc: UsageIncrement = {
       key, threadId, timestamp: t[2],
@@ -120,6 +121,10 @@ export function decodeScanState(stored: StoredScanState): PersistedScanState {
     return [inc, files];
   });
   return { version: stored.version, savedAt: stored.savedAt, files: stored.files, ledger: { increments, threads: stored.threads, rateLimits: stored.rateLimits ?? undefined } };
+}
+
+function isCount(value: unknown): boolean {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }
 
 function encodeRaw(raw: CodexTokenUsage | undefined): StoredIncrement[11] {

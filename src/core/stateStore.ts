@@ -9,9 +9,18 @@ import { decodeScanState, encodeScanStatePieces, type StoredScanState } from './
 const storedShape = z.object({
   version: z.literal(SCAN_STATE_VERSION),
   savedAt: z.string(),
-  files: z.record(z.string(), z.looseObject({ position: z.object({ offset: z.number(), lineCount: z.number() }) })),
+  files: z.record(z.string(), z.looseObject({
+    position: z.object({ offset: z.number(), lineCount: z.number() }),
+    size: z.number(),
+    mtimeMs: z.number(),
+    ino: z.number(),
+    sampleDigest: z.string(),
+    account: z.looseObject({ format: z.string() }),
+    problems: z.array(z.unknown()),
+  })),
   strings: z.array(z.string()),
-  increments: z.array(z.array(z.unknown())),
+  // Each increment is checked as it is decoded (stateCodec.ts): checking 38k tuples here as well cost more than the decoding.
+  increments: z.array(z.unknown()),
   threads: z.array(z.unknown()),
 });
 

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryLogger } from '../../src/core/logger.js';
 import { FileAccount, newFileAccountState } from '../../src/core/fileAccount.js';
+import { digestOfSamples, sampleLength, samplePositions } from '../../src/core/fileRead.js';
 import { PREFIX_BYTES, readCompleteLines } from '../../src/core/lineReader.js';
+import { SCAN_STATE_VERSION } from '../../src/core/scanState.js';
 import { ScanStateStore } from '../../src/core/stateStore.js';
 import {
   compacted, compactionTokenCount, envelope, eventMsg, file, hugeContentLine, legacyHeader, legacyMessage, resetClock, sessionMeta, tokenCount, turnContext, usageRecord,
@@ -144,17 +146,15 @@ describe('files that change under the scanner', () => {
     await scanner.scanAll();
     const state = scanner.toState().files[path]!;
     const bytes = await readFile(path);
-    expect(state.samples.length).toBe(8);
-    for (const sample of state.samples) {
-      const stored = Buffer.from(sample.bytes, 'base64');
-      expect(stored.length).toBe(sample.at === 0 ? 512 : 32);
-      expect(stored.equals(bytes.subarray(sample.at, sample.at + stored.length))).toBe(true);
-    }
+    const positions = samplePositions(bytes.length);
+    expect(positions).toHaveLength(8);
+    expect(positions.map((at) => sampleLength(at, bytes.length))).toEqual([512, 32, 32, 32, 32, 32, 32, 32]);
+    expect(state.sampleDigest).toBe(digestOfSamples(positions.map((at) => bytes.subarray(at, at + sampleLength(at, bytes.length)))));
     await appendFile(path, file(tokenCount(sumUsage(a, b, c), c)));
     const appended = await scanner.refreshFile(path);
     expect(appended).toMatchObject({ reset: false, newIncrements: 1 });
     expect(figures(scanner).streamed!.total).toBe(total(sumUsage(a, b, c)));
-    const middle = scanner.toState().files[path]!.samples[3]!.at;
+    const middle = samplePositions(scanner.toState().files[path]!.position.offset)[3]!;
     const edited = await readFile(path);
     edited[middle] = edited[middle] === 0x61 ? 0x62 : 0x61;
     await writeFile(path, edited);
@@ -244,7 +244,7 @@ describe('persisted state', () => {
     await mkdir(join(path, '..'), { recursive: true });
     const logger = new MemoryLogger();
     const store = new ScanStateStore(path, logger);
-    for (const [text, words] of [['{"version":1,"files":{', 'corrupt'], ['{"version":99,"files":{},"ledger":{}}', 'version 99'], ['{"version":2,"savedAt":"x","files":[],"strings":[],"increments":[],"threads":[]}', 'shape'], ['', 'corrupt']] as const) {
+    for (const [text, words] of [['{"version":1,"files":{', 'corrupt'], ['{"version":99,"files":{},"ledger":{}}', 'version 99'], [`{"version":${SCAN_STATE_VERSION},"savedAt":"x","files":[],"strings":[],"increments":[],"threads":[]}`, 'shape'], ['{"version":2,"savedAt":"x","files":{},"strings":[],"increments":[],"threads":[]}', 'version 2, not'], ['', 'corrupt']] as const) {
       await writeFile(path, text);
       expect(await store.load()).toBeUndefined();
       expect(logger.messages.at(-1)!.message).toContain(words);
@@ -260,7 +260,7 @@ describe('persisted state', () => {
     await Promise.all([store.save(scanner.toState()), store.save(scanner.toState())]);
     const { readdir } = await import('node:fs/promises');
     expect(await readdir(home.path('state'))).toEqual(['scan-state.json']);
-    expect((await store.load())!.version).toBe(2);
+    expect((await store.load())!.version).toBe(SCAN_STATE_VERSION);
   });
 });
 

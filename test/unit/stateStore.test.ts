@@ -39,12 +39,14 @@ describe('ScanStateStore', () => {
     ['corrupt', () => 'this is {not json', /is corrupt \(not valid JSON\); discarding it and rebuilding from the logs/],
     ['half-written', (saved) => saved.slice(0, Math.floor(saved.length / 2)), /is corrupt \(not valid JSON\)/],
     ['empty', () => '', /is corrupt/],
-    ['of a newer version', (saved) => saved.replace(`"version":${SCAN_STATE_VERSION}`, '"version":3'), /has version 3, not 2; discarding it/],
-    ['of the first version (increments stored whole)', (saved) => saved.replace(`"version":${SCAN_STATE_VERSION}`, '"version":1'), /has version 1, not 2; discarding it/],
-    ['without a version', (saved) => saved.replace(`"version":${SCAN_STATE_VERSION},`, ''), /has version undefined, not 2/],
+    ['of a newer version', (saved) => saved.replace(`"version":${SCAN_STATE_VERSION}`, '"version":4'), /has version 4, not 3; discarding it/],
+    ['of the first version (increments stored whole)', (saved) => saved.replace(`"version":${SCAN_STATE_VERSION}`, '"version":1'), /has version 1, not 3; discarding it/],
+    ['without a version', (saved) => saved.replace(`"version":${SCAN_STATE_VERSION},`, ''), /has version undefined, not 3/],
     ['null', () => 'null', /has version undefined/],
     ['of the wrong shape', () => JSON.stringify({ version: SCAN_STATE_VERSION, savedAt: 'now', files: [], strings: [], increments: [], threads: [] }), /does not have the expected shape \(files\)/],
     ['holding an increment that points at no string', (saved) => saved.replace(/"strings":\[[^\]]*\]/, '"strings":[]'), /does not have the expected shape \(string \d+ is missing\)/],
+    ['holding an increment without figures', (saved) => saved.replace(/("increments":\[\["(?:[^"\\]|\\.)*",\d+,)"[^"]*"/, '$15'), /does not have the expected shape \(increment 0 has no timestamp or figures\)/],
+    ['holding a file record without its sample digest', (saved) => saved.replace(/"sampleDigest":"[^"]*",/, ''), /does not have the expected shape \(files\./],
     ['holding a cut increment', (saved) => saved.replace(/"increments":\[\[/, '"increments":[[1],['), /does not have the expected shape \(increment 0 is not a 13-part tuple\)/],
   ];
   for (const [name, damage, message] of cases) {
