@@ -10,6 +10,11 @@ export class UsageLedger {
   /** The file that reported each key, or the files when more than one did (most keys have one). */
   private readonly reporters = new Map<string, string | Set<string>>();
   private readonly fileKeys = new Map<string, Set<string>>();
+  /**
+   * Increments of a loaded snapshot not yet put into the maps above: a restart with nothing new
+   * only reports them, so the maps are built when something is first added or taken back.
+   */
+  private loaded: LedgerSnapshot['increments'] | undefined;
   /** Per thread, what each file that defines it says (the first one is shown). */
   private readonly threads = new Map<string, ThreadInfo[]>();
   private rateLimits: RateLimitSnapshot | undefined;
@@ -18,6 +23,7 @@ export class UsageLedger {
 
   /** Adds an increment reported by `file`; returns true when it was new to the ledger. */
   add(file: string, increment: UsageIncrement): boolean {
+    this.index();
     let keys = this.fileKeys.get(file);
     if (!keys) this.fileKeys.set(file, (keys = new Set()));
     keys.add(increment.key);
@@ -34,6 +40,7 @@ export class UsageLedger {
 
   /** Takes back everything `file` reported; increments other files also reported stay. */
   removeFile(file: string): void {
+    this.index();
     const keys = this.fileKeys.get(file);
     this.fileKeys.delete(file);
     if (keys) {
@@ -82,12 +89,13 @@ export class UsageLedger {
     return this.revision;
   }
 
-  allIncrements(): IterableIterator<UsageIncrement> {
-    return this.increments.values();
+  *allIncrements(): IterableIterator<UsageIncrement> {
+    if (this.loaded) for (const [increment] of this.loaded) yield increment;
+    else yield* this.increments.values();
   }
 
   get incrementCount(): number {
-    return this.increments.size;
+    return this.loaded ? this.loaded.length : this.increments.size;
   }
 
   thread(threadId: string): ThreadInfo | undefined {
@@ -99,12 +107,14 @@ export class UsageLedger {
   }
 
   filesReporting(key: string): ReadonlySet<string> | undefined {
+    this.index();
     const files = this.reporters.get(key);
     return typeof files === 'string' ? new Set([files]) : files;
   }
 
   /** Serialisable form: increments with the files that reported them, and threads. */
   toJSON(): LedgerSnapshot {
+    if (this.loaded) return { increments: this.loaded, threads: [...this.threads.values()].flat(), rateLimits: this.rateLimits };
     const increments: [UsageIncrement, string[]][] = [];
     for (const [key, inc] of this.increments) {
       const files = this.reporters.get(key);
@@ -115,10 +125,20 @@ export class UsageLedger {
 
   static fromJSON(snapshot: LedgerSnapshot): UsageLedger {
     const ledger = new UsageLedger();
-    for (const [inc, files] of snapshot.increments) for (const file of files) ledger.add(file, inc);
+    ledger.loaded = snapshot.increments;
     for (const thread of snapshot.threads) ledger.setThread(thread);
     ledger.rateLimits = snapshot.rateLimits;
     return ledger;
+  }
+
+  /** Puts a loaded snapshot's increments into the maps (once, before the first change). */
+  private index(): void {
+    const loaded = this.loaded;
+    if (!loaded) return;
+    this.loaded = undefined;
+    const revision = this.revision;
+    for (const [inc, files] of loaded) for (const file of files) this.add(file, inc);
+    this.revision = revision;
   }
 }
 

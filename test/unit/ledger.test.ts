@@ -96,4 +96,23 @@ describe('UsageLedger', () => {
     copy.removeFile('/b');
     expect(copy.incrementCount).toBe(0);
   });
+
+  it('loaded from a snapshot, reports its increments at once and counts a key it holds once when a file reports it again', () => {
+    const ledger = new UsageLedger();
+    ledger.add('/a', inc('k1'));
+    ledger.add('/b', inc('k2', 'u', 7));
+    const snapshot = JSON.parse(JSON.stringify(ledger.toJSON()));
+    const copy = UsageLedger.fromJSON(snapshot);
+    expect([...copy.allIncrements()].map((i) => i.key)).toEqual(['k1', 'k2']);
+    expect(copy.incrementCount).toBe(2);
+    const before = copy.changeCount;
+    expect(copy.add('/a', inc('k1'))).toBe(false);
+    expect(copy.changeCount).toBe(before);
+    expect(copy.add('/c', inc('k3'))).toBe(true);
+    expect([...copy.allIncrements()].map((i) => i.key)).toEqual(['k1', 'k2', 'k3']);
+    expect([...copy.filesReporting('k2')!]).toEqual(['/b']);
+    const other = UsageLedger.fromJSON(snapshot);
+    other.removeFile('/b');
+    expect([...other.allIncrements()].map((i) => i.key)).toEqual(['k1']);
+  });
 });
