@@ -154,6 +154,7 @@ export class JsonCursor {
     return JSON.parse(this.bytes.toString('utf8', start, this.at)) as string;
   }
 
+  /** A finite number (JSON.parse would give Infinity for 1e999: declined, as z.number() rejects it). */
   number(): number {
     if (this.peek() === -1) throw DECLINED;
     const from = this.at;
@@ -168,7 +169,10 @@ export class JsonCursor {
       value = value * 10 + (c - DIGIT_0);
     }
     if (i === this.at && this.at - from <= 15) return value;
-    return Number(bytes.toString('latin1', from, this.at));
+    // Beyond a double's range JSON.parse gives ±Infinity, which no schema here accepts as a number.
+    const parsed = Number(bytes.toString('latin1', from, this.at));
+    if (!Number.isFinite(parsed)) throw DECLINED;
+    return parsed;
   }
 
   /** Skips one value of any kind, checking it. */

@@ -38,6 +38,8 @@ export class PriceBook implements Pricer {
   private readonly matched = new Map<string, string>();
   /** Per model, per UTC day (days since the epoch): flat per-million rates when the price is linear, else null (ask the library each time). */
   private readonly linear = new Map<string, Map<number, LinearRates | null>>();
+  /** Per model, flat rates whose price has no date condition at all: the same on every day. */
+  private readonly undated = new Map<string, LinearRates>();
 
   constructor(overrides: Record<string, unknown> = {}) {
     for (const [model, value] of Object.entries(overrides)) {
@@ -65,7 +67,7 @@ export class PriceBook implements Pricer {
     const day = Number.isNaN(ms) ? Number.NaN : Math.floor(ms / 86_400_000);
     let days = this.linear.get(model);
     if (!days) this.linear.set(model, (days = new Map()));
-    const rates = days.get(day);
+    const rates = this.undated.get(model) ?? days.get(day);
     if (rates && (buckets.cacheWriteInput === 0 || rates.cacheWrite !== undefined)) {
       const usd = (buckets.uncachedInput * rates.input + buckets.cachedInput * rates.cacheRead + buckets.cacheWriteInput * (rates.cacheWrite ?? 0) + buckets.output * rates.output) / 1_000_000;
       return { usd, known: true, source: 'genai-prices', modelMatched: rates.modelId };
@@ -83,7 +85,9 @@ export class PriceBook implements Pricer {
       return { usd: undefined, known: false, source: 'unknown' };
     }
     this.matched.set(model, result.model.id);
-    if (!days.has(day)) days.set(day, linearRates(result));
+    const linear = linearRates(result);
+    if (linear && !Array.isArray(result.model.prices)) this.undated.set(model, linear);
+    else if (!days.has(day)) days.set(day, linear);
     return { usd: result.total_price, known: true, source: 'genai-prices', modelMatched: result.model.id };
   }
 
