@@ -50,7 +50,7 @@ export function newFileAccountState(): FileAccountState {
   return { format: 'unknown', inReplay: false, segment: 0, hasRecords: false, shadowSnapshotTotal: 0, recordTotal: 0, counters: emptyCounters() };
 }
 
-/** What one line produced. */
+/** What one line produced (read only: a line that produced nothing may share one empty outcome). */
 export interface LineOutcome {
   increments: UsageIncrement[];
   thread?: ThreadInfo;
@@ -60,6 +60,8 @@ export interface LineOutcome {
   estimatedThread?: string;
 }
 
+/** The outcome of every line that produces nothing (frozen: it is shared). */
+const NOTHING: LineOutcome = Object.freeze({ increments: Object.freeze([]) as unknown as UsageIncrement[] });
 const ENVELOPE_TYPE = /^\{\s*"timestamp"\s*:\s*"[^"]*"\s*,\s*(?:"ordinal"\s*:\s*\d+\s*,\s*)?"type"\s*:\s*"([a-z_]+)"/;
 const PAYLOAD_TYPE = /"payload"\s*:\s*\{\s*"type"\s*:\s*"([a-z_]+)"/;
 const KNOWN_CONTENT_TYPES = new Set(['response_item', 'world_state', 'event_msg', 'compacted']);
@@ -166,10 +168,10 @@ export class FileAccount {
 
   /** Accounts one line read from the file. */
   handle(line: ReadLine): LineOutcome {
-    const outcome: LineOutcome = { increments: [] };
     const counters = this.state.counters;
     if (line.oversized) counters.oversizedLines += 1;
-    if (line.disposition === 'skip') return outcome;
+    if (line.disposition === 'skip') return NOTHING;
+    const outcome: LineOutcome = { increments: [] };
     if (line.disposition === 'count') {
       const type = ENVELOPE_TYPE.exec(line.prefix)?.[1];
       if (type === 'compacted') counters.compactions += 1;
@@ -195,8 +197,8 @@ export class FileAccount {
     } catch (err) {
       return this.problem(outcome, line, `not valid JSON (${(err as Error).message.slice(0, 80)})`);
     }
-    const envelope = envelopeSchema.safeParse(json);
-    if (envelope.success && this.state.format !== 'legacy') {
+    const envelope = this.state.format === 'legacy' ? undefined : envelopeSchema.safeParse(json);
+    if (envelope?.success) {
       if (this.state.format === 'unknown') this.state.format = 'envelope';
       this.handleEnvelope(envelope.data.type, envelope.data.payload, envelope.data.timestamp ?? undefined, line, outcome);
       return outcome;

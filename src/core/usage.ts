@@ -53,12 +53,14 @@ export function sumBuckets(items: Iterable<TokenBuckets>): TokenBuckets {
   return sum;
 }
 
+// Written out field by field: these run for every usage line, and a closure per call added up.
 export function bucketsEqual(a: TokenBuckets, b: TokenBuckets): boolean {
-  return BUCKET_KEYS.every((k) => a[k] === b[k]);
+  return a.uncachedInput === b.uncachedInput && a.cachedInput === b.cachedInput && a.cacheWriteInput === b.cacheWriteInput
+    && a.output === b.output && a.reasoningOutput === b.reasoningOutput;
 }
 
 export function isZero(b: TokenBuckets): boolean {
-  return BUCKET_KEYS.every((k) => b[k] === 0);
+  return b.uncachedInput === 0 && b.cachedInput === 0 && b.cacheWriteInput === 0 && b.output === 0 && b.reasoningOutput === 0;
 }
 
 /** a - b per bucket; undefined when any bucket would go negative (not a continuation of b). */
