@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { defaultCodexHome } from '../core/discovery.js';
 import { defaultReaderThreads, ThreadFileReadPool } from '../core/fileReadPool.js';
@@ -58,7 +59,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const store = args.stateDir ? new ScanStateStore(join(args.stateDir, 'scan-state.json'), logger) : undefined;
   const state = store ? await store.load() : undefined;
   const script = io.readerThreadScript;
-  const threads = defaultReaderThreads();
+  const threads = defaultReaderThreads(io.env, availableParallelism(), 1);
   const openReadPool = script && threads > 0 ? () => new ThreadFileReadPool({ script, threads }) : undefined;
   const scanner = new UsageScanner({ roots: [...codexHomes, ...args.roots], logger, countTokens: countTextTokens, ...(openReadPool ? { openReadPool } : {}) }, state);
   const summary = await scanner.scanAll();

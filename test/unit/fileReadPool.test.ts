@@ -148,8 +148,9 @@ describe('reading a cold home with reader threads', () => {
 });
 
 describe('how many reader threads', () => {
-  it('none on two cores, one per core beyond two up to three, or what CODEX_METER_READER_THREADS says', () => {
+  it('one per core beyond those kept free (two by default: the extension; one: the CLI), at most three, or what CODEX_METER_READER_THREADS says', () => {
     expect([1, 2, 3, 4, 8, 64].map((cores) => defaultReaderThreads({}, cores))).toEqual([0, 0, 1, 2, 3, 3]);
+    expect([1, 2, 3, 4, 8].map((cores) => defaultReaderThreads({}, cores, 1))).toEqual([0, 1, 2, 3, 3]);
     expect(defaultReaderThreads({ CODEX_METER_READER_THREADS: '0' }, 8)).toBe(0);
     expect(defaultReaderThreads({ CODEX_METER_READER_THREADS: ' 2 ' }, 2)).toBe(2);
     expect(defaultReaderThreads({ CODEX_METER_READER_THREADS: 'lots' }, 4)).toBe(2);
