@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { defaultCodexHome } from '../core/discovery.js';
 import { defaultReaderThreads, ThreadFileReadPool } from '../core/fileReadPool.js';
 import { type Logger } from '../core/logger.js';
-import { PriceBook } from '../core/pricing.js';
+import { openPriceBook } from '../core/pricing.js';
 import { ProjectResolver } from '../core/projects.js';
 import { buildReport, type GroupRow, type UsageReport } from '../core/reports.js';
 import { UsageScanner } from '../core/scanner.js';
@@ -72,7 +72,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.err(`codex-meter: could not save the state to ${store.path}: ${(err as Error).message}\n`);
     }
   }
-  const pricer = new PriceBook({});
+  const pricer = await openPriceBook();
   const projectOf = new ProjectResolver().projectOf;
   const report = buildReport(scanner.ledger, { since, until, timeZone, pricer, projectOf });
   const warnings = [

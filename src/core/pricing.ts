@@ -1,4 +1,4 @@
-import { calcPrice, type PriceCalculation } from '@pydantic/genai-prices';
+import { type calcPrice, type PriceCalculation } from '@pydantic/genai-prices';
 import * as z from 'zod/mini';
 import { type Pricer } from './reports.js';
 import { type TokenBuckets } from './usage.js';
@@ -26,6 +26,25 @@ export interface PriceProblem {
   message: string;
 }
 
+/** The price library's calculator. */
+export type PriceCalculator = typeof calcPrice;
+
+let library: Promise<PriceCalculator> | undefined;
+
+/**
+ * Loads the price library once, on first use: its bundled data costs ~20 MiB and a tenth of a
+ * second to load, which reader threads and commands that price nothing never pay.
+ */
+export function loadPriceCalculator(): Promise<PriceCalculator> {
+  library ??= import('@pydantic/genai-prices').then((m) => m.calcPrice);
+  return library;
+}
+
+/** A PriceBook with the price library loaded. */
+export async function openPriceBook(overrides: Record<string, unknown> = {}): Promise<PriceBook> {
+  return new PriceBook(overrides, await loadPriceCalculator());
+}
+
 /**
  * Prices usage with the price database bundled in @pydantic/genai-prices (never fetched from the
  * network), at the date of each increment, with tiered and cache rates where the data has them.
@@ -41,7 +60,7 @@ export class PriceBook implements Pricer {
   /** Per model, flat rates whose price has no date condition at all: the same on every day. */
   private readonly undated = new Map<string, LinearRates>();
 
-  constructor(overrides: Record<string, unknown> = {}) {
+  constructor(overrides: Record<string, unknown>, private readonly calcPrice: PriceCalculator) {
     for (const [model, value] of Object.entries(overrides)) {
       const parsed = priceOverrideSchema.safeParse(value);
       if (parsed.success) this.overrides.set(model, parsed.data);
@@ -79,7 +98,7 @@ export class PriceBook implements Pricer {
       output_tokens: buckets.output,
     };
     const timestamp = Number.isNaN(at.getTime()) ? undefined : at;
-    const result = calcPrice(usage, model, { providerId: 'openai', timestamp }) ?? calcPrice(usage, model, { timestamp });
+    const result = this.calcPrice(usage, model, { providerId: 'openai', timestamp }) ?? this.calcPrice(usage, model, { timestamp });
     if (!result) {
       this.unknown.add(model);
       return { usd: undefined, known: false, source: 'unknown' };

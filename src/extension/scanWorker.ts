@@ -12,7 +12,7 @@ import { isRolloutFileName } from '../core/discovery.js';
 import { defaultReaderThreads, type FileReadPool, ThreadFileReadPool } from '../core/fileReadPool.js';
 import { type Logger } from '../core/logger.js';
 import { queryPanel } from '../core/panelQuery.js';
-import { PriceBook } from '../core/pricing.js';
+import { openPriceBook, type PriceBook } from '../core/pricing.js';
 import { ProjectResolver } from '../core/projects.js';
 import { buildReport } from '../core/reports.js';
 import { UsageScanner } from '../core/scanner.js';
@@ -31,7 +31,8 @@ const logger: Logger = {
 };
 
 let config = workerData as WorkerConfig;
-let pricer = new PriceBook(config.priceOverrides);
+/** Set before the first scan (the first piece of serial work), so every request that prices finds it. */
+let pricer: PriceBook;
 const projects = new ProjectResolver();
 const store = new ScanStateStore(config.statePath, logger);
 let scanner: UsageScanner | undefined;
@@ -188,7 +189,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       const roots = [config.roots[0]!, ...request.extraRoots];
       const rootsChanged = roots.join('\n') !== config.roots.join('\n');
       config = { ...config, roots, priceOverrides: request.priceOverrides, timeZone: request.timeZone };
-      pricer = new PriceBook(config.priceOverrides);
+      pricer = await openPriceBook(config.priceOverrides);
       for (const p of pricer.problems) logger.warn(p.message);
       if (rootsChanged) {
         scanner = new UsageScanner({ roots, logger, countTokens: countTextTokens, ...(openReadPool ? { openReadPool } : {}) }, scanner?.toState());
@@ -209,8 +210,9 @@ port.on('message', (request: WorkerRequest) => {
   );
 });
 
-for (const p of pricer.problems) logger.warn(p.message);
 void serial(async () => {
+  pricer = await openPriceBook(config.priceOverrides);
+  for (const p of pricer.problems) logger.warn(p.message);
   await startWatching();
   await initialScan(true);
 });

@@ -1,6 +1,7 @@
+import { calcPrice } from '@pydantic/genai-prices';
 import { describe, expect, it } from 'vitest';
 import { fromAnthropicUsage, fromCodexUsage, fromOpenAIChatUsage, fromOpenAIResponsesUsage } from '../../src/core/normalize.js';
-import { PriceBook } from '../../src/core/pricing.js';
+import { openPriceBook, PriceBook } from '../../src/core/pricing.js';
 import { countTextTokens } from '../../src/core/tokenizer.js';
 import { totalTokens } from '../../src/core/usage.js';
 
@@ -32,22 +33,22 @@ describe('PriceBook (bundled genai-prices data, no network)', () => {
   const at = new Date('2026-11-01T00:00:00Z');
   it('prices gpt-5.1-codex at its input, cache-read and output rates', () => {
     // gpt-5.1: $1.25 per million input, $0.125 cached, $10 output.
-    const r = new PriceBook().price('gpt-5.1-codex', b(800_000, 200_000, 1_000_000), at);
+    const r = new PriceBook({}, calcPrice).price('gpt-5.1-codex', b(800_000, 200_000, 1_000_000), at);
     expect(r.known).toBe(true);
     expect(r.usd).toBeCloseTo(0.8 * 1.25 + 0.2 * 0.125 + 10, 9);
   });
   it('prices gpt-5.1-codex-mini lower', () => {
-    const r = new PriceBook().price('gpt-5.1-codex-mini', b(1_000_000, 0, 1_000_000), at);
+    const r = new PriceBook({}, calcPrice).price('gpt-5.1-codex-mini', b(1_000_000, 0, 1_000_000), at);
     expect(r.usd).toBeCloseTo(0.25 + 2, 9);
   });
   it('lets an override win and reports a bad override', () => {
-    const book = new PriceBook({ 'gpt-5.1-codex': { input: 1, cachedInput: 0.5, output: 2 }, broken: { input: 'free' } });
+    const book = new PriceBook({ 'gpt-5.1-codex': { input: 1, cachedInput: 0.5, output: 2 }, broken: { input: 'free' } }, calcPrice);
     expect(book.price('gpt-5.1-codex', b(1_000_000, 1_000_000, 1_000_000), at)).toMatchObject({ usd: 3.5, source: 'override' });
     expect(book.problems).toHaveLength(1);
     expect(book.problems[0]!.message).toContain('"broken"');
   });
   it('leaves an unknown model unpriced, never $0', () => {
-    const book = new PriceBook();
+    const book = new PriceBook({}, calcPrice);
     expect(book.price('my-local-llama', b(1000, 0, 10), at)).toEqual({ usd: undefined, known: false, source: 'unknown' });
     expect(book.price(undefined, b(1000, 0, 10), at).usd).toBeUndefined();
     expect(book.unknownModels.has('my-local-llama')).toBe(true);
@@ -64,8 +65,7 @@ describe('tokenizer', () => {
 
 describe('PriceBook fast path', () => {
   it('gives exactly what the library computes, for many usages and models', async () => {
-    const { calcPrice } = await import('@pydantic/genai-prices');
-    const book = new PriceBook();
+    const book = await openPriceBook();
     const at = new Date('2026-10-15T12:00:00Z');
     let seed = 7;
     const next = (n: number) => {
