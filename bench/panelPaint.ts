@@ -1,23 +1,28 @@
 // Opens the token panel in a real VS Code (code-server + Chromium, as in test/e2e) over a Codex home,
 // and reports: the first paint after opening (logged by the extension), and the time until the
-// panel shows every thread after switching the period to "All time".
 // panel shows every thread after switching the period to "All time"; and the extension host's
 // memory (resident now and at its peak, from /proc) once the first scan is done.
-// Prints JSON: { scanMillis, hostRssMiB, hostPeakMiB, openPaintMillis, openThreads, allTimeMillis, allTimeThreads }.
+// Prints JSON: { scanMillis, workerScanMillis, hostRssMiB, hostPeakMiB, openPaintMillis, openThreads, allTimeMillis, allTimeThreads }.
 // With --memory-only it stops after the scan (for a baseline on an empty home).
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CodeServerSession, REPO } from '../test/e2e/harness.js';
 
-/** VmRSS and VmHWM of VS Code's extension host processes (code-server's `--type=extensionHost`), in MiB. */
-function extensionHostMemory(): { rssMiB: number; peakMiB: number } {
+/**
+ * VmRSS and VmHWM of the extension host processes (code-server's `--type=extensionHost`) in the given
+ * process group, in MiB: those of this session only, not of another VS Code running on the machine.
+ */
+function extensionHostMemory(processGroup: number | undefined): { rssMiB: number; peakMiB: number } {
   let rss = 0;
   let peak = 0;
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=extensionHost')) continue;
+      // /proc/PID/stat: "pid (comm) state ppid pgrp …"; comm may hold spaces, so split after its ')'.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== processGroup) continue;
       const status = readFileSync(`/proc/${pid}/status`, 'utf8');
       rss += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
       peak += Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
@@ -31,6 +36,7 @@ function extensionHostMemory(): { rssMiB: number; peakMiB: number } {
 async function main(): Promise<void> {
   const home = process.argv[2]!;
   const memoryOnly = process.argv.includes('--memory-only');
+  const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { publisher: string; name: string };
   const root = await mkdtemp(join(tmpdir(), 'codex-meter-paint-'));
   await mkdir(join(root, 'workspace'));
   const session = new CodeServerSession({ extensionPath: REPO, codexHome: home, workspace: join(root, 'workspace'), userDataDir: join(root, 'user-data'), extensionsDir: join(root, 'extensions') });
@@ -44,9 +50,16 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
       log = await session.extensionLog();
     }
-    const memory = extensionHostMemory();
+    // The worker saves its state right after the scan; the peak is read once that save is done (the
+    // state file appears by a rename at its end), so that it includes the save.
+    const statePath = join(root, 'user-data', 'User', 'globalStorage', `${manifest.publisher}.${manifest.name}`, 'scan-state.json');
+    for (let i = 0; i < 600 && !existsSync(statePath); i += 1) await new Promise((r) => setTimeout(r, 100));
+    if (!existsSync(statePath)) throw new Error(`the worker did not save its state to ${statePath}`);
+    const memory = extensionHostMemory(session.processGroup);
+    // The scan's own time, as the worker logs it (without code-server's start and the status bar's refresh).
+    const workerScanMillis = Number(/Scanned \d+ rollout files.* in (\d+) ms\./.exec(log)?.[1]);
     if (memoryOnly) {
-      console.log(JSON.stringify({ scanMillis, hostRssMiB: memory.rssMiB, hostPeakMiB: memory.peakMiB }));
+      console.log(JSON.stringify({ scanMillis, workerScanMillis, hostRssMiB: memory.rssMiB, hostPeakMiB: memory.peakMiB }));
       return;
     }
     await session.runCommand('Codex Token Meter: Open Token Panel');
@@ -62,7 +75,7 @@ async function main(): Promise<void> {
     await frame.locator('#threads-heading').filter({ hasNotText: `Threads (${painted?.[2] ?? '0'})` }).waitFor({ timeout: 60_000 });
     const allTimeMillis = Date.now() - t0;
     const heading = await frame.locator('#threads-heading').innerText();
-    console.log(JSON.stringify({ scanMillis, hostRssMiB: memory.rssMiB, hostPeakMiB: memory.peakMiB, openPaintMillis: Number(painted?.[1]), openThreads: Number(painted?.[2]), allTimeMillis, allTimeThreads: Number(/\((\d[\d,]*)\)/.exec(heading)?.[1]?.replace(/,/g, '')) }));
+    console.log(JSON.stringify({ scanMillis, workerScanMillis, hostRssMiB: memory.rssMiB, hostPeakMiB: memory.peakMiB, openPaintMillis: Number(painted?.[1]), openThreads: Number(painted?.[2]), allTimeMillis, allTimeThreads: Number(/\((\d[\d,]*)\)/.exec(heading)?.[1]?.replace(/,/g, '')) }));
   } finally {
     await session.stop();
     await rm(root, { recursive: true, force: true });

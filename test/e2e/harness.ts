@@ -36,6 +36,11 @@ export class CodeServerSession {
 
   constructor(readonly options: SessionOptions) {}
 
+  /** The process group of code-server and everything it started (it is started detached), while it runs. */
+  get processGroup(): number | undefined {
+    return this.server?.pid;
+  }
+
   static available(): boolean {
     return existsSync(join(CODE_SERVER, 'out', 'node', 'entry.js')) && existsSync('/usr/bin/chromium');
   }
