@@ -50,11 +50,16 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
       log = await session.extensionLog();
     }
-    // The worker saves its state right after the scan; the peak is read once that save is done (the
-    // state file appears by a rename at its end), so that it includes the save.
+    // The worker saves its state right after the scan, and its watcher lists the folders meanwhile; the
+    // peak is read once both are done (the state file appears by a rename at the end of the save), so
+    // that it includes them.
     const statePath = join(root, 'user-data', 'User', 'globalStorage', `${manifest.publisher}.${manifest.name}`, 'scan-state.json');
-    for (let i = 0; i < 600 && !existsSync(statePath); i += 1) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 600 && !(existsSync(statePath) && /Watching \d+ folders/.test(log)); i += 1) {
+      await new Promise((r) => setTimeout(r, 100));
+      log = await session.extensionLog();
+    }
     if (!existsSync(statePath)) throw new Error(`the worker did not save its state to ${statePath}`);
+    if (!/Watching \d+ folders/.test(log)) throw new Error('the worker did not report that it watches the Codex folders');
     const memory = extensionHostMemory(session.processGroup);
     // The scan's own time, as the worker logs it (without code-server's start and the status bar's refresh).
     const workerScanMillis = Number(/Scanned \d+ rollout files.* in (\d+) ms\./.exec(log)?.[1]);

@@ -132,6 +132,7 @@ async function startWatching(): Promise<void> {
     while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
     ancestors.add(dir);
   }
+  const watchStarted = Date.now();
   const isAwaitedPrefix = (p: string): boolean => [...awaited].some((a) => a === p || a.startsWith(p + sep) || p.startsWith(a + sep));
   watcher = watch([...targets, ...ancestors], {
     ignoreInitial: true,
@@ -143,6 +144,7 @@ async function startWatching(): Promise<void> {
       return !underTarget && !isAwaitedPrefix(path);
     },
   });
+  watcher.on('ready', () => logger.info(`Watching ${targets.size + ancestors.size} folders for new usage (ready after ${Date.now() - watchStarted} ms).`));
   watcher.on('add', fileChanged);
   watcher.on('change', fileChanged);
   watcher.on('unlink', fileChanged);
