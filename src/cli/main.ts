@@ -8,6 +8,7 @@ import { ProjectResolver } from '../core/projects.js';
 import { buildReport, type GroupRow, type UsageReport } from '../core/reports.js';
 import { UsageScanner } from '../core/scanner.js';
 import { ScanStateStore } from '../core/stateStore.js';
+import { SCAN_THREAD_RESOURCE_LIMITS } from '../core/threadResources.js';
 import { isValidTimeZone, parseDateBoundary, systemTimeZone } from '../core/timeZones.js';
 import { countTextTokens } from '../core/tokenizer.js';
 import { type CliArguments, parseArguments, USAGE, UsageError } from './args.js';
@@ -60,7 +61,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const state = store ? await store.load() : undefined;
   const script = io.readerThreadScript;
   const threads = defaultReaderThreads(io.env, availableParallelism(), 1);
-  const openReadPool = script && threads > 0 ? () => new ThreadFileReadPool({ script, threads }) : undefined;
+  const openReadPool = script && threads > 0 ? () => new ThreadFileReadPool({ script, threads, resourceLimits: SCAN_THREAD_RESOURCE_LIMITS }) : undefined;
   const scanner = new UsageScanner({ roots: [...codexHomes, ...args.roots], logger, countTokens: countTextTokens, ...(openReadPool ? { openReadPool } : {}) }, state);
   const summary = await scanner.scanAll();
   // Saved only when something changed: a warm run with nothing new reads and writes no state.

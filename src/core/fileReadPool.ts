@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { type MessagePort, Worker } from 'node:worker_threads';
+import { type MessagePort, type ResourceLimits, Worker } from 'node:worker_threads';
 import { type TokenCounter } from './fileAccount.js';
 import { type FileReadOutcome, freshRecord, readRolloutFile } from './fileRead.js';
 
@@ -48,18 +48,22 @@ type FromReader = { type: 'read'; read: PooledRead };
 /**
  * Reader threads started from a script that calls `serveFileReads` when its `workerData.role` is
  * FILE_READER_ROLE (the CLI and the extension's scan worker are such scripts). Each thread keeps a
- * couple of files queued, so it never waits for this thread between files.
+ * couple of files queued, so it never waits for this thread between files. `resourceLimits` are
+ * given to each thread (see threadResources.ts).
  */
 export class ThreadFileReadPool implements FileReadPool {
   private readonly workers: Worker[] = [];
 
-  constructor(private readonly options: { script: string; threads: number; filesInFlight?: number }) {}
+  constructor(private readonly options: { script: string; threads: number; filesInFlight?: number; resourceLimits?: ResourceLimits }) {}
 
   async readAll(next: () => string | undefined, onRead: (read: PooledRead) => void): Promise<void> {
     const inFlight = this.options.filesInFlight ?? DEFAULT_FILES_IN_FLIGHT;
     const runs: Promise<void>[] = [];
     for (let i = 0; i < this.options.threads; i += 1) {
-      const worker = new Worker(this.options.script, { workerData: { role: FILE_READER_ROLE } });
+      const worker = new Worker(this.options.script, {
+        workerData: { role: FILE_READER_ROLE },
+        ...(this.options.resourceLimits ? { resourceLimits: this.options.resourceLimits } : {}),
+      });
       this.workers.push(worker);
       runs.push(new Promise<void>((resolve) => {
         const outstanding = new Set<string>();

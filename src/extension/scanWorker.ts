@@ -17,6 +17,7 @@ import { ProjectResolver } from '../core/projects.js';
 import { buildReport } from '../core/reports.js';
 import { UsageScanner } from '../core/scanner.js';
 import { ScanStateStore } from '../core/stateStore.js';
+import { SCAN_THREAD_RESOURCE_LIMITS } from '../core/threadResources.js';
 import { countTextTokens } from '../core/tokenizer.js';
 import { type MeterSummary, type WorkerConfig, type WorkerMessage, type WorkerRequest } from './workerProtocol.js';
 
@@ -43,7 +44,9 @@ let saveTimer: NodeJS.Timeout | undefined;
 let queue: Promise<unknown> = Promise.resolve();
 /** Reader threads for a cold scan of many files, started from this same bundle (see scanWorkerEntry.ts). */
 const readerThreads = defaultReaderThreads();
-const openReadPool = readerThreads > 0 ? (): FileReadPool => new ThreadFileReadPool({ script: __filename, threads: readerThreads }) : undefined;
+const openReadPool = readerThreads > 0
+  ? (): FileReadPool => new ThreadFileReadPool({ script: __filename, threads: readerThreads, resourceLimits: SCAN_THREAD_RESOURCE_LIMITS })
+  : undefined;
 
 /** Runs scanner work one piece at a time (reads and queries never interleave). */
 function serial<T>(work: () => Promise<T>): Promise<T> {

@@ -5,7 +5,7 @@ import { type Logger } from '../core/logger.js';
 import { type PanelBudget } from '../core/panelModel.js';
 import { type PanelFilter, type PanelSnapshot } from '../shared/protocol.js';
 import { type PanelDataSource } from './tokenPanel.js';
-import { type MeterSummary, type WorkerConfig, type WorkerMessage, type WorkerRequest } from './workerProtocol.js';
+import { type MeterSummary, scanWorkerOptions, type WorkerConfig, type WorkerMessage, type WorkerRequest } from './workerProtocol.js';
 
 type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
@@ -27,7 +27,7 @@ export class UsageClient implements PanelDataSource, vscode.Disposable {
   private disposed = false;
 
   constructor(workerPath: string, config: WorkerConfig, private readonly logger: Logger) {
-    this.worker = new Worker(workerPath, { workerData: config });
+    this.worker = new Worker(workerPath, scanWorkerOptions(config));
     this.worker.on('message', (message: WorkerMessage) => this.onMessage(message));
     this.worker.on('error', (err) => this.logger.error(`The scan worker failed: ${err.stack ?? err.message}`));
     this.worker.on('exit', (code) => {

@@ -1,6 +1,8 @@
+import { type WorkerOptions } from 'node:worker_threads';
 import { type BudgetPeriod } from '../core/budget/index.js';
 import { type PanelBudget } from '../core/panelModel.js';
 import { type RateLimitSnapshot } from '../core/ledgerTypes.js';
+import { SCAN_THREAD_RESOURCE_LIMITS } from '../core/threadResources.js';
 import { type TokenBuckets } from '../core/usage.js';
 import { type PanelFilter } from '../shared/protocol.js';
 
@@ -10,6 +12,11 @@ export interface WorkerConfig {
   statePath: string;
   priceOverrides: Record<string, unknown>;
   timeZone: string;
+}
+
+/** How the host starts the scan worker: with its configuration and the heap limits of threadResources.ts. */
+export function scanWorkerOptions(config: WorkerConfig): WorkerOptions {
+  return { workerData: config, resourceLimits: { ...SCAN_THREAD_RESOURCE_LIMITS } };
 }
 
 /** The figures the status bar needs, for the budget period. */
