@@ -42,25 +42,65 @@ export function encodeScanState(state: PersistedScanState): StoredScanState {
 }
 
 /**
- * The JSON text of the stored form in pieces of a few hundred KB, so that a large state is written
- * without ever holding its whole text (or all its tuples) in memory. The pieces joined parse to
- * the same value as JSON.stringify(encodeScanState(state)).
+ * The size the pieces of encodeScanStatePieces reach, in characters: well below V8's largest regular
+ * heap object (128 KiB), even for a piece of two-byte characters (a path outside Latin-1). A longer
+ * string is a large object, allocated outside the young generation and kept until V8's next full
+ * collection, even when it is garbage at once. Pieces of 0.3–1.5 MB (a few hundred increments or
+ * files each, and the threads and strings whole) left some 20 MiB of them behind in a thread with a
+ * small young generation (threadResources.ts) on a 1 GB home, whose state is 12 MB; pieces of this
+ * size leave about 6.
  */
-export function* encodeScanStatePieces(state: PersistedScanState, batch = 2000): Generator<string> {
+export const STATE_PIECE_CHARS = 32 * 1024;
+
+/**
+ * The JSON text of the stored form in pieces of about `pieceChars` characters (an item longer than
+ * that is a piece of its own), so that a large state is written without ever holding its whole text
+ * (or all its tuples) in memory. The pieces joined parse to the same value as
+ * JSON.stringify(encodeScanState(state)).
+ */
+export function* encodeScanStatePieces(state: PersistedScanState, pieceChars = STATE_PIECE_CHARS): Generator<string> {
   yield `{"version":${JSON.stringify(state.version)},"savedAt":${JSON.stringify(state.savedAt)},"files":{`;
-  const files = Object.entries(state.files);
-  const fileBatch = Math.max(1, Math.floor(batch / 10));
-  for (let i = 0; i < files.length; i += fileBatch) {
-    yield (i > 0 ? ',' : '') + files.slice(i, i + fileBatch).map(([path, record]) => `${JSON.stringify(path)}:${JSON.stringify(record)}`).join(',');
-  }
+  yield* commaSeparated(fileEntries(state.files), pieceChars);
   yield '},"increments":[';
   const table = new StringTable();
-  const increments = state.ledger.increments;
-  for (let i = 0; i < increments.length; i += batch) {
-    const tuples = increments.slice(i, i + batch).map(([inc, paths]) => encodeIncrement(inc, paths, table));
-    yield (i > 0 ? ',' : '') + JSON.stringify(tuples).slice(1, -1);
+  yield* commaSeparated(incrementTuples(state.ledger.increments, table), pieceChars);
+  yield '],"threads":[';
+  yield* commaSeparated(eachStringified(state.ledger.threads), pieceChars);
+  yield `],"rateLimits":${JSON.stringify(state.ledger.rateLimits ?? null)},"strings":[`;
+  yield* commaSeparated(eachStringified(table.strings), pieceChars);
+  yield ']}';
+}
+
+/** Joins the texts with commas into pieces of at least `pieceChars` characters (the last one may be shorter). */
+function* commaSeparated(texts: Iterable<string>, pieceChars: number): Generator<string> {
+  let parts: string[] = [];
+  let length = 0;
+  let first = true;
+  for (const text of texts) {
+    parts.push(text);
+    length += text.length + 1;
+    if (length >= pieceChars) {
+      yield (first ? '' : ',') + parts.join(',');
+      first = false;
+      parts = [];
+      length = 0;
+    }
   }
-  yield `],"threads":${JSON.stringify(state.ledger.threads)},"rateLimits":${JSON.stringify(state.ledger.rateLimits ?? null)},"strings":${JSON.stringify(table.strings)}}`;
+  if (parts.length > 0) yield (first ? '' : ',') + parts.join(',');
+}
+
+function* fileEntries(files: PersistedScanState['files']): Generator<string> {
+  for (const path of Object.keys(files)) yield `${JSON.stringify(path)}:${JSON.stringify(files[path])}`;
+}
+
+/** Each increment's tuple as JSON, its strings entered in `table` on the way (so `table` is complete only at the end). */
+function* incrementTuples(increments: LedgerSnapshot['increments'], table: StringTable): Generator<string> {
+  for (const [inc, paths] of increments) yield JSON.stringify(encodeIncrement(inc, paths, table));
+}
+
+/** Each value as JSON.stringify writes it as an array's element. */
+function* eachStringified(values: readonly unknown[]): Generator<string> {
+  for (const value of values) yield (JSON.stringify(value) as string | undefined) ?? 'null';
 }
 
 /** Strings each stored once, referred to by index. */

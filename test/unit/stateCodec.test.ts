@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type UsageIncrement } from '../../src/core/ledgerTypes.js';
 import { type PersistedScanState, SCAN_STATE_VERSION } from '../../src/core/scanState.js';
-import { decodeScanState, encodeScanState, encodeScanStatePieces } from '../../src/core/stateCodec.js';
+import { decodeScanState, encodeScanState, encodeScanStatePieces, STATE_PIECE_CHARS } from '../../src/core/stateCodec.js';
 
 const buckets = { uncachedInput: 10, cachedInput: 20, cacheWriteInput: 3, output: 4, reasoningOutput: 1 };
 const inc = (over: Partial<UsageIncrement>): UsageIncrement => ({ key: 's:t1:0:1', threadId: 't1', timestamp: '2026-11-20T10:00:00.123456Z', buckets, source: 'snapshot', ...over });
@@ -26,12 +26,28 @@ describe('the stored form of the scan state', () => {
     };
     const stored = JSON.parse(JSON.stringify(encodeScanState(state)));
     expect(decodeScanState(stored)).toEqual(JSON.parse(JSON.stringify(state)));
-    // Written in pieces (here of two increments and one file at a time), it is the same.
+    // Written in pieces (here of one item each, and of the usual size), it is the same.
     const withFiles = { ...state, files: { '/a.jsonl': { x: 1 }, '/b.jsonl': { y: [2] }, '/c "q".jsonl': {} } } as unknown as PersistedScanState;
-    expect(JSON.parse([...encodeScanStatePieces(withFiles, 2)].join(''))).toEqual(JSON.parse(JSON.stringify(encodeScanState(withFiles))));
+    expect(JSON.parse([...encodeScanStatePieces(withFiles, 1)].join(''))).toEqual(JSON.parse(JSON.stringify(encodeScanState(withFiles))));
+    expect(JSON.parse([...encodeScanStatePieces(withFiles)].join(''))).toEqual(JSON.parse(JSON.stringify(encodeScanState(withFiles))));
     expect(JSON.parse([...encodeScanStatePieces({ ...state, ledger: { ...state.ledger, increments: [] } })].join(''))).toEqual(JSON.parse(JSON.stringify(encodeScanState({ ...state, ledger: { ...state.ledger, increments: [] } }))));
     // Strings repeat once in the table: the thread ids, the model, the folder and the paths.
     expect([...stored.strings].sort()).toEqual(['/a.jsonl', '/archived/a.jsonl', '/b.jsonl', '/w', 'gpt-5', 't1', 't2']);
+  });
+
+  it('is written in pieces below V8\'s large-object size, whatever part of the state they hold', () => {
+    const path = (i: number): string => `/home/dev/.codex/sessions/2026/11/20/rollout-2026-11-20T10-00-00-${String(i).padStart(36, '0')}.jsonl`;
+    const increments: PersistedScanState['ledger']['increments'] = Array.from({ length: 6000 }, (_, i) => [
+      inc({ key: `s:t${i % 300}:0:${i}`, threadId: `t${i % 300}`, model: 'gpt-5.1-codex', cwd: `/home/dev/project-${i % 7}` }), [path(i % 300)],
+    ]);
+    const files = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [path(i), { position: { offset: 1000, lineCount: 10 }, samples: [{ at: 0, bytes: 'x'.repeat(1500) }] }]));
+    const threads = Array.from({ length: 300 }, (_, i) => ({ threadId: `t${i}`, file: path(i), startedAt: '2026-11-20T10:00:00.000Z', cwd: '/home/dev/project' }));
+    const state = { version: SCAN_STATE_VERSION, savedAt: 'now', files, ledger: { increments, threads, rateLimits: undefined } } as unknown as PersistedScanState;
+    const pieces = [...encodeScanStatePieces(state)];
+    expect(JSON.parse(pieces.join(''))).toEqual(JSON.parse(JSON.stringify(encodeScanState(state))));
+    expect(pieces.length).toBeGreaterThan(20);
+    // The limit V8 allocates a string in its large-object space above (128 KiB), with room to spare.
+    expect(Math.max(...pieces.map((p) => p.length))).toBeLessThan(STATE_PIECE_CHARS + 2000);
   });
 
   it('is several times smaller than the increments stored whole', () => {
