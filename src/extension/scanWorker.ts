@@ -96,6 +96,17 @@ async function initialScan(initial: boolean): Promise<void> {
   if (summary.bytesRead > 0 || summary.removedFiles > 0 || !existsSync(config.statePath)) await saveNow();
 }
 
+/** Reads whatever changed since the last pass, and tells the host when usage moved. */
+async function catchUp(): Promise<void> {
+  if (!scanner) return;
+  const summary = await scanner.scanAll();
+  if (summary.bytesRead > 0 || summary.removedFiles > 0) {
+    logger.info(`Caught up with ${summary.bytesRead} bytes written while the watcher was starting (${summary.newIncrements} new responses).`);
+    post({ type: 'changed', newIncrements: summary.newIncrements, bytesRead: summary.bytesRead });
+    scheduleSave();
+  }
+}
+
 /** Reads one file that changed (debounced per file) and tells the host when usage moved. */
 function fileChanged(path: string): void {
   if (!isRolloutFileName(basename(path))) return;
@@ -147,7 +158,13 @@ async function startWatching(): Promise<void> {
       return !underTarget && !isAwaitedPrefix(path);
     },
   });
-  watcher.on('ready', () => logger.info(`Watching ${targets.size + ancestors.size} folders for new usage (ready after ${Date.now() - watchStarted} ms).`));
+  watcher.on('ready', () => {
+    logger.info(`Watching ${targets.size + ancestors.size} folders for new usage (ready after ${Date.now() - watchStarted} ms).`);
+    // The watcher sets itself up after the first scan, file by file: what was appended to a file
+    // after the scan read it and before the watcher saw it would wait for the file's next change.
+    // One more pass (a stat per file; only what grew is read) closes that gap.
+    void serial(catchUp);
+  });
   watcher.on('add', fileChanged);
   watcher.on('change', fileChanged);
   watcher.on('unlink', fileChanged);

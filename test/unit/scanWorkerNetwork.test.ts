@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -56,6 +56,23 @@ describe('the shipped scan worker (dist/scanWorker.js)', () => {
       const logs = messages.filter((m) => m.type === 'log').map((m) => (m as { message: string }).message).join('\n');
       expect(logs).not.toMatch(/forbidden/);
       expect(logs).toContain('estimated');
+    } finally {
+      await worker.terminate();
+    }
+  }, 30_000);
+
+  it('counts what is appended while the watcher is still starting after the first scan', async () => {
+    const worker = new Worker(bundle, { workerData: { roots: [home.root], statePath: home.path('state/scan-state.json'), priceOverrides: {}, timeZone: 'UTC' } });
+    const messages: WorkerMessage[] = [];
+    worker.on('message', (m: WorkerMessage) => {
+      messages.push(m);
+      // Right after the scan, before the watcher has seen the file: the gap the catch-up closes.
+      if (m.type === 'scanned') appendFileSync(home.path('sessions/2026/11/20/rollout-2026-11-20T10-00-00-w1.jsonl'), file(tokenCount([3000, 100, 30, 0], [2000, 0, 20, 0])));
+    });
+    try {
+      await expect.poll(() => messages.some((m) => m.type === 'changed'), { timeout: 10_000 }).toBe(true);
+      const logs = messages.filter((m) => m.type === 'log').map((m) => (m as { message: string }).message).join('\n');
+      expect(logs).toMatch(/Caught up with \d+ bytes written while the watcher was starting \(1 new responses\)|rollout-w1\.jsonl: read \d+ new bytes, 1 new responses/);
     } finally {
       await worker.terminate();
     }
