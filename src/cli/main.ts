@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { defaultCodexHome } from '../core/discovery.js';
-import { defaultReaderThreads, ThreadFileReadPool } from '../core/fileReadPool.js';
+import { configuredReaderThreads, defaultReaderThreads, ThreadFileReadPool } from '../core/fileReadPool.js';
 import { type Logger } from '../core/logger.js';
 import { openPriceBook } from '../core/pricing.js';
 import { ProjectResolver } from '../core/projects.js';
@@ -62,7 +62,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const script = io.readerThreadScript;
   const threads = defaultReaderThreads(io.env, availableParallelism(), 1);
   const openReadPool = script && threads > 0 ? () => new ThreadFileReadPool({ script, threads, resourceLimits: SCAN_THREAD_RESOURCE_LIMITS }) : undefined;
-  const scanner = new UsageScanner({ roots: [...codexHomes, ...args.roots], logger, countTokens: countTextTokens, ...(openReadPool ? { openReadPool } : {}) }, state);
+  // Threads asked for by CODEX_METER_READER_THREADS start whatever the size of the cold scan.
+  const poolThresholdBytes = configuredReaderThreads(io.env) === undefined ? undefined : 0;
+  const scanner = new UsageScanner({
+    roots: [...codexHomes, ...args.roots], logger, countTokens: countTextTokens, ...(openReadPool ? { openReadPool } : {}), ...(poolThresholdBytes === undefined ? {} : { poolThresholdBytes }),
+  }, state);
   const summary = await scanner.scanAll();
   // Saved only when something changed: a warm run with nothing new reads and writes no state.
   const changed = !state || summary.bytesRead > 0 || summary.removedFiles > 0 || summary.newIncrements > 0;

@@ -30,9 +30,13 @@ export interface FileReadPool {
  * extension, whose first scan runs while VS Code starts).
  */
 export function defaultReaderThreads(env: NodeJS.ProcessEnv = process.env, cores: number = availableParallelism(), keepFree = 2): number {
+  return configuredReaderThreads(env) ?? Math.max(0, Math.min(3, cores - keepFree));
+}
+
+/** The number CODEX_METER_READER_THREADS sets (at most 16), or undefined when it sets none. */
+export function configuredReaderThreads(env: NodeJS.ProcessEnv = process.env): number | undefined {
   const configured = env.CODEX_METER_READER_THREADS?.trim();
-  if (configured && /^\d+$/.test(configured)) return Math.min(16, Number(configured));
-  return Math.max(0, Math.min(3, cores - keepFree));
+  return configured && /^\d+$/.test(configured) ? Math.min(16, Number(configured)) : undefined;
 }
 
 /**

@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { type FSWatcher, watch } from 'chokidar';
 import { periodWindow } from '../core/budget/index.js';
 import { isRolloutFileName } from '../core/discovery.js';
-import { defaultReaderThreads, type FileReadPool, ThreadFileReadPool } from '../core/fileReadPool.js';
+import { configuredReaderThreads, defaultReaderThreads, type FileReadPool, ThreadFileReadPool } from '../core/fileReadPool.js';
 import { type Logger } from '../core/logger.js';
 import { queryPanel } from '../core/panelQuery.js';
 import { openPriceBook, type PriceBook } from '../core/pricing.js';
@@ -48,6 +48,9 @@ const openReadPool = readerThreads > 0
   ? (): FileReadPool => new ThreadFileReadPool({ script: __filename, threads: readerThreads, resourceLimits: SCAN_THREAD_RESOURCE_LIMITS })
   : undefined;
 
+/** The scanner's reader-thread options; threads asked for by CODEX_METER_READER_THREADS start whatever the size of the cold scan. */
+const readerOptions = { ...(openReadPool ? { openReadPool } : {}), ...(configuredReaderThreads() === undefined ? {} : { poolThresholdBytes: 0 }) };
+
 /** Runs scanner work one piece at a time (reads and queries never interleave). */
 function serial<T>(work: () => Promise<T>): Promise<T> {
   const next = queue.then(work, work);
@@ -77,7 +80,7 @@ async function initialScan(initial: boolean): Promise<void> {
   scanning = true;
   if (!scanner) {
     const state = await store.load();
-    scanner = new UsageScanner({ roots: config.roots, logger, countTokens: countTextTokens, ...(openReadPool ? { openReadPool } : {}) }, state);
+    scanner = new UsageScanner({ roots: config.roots, logger, countTokens: countTextTokens, ...readerOptions }, state);
     logger.info(state ? `Loaded the scan state (${Object.keys(state.files).length} files) from ${config.statePath}.` : 'No usable scan state: reading every rollout from the start.');
   }
   let lastProgress = 0;
@@ -214,7 +217,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       pricer = await openPriceBook(config.priceOverrides);
       for (const p of pricer.problems) logger.warn(p.message);
       if (rootsChanged) {
-        scanner = new UsageScanner({ roots, logger, countTokens: countTextTokens, ...(openReadPool ? { openReadPool } : {}) }, scanner?.toState());
+        scanner = new UsageScanner({ roots, logger, countTokens: countTextTokens, ...readerOptions }, scanner?.toState());
         await startWatching();
         return serial(() => initialScan(false));
       }

@@ -1,8 +1,10 @@
+import { statSync } from 'node:fs';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { discoverRolloutFiles } from '../../src/core/discovery.js';
 import { defaultReaderThreads, type FileReadPool, type PooledRead, ThreadFileReadPool } from '../../src/core/fileReadPool.js';
 import { MemoryLogger } from '../../src/core/logger.js';
 import { UsageScanner } from '../../src/core/scanner.js';
@@ -45,8 +47,8 @@ async function writeHome(): Promise<void> {
   }
 }
 
-function scanner(openReadPool?: () => FileReadPool, logger = new MemoryLogger()): UsageScanner {
-  return new UsageScanner({ roots: [home.root], logger, countTokens: wordCount, poolThreshold: 4, ...(openReadPool ? { openReadPool } : {}) });
+function scanner(openReadPool?: () => FileReadPool, logger = new MemoryLogger(), poolThresholdBytes = 0): UsageScanner {
+  return new UsageScanner({ roots: [home.root], logger, countTokens: wordCount, poolThreshold: 4, poolThresholdBytes, ...(openReadPool ? { openReadPool } : {}) });
 }
 
 describe('reading a cold home with reader threads', () => {
@@ -93,6 +95,23 @@ describe('reading a cold home with reader threads', () => {
     await s.scanAll();
     expect(opened).toBe(1);
     expect(figures(s)['one-more']!.responses).toBe(1);
+  });
+
+  it('starts threads only when the new files add up to the byte threshold (512 MiB by default)', async () => {
+    await writeHome();
+    const found = await discoverRolloutFiles([home.root], new MemoryLogger());
+    const bytes = found.files.reduce((sum, f) => sum + statSync(f.path).size, 0);
+    let opened = 0;
+    const open = (): FileReadPool => {
+      opened += 1;
+      return new ThreadFileReadPool({ script, threads: 1 });
+    };
+    await scanner(open, new MemoryLogger(), bytes + 1).scanAll();
+    expect(opened).toBe(0);
+    await new UsageScanner({ roots: [home.root], logger: new MemoryLogger(), countTokens: wordCount, poolThreshold: 4, openReadPool: open }).scanAll();
+    expect(opened).toBe(0);
+    await scanner(open, new MemoryLogger(), bytes).scanAll();
+    expect(opened).toBe(1);
   });
 
   it('reads the files of a reader thread that crashed in this thread instead', async () => {
