@@ -19,6 +19,7 @@ import { UsageScanner } from '../core/scanner.js';
 import { ScanStateStore } from '../core/stateStore.js';
 import { SCAN_THREAD_RESOURCE_LIMITS } from '../core/threadResources.js';
 import { countTextTokens } from '../core/tokenizer.js';
+import { WatchErrorReporter } from './watchErrors.js';
 import { type MeterSummary, type WorkerConfig, type WorkerMessage, type WorkerRequest } from './workerProtocol.js';
 
 const port = parentPort!;
@@ -150,6 +151,7 @@ async function startWatching(): Promise<void> {
     ancestors.add(dir);
   }
   const watchStarted = Date.now();
+  const watchErrors = new WatchErrorReporter(logger);
   const isAwaitedPrefix = (p: string): boolean => [...awaited].some((a) => a === p || a.startsWith(p + sep) || p.startsWith(a + sep));
   watcher = watch([...targets, ...ancestors], {
     ignoreInitial: true,
@@ -163,6 +165,8 @@ async function startWatching(): Promise<void> {
   });
   watcher.on('ready', () => {
     logger.info(`Watching ${targets.size + ancestors.size} folders for new usage (ready after ${Date.now() - watchStarted} ms).`);
+    const overLimit = watchErrors.summary();
+    if (overLimit) logger.warn(overLimit);
     // The watcher sets itself up after the first scan, file by file: what was appended to a file
     // after the scan read it and before the watcher saw it would wait for the file's next change.
     // One more pass (a stat per file; only what grew is read) closes that gap.
@@ -180,7 +184,7 @@ async function startWatching(): Promise<void> {
       void serial(() => initialScan(false));
     }
   });
-  watcher.on('error', (err) => logger.warn(`Watching the Codex folders failed: ${(err as Error).message}`));
+  watcher.on('error', (err) => watchErrors.report(err as Error));
 }
 
 function meter(period: Parameters<typeof periodWindow>[0], resetAt: string | undefined): MeterSummary {
