@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileAccount, newFileAccountState } from '../../src/core/fileAccount.js';
+import { decodeUsageLine, usageLineFromEnvelope } from '../../src/core/usageLines.js';
 import { type CorpusResult, generateCorpus } from './codexScenarios.js';
 import { type HandedOutUsage } from './mockModelServer.js';
 
@@ -143,6 +145,30 @@ describe.each(VERSIONS)('Codex %s against the mock model server', (version) => {
     // exactly the ones the server answered on the /responses/compact endpoint.
     for (const u of unrecordable) expect(u.kind).toBe('remote_compaction');
     if (version === '0.169.0') expect(unrecordable, 'Codex 0.169 compacts remotely through /responses, which its records count').toEqual([]);
+  });
+
+  it('classifies and decodes every usage line the real CLI writes from its bytes, to what JSON.parse and the schemas give', async () => {
+    const seen = new Map<string, number>();
+    for (const path of await listFiles(join(corpus.codexHome, 'sessions'))) {
+      const account = new FileAccount(path, newFileAccountState(), () => 0);
+      const bytes = await readFile(path);
+      for (let start = 0, end = bytes.indexOf(10); end >= 0; start = end + 1, end = bytes.indexOf(10, start)) {
+        const json = JSON.parse(bytes.toString('utf8', start, end)) as { type?: string; timestamp?: string; payload?: { type?: string } };
+        const kind = json.type === 'event_msg' ? `event_msg/${json.payload?.type}` : String(json.type);
+        seen.set(kind, (seen.get(kind) ?? 0) + 1);
+        const quick = account.quickClassify(bytes, start, end);
+        if (json.type === 'response_item' || json.type === 'world_state') expect(quick, kind).toBe('skip');
+        const usage = json.type === 'turn_context' || json.type === 'token_usage_record' || kind === 'event_msg/token_count' || kind === 'event_msg/thread_settings_applied';
+        if (!usage) continue;
+        expect(quick, kind).toBe('parse');
+        const decoded = decodeUsageLine(bytes.subarray(start, end));
+        expect(decoded, `${kind} at ${path}:${start}`).toBeDefined();
+        expect(decoded).toStrictEqual({ timestamp: json.timestamp, line: usageLineFromEnvelope(json.type!, json.payload) });
+      }
+    }
+    expect(seen.get('event_msg/token_count') ?? 0).toBeGreaterThan(0);
+    expect(seen.get('turn_context') ?? 0, `${version} writes turn_context`).toBeGreaterThan(0);
+    if (version === '0.169.0') expect(seen.get('token_usage_record') ?? 0).toBeGreaterThan(0);
   });
 
   it('gives the same figures when run again with persisted state, and counts an archived copy once', async () => {
