@@ -51,8 +51,8 @@ type FromReader = { type: 'read'; read: PooledRead };
 
 /**
  * Reader threads started from a script that calls `serveFileReads` when its `workerData.role` is
- * FILE_READER_ROLE (the CLI and the extension's scan worker are such scripts). Each thread keeps a
- * couple of files queued, so it never waits for this thread between files. `resourceLimits` are
+ * FILE_READER_ROLE (the CLI and the extension's scan worker are such scripts). Each thread keeps
+ * DEFAULT_FILES_IN_FLIGHT files queued, so it never waits for this thread between files. `resourceLimits` are
  * given to each thread (see threadResources.ts).
  */
 export class ThreadFileReadPool implements FileReadPool {

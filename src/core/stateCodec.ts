@@ -47,7 +47,7 @@ export function encodeScanState(state: PersistedScanState): StoredScanState {
  * string is a large object, allocated outside the young generation and kept until V8's next full
  * collection, even when it is garbage at once. Pieces of 0.3–1.5 MB (a few hundred increments or
  * files each, and the threads and strings whole) left some 20 MiB of them behind in a thread with a
- * small young generation (threadResources.ts) on a 1 GB home, whose state is 12 MB; pieces of this
+ * small young generation (threadResources.ts) on a 1 GB home, whose state was 12 MB; pieces of this
  * size leave about 6.
  */
 export const STATE_PIECE_CHARS = 32 * 1024;
