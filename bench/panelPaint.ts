@@ -2,7 +2,7 @@
 // and reports: the first paint after opening (logged by the extension), and the time until the
 // panel shows every thread after switching the period to "All time"; and the extension host's
 // memory (resident now and at its peak, from /proc) once the first scan is done.
-// Prints JSON: { scanMillis, workerScanMillis, hostRssMiB, hostPeakMiB, openPaintMillis, openThreads, allTimeMillis, allTimeThreads,
+// Prints JSON: { scanMillis, workerScanMillis, hostRssMiB, hostPeakMiB, openPaintMillis, openThreads, allTimeMillis, allTimeThreads, cutNote (the note above a cut thread list, or null),
 // hostPeakAfterAllTimeMiB }.
 // With --memory-only it stops after the scan (for a baseline on an empty home).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -81,10 +81,15 @@ async function main(): Promise<void> {
     await frame.locator('#threads-heading').filter({ hasNotText: `Threads (${painted?.[2] ?? '0'})` }).waitFor({ timeout: 60_000 });
     const allTimeMillis = Date.now() - t0;
     const heading = await frame.locator('#threads-heading').innerText();
+    // A view with more threads than a snapshot holds says so above the table.
+    const cut = frame.locator('#threads-cut');
+    const cutNote = (await cut.count()) > 0 ? await cut.innerText() : null;
+    await frame.locator('#threads-heading').scrollIntoViewIfNeeded();
+    await session.screenshot('bench-all-time');
     const afterPanel = extensionHostMemory(session.processGroup);
     console.log(JSON.stringify({
       scanMillis, workerScanMillis, hostRssMiB: memory.rssMiB, hostPeakMiB: memory.peakMiB, openPaintMillis: Number(painted?.[1]), openThreads: Number(painted?.[2]),
-      allTimeMillis, allTimeThreads: Number(/\((\d[\d,]*)\)/.exec(heading)?.[1]?.replace(/,/g, '')), hostPeakAfterAllTimeMiB: afterPanel.peakMiB,
+      allTimeMillis, allTimeThreads: Number(/\((\d[\d,]*)\)/.exec(heading)?.[1]?.replace(/,/g, '')), hostPeakAfterAllTimeMiB: afterPanel.peakMiB, cutNote,
     }));
   } finally {
     await session.stop();

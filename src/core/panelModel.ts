@@ -8,7 +8,14 @@ import {
   type ThreadPanelRow,
 } from '../shared/protocol.js';
 import { type LedgerCounters, type RateLimitSnapshot } from './ledgerTypes.js';
+import { DEFAULT_THREAD_SORT, sortRows } from '../shared/sorting.js';
 import { type GroupRow, type ThreadRow, type UsageReport, type UsageTotals } from './reports.js';
+
+/**
+ * Root threads a panel snapshot holds at most: a long view (a large home's All time has tens of
+ * thousands) is cut after the first ones in the panel's order; the export asks for all of them.
+ */
+export const PANEL_THREAD_ROWS = 1000;
 
 /** The budget as the panel shows it. */
 export interface PanelBudget {
@@ -33,6 +40,8 @@ export interface PanelModelInput {
   scanning: boolean;
   choices: PanelSnapshot['choices'];
   now?: Date;
+  /** At most this many root threads (with their sub-agents), the first in `filter.threadSort` order; all when undefined. */
+  threadLimit?: number;
 }
 
 /** Turns a report into what the panel draws: rows, the agent tree, the thread tree, header cards. */
@@ -76,7 +85,8 @@ export function buildPanelSnapshot(input: PanelModelInput): PanelSnapshot {
     agents: agentTree(report, budgetTokens, budget?.perAgentLimits ?? {}),
     models: report.models.map(groupFigures),
     projects: report.projects.map(groupFigures),
-    threads: threadTree(report.threads),
+    threads: firstThreads(threadTree(report.threads), input.filter, input.threadLimit),
+    threadCount: report.threads.length,
     days: report.days.map(groupFigures),
     choices: input.choices,
     diagnostics,
@@ -144,6 +154,12 @@ function isAncestor(candidate: string, of: string, parentOf: Map<string, string>
     current = parentOf.get(current);
   }
   return false;
+}
+
+/** The first `limit` roots in the filter's order (all, in the report's order, when there are no more). */
+function firstThreads(roots: ThreadPanelRow[], filter: PanelFilter, limit: number | undefined): ThreadPanelRow[] {
+  if (limit === undefined || roots.length <= limit) return roots;
+  return sortRows(roots, filter.threadSort ?? DEFAULT_THREAD_SORT).slice(0, limit);
 }
 
 /** Threads as a tree: a sub-agent's thread under the thread that spawned it, usage rolled up. */

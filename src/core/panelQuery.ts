@@ -13,6 +13,8 @@ export interface PanelQueryContext {
   scanning: boolean;
   budget?: PanelBudget & { resetAt?: Date };
   projectOf?: (cwd: string | undefined) => string | undefined;
+  /** Root threads the snapshot holds at most (see PANEL_THREAD_ROWS); all when undefined. */
+  threadLimit?: number;
 }
 
 /** The instants a panel filter covers, and how to name them. */
@@ -67,5 +69,6 @@ export function queryPanel(filter: PanelFilter, ctx: PanelQueryContext): PanelSn
       projects: unfiltered.projects.map((p) => p.key),
     },
     now: ctx.now,
+    ...(ctx.threadLimit === undefined ? {} : { threadLimit: ctx.threadLimit }),
   });
 }

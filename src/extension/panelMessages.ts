@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { type WebviewMessage } from '../shared/protocol.js';
+import { SORT_COLUMNS } from '../shared/sorting.js';
 
 const day = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a day (YYYY-MM-DD)' }));
 const name = z.string().check(z.maxLength(4096, { error: 'must be at most 4096 characters' }));
@@ -11,6 +12,7 @@ const filterSchema = z.strictObject({
   agentId: z.optional(name),
   model: z.optional(name),
   project: z.optional(name),
+  threadSort: z.optional(z.strictObject({ column: z.enum(SORT_COLUMNS as [string, ...string[]]), descending: z.boolean() })),
 });
 
 const webviewMessageSchema = z.discriminatedUnion('type', [

@@ -209,7 +209,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       return serial(async () => (scanner ? meter(request.period, request.resetAt) : undefined));
     case 'panel':
       return serial(async () => scanner ? queryPanel(request.filter, {
-        scanner, pricer, timeZone: config.timeZone, now: new Date(), scanning, projectOf: projects.projectOf,
+        scanner, pricer, timeZone: config.timeZone, now: new Date(), scanning, projectOf: projects.projectOf, ...(request.threadLimit === undefined ? {} : { threadLimit: request.threadLimit }),
         budget: request.budget ? { ...request.budget, resetAt: request.budget.resetAt ? new Date(request.budget.resetAt) : undefined } : undefined,
       }) : undefined);
     case 'rescan':

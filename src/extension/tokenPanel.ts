@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { type Logger } from '../core/logger.js';
-import { snapshotToCsv } from '../core/panelModel.js';
+import { PANEL_THREAD_ROWS, snapshotToCsv } from '../core/panelModel.js';
 import { type HostMessage, type PanelFilter, type PanelSnapshot, type PanelUiState } from '../shared/protocol.js';
 import { diffSnapshot } from '../shared/snapshotDiff.js';
 import { parseWebviewMessage } from './panelMessages.js';
@@ -10,7 +10,8 @@ export const PANEL_VIEW_TYPE = 'codexTokenMeter.panel';
 
 /** Where the panel gets its figures: the host side of the usage service. */
 export interface PanelDataSource {
-  snapshot(filter: PanelFilter): Promise<PanelSnapshot>;
+  /** The figures of a view; at most `threadLimit` root threads (all when undefined). */
+  snapshot(filter: PanelFilter, threadLimit?: number): Promise<PanelSnapshot>;
   readonly onDidChange: vscode.Event<void>;
 }
 
@@ -22,7 +23,6 @@ export interface PanelDataSource {
 export class TokenPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private filter: PanelFilter = { period: 'month' };
-  private lastSnapshot: PanelSnapshot | undefined;
   /** What the webview holds now; undefined when it needs a whole snapshot (new, reloaded, or refiltered). */
   private webviewHolds: PanelSnapshot | undefined;
   private readonly disposables: vscode.Disposable[] = [];
@@ -62,7 +62,8 @@ export class TokenPanel implements vscode.Disposable {
   async exportCurrentView(format?: 'csv' | 'json'): Promise<void> {
     const chosen = format ?? ((await vscode.window.showQuickPick(['CSV', 'JSON'], { title: 'Export Codex usage as' }))?.toLowerCase() as 'csv' | 'json' | undefined);
     if (!chosen) return;
-    const snapshot = this.lastSnapshot ?? (await this.data.snapshot(this.filter));
+    // Every thread of the view, also those a long view's snapshot leaves out (PANEL_THREAD_ROWS).
+    const snapshot = await this.data.snapshot(this.filter);
     const target = await vscode.window.showSaveDialog({
       title: 'Export Codex usage',
       filters: chosen === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] },
@@ -152,9 +153,8 @@ export class TokenPanel implements vscode.Disposable {
     if (!panel || !panel.visible) return;
     try {
       const asked = Date.now();
-      const snapshot = await this.data.snapshot(this.filter);
+      const snapshot = await this.data.snapshot(this.filter, PANEL_THREAD_ROWS);
       this.logger.debug(`Token panel figures computed in ${Date.now() - asked} ms (${snapshot.periodLabel}).`);
-      this.lastSnapshot = snapshot;
       const held = this.webviewHolds;
       this.webviewHolds = snapshot;
       if (!held) {

@@ -46,8 +46,8 @@ export class UsageClient implements PanelDataSource, vscode.Disposable {
     return this.request({ type: 'meter', period, resetAt: resetAt?.toISOString() }) as Promise<MeterSummary | undefined>;
   }
 
-  async snapshot(filter: PanelFilter): Promise<PanelSnapshot> {
-    const snapshot = (await this.request({ type: 'panel', filter, budget: this.budget })) as PanelSnapshot | undefined;
+  async snapshot(filter: PanelFilter, threadLimit?: number): Promise<PanelSnapshot> {
+    const snapshot = (await this.request({ type: 'panel', filter, budget: this.budget, ...(threadLimit === undefined ? {} : { threadLimit }) })) as PanelSnapshot | undefined;
     if (!snapshot) throw new Error('the first scan has not finished yet');
     return snapshot;
   }

@@ -34,7 +34,7 @@ export interface MeterSummary {
 
 export type WorkerRequest =
   | { id: number; type: 'meter'; period: BudgetPeriod; resetAt?: string }
-  | { id: number; type: 'panel'; filter: PanelFilter; budget?: PanelBudget & { resetAt?: string } }
+  | { id: number; type: 'panel'; filter: PanelFilter; budget?: PanelBudget & { resetAt?: string }; threadLimit?: number }
   | { id: number; type: 'rescan' }
   | { id: number; type: 'configure'; priceOverrides: Record<string, unknown>; extraRoots: string[]; timeZone: string }
   | { id: number; type: 'flush' };

@@ -6,6 +6,8 @@
  * data: the webview only ever puts them into the page as text.
  */
 
+import { type SortSpec } from './sorting.js';
+
 export type PeriodChoice = 'today' | 'week' | 'month' | 'all' | 'custom';
 
 export interface PanelFilter {
@@ -16,6 +18,8 @@ export interface PanelFilter {
   agentId?: string;
   model?: string;
   project?: string;
+  /** The order of the thread rows: a view with more threads than a snapshot holds sends the first ones in it. */
+  threadSort?: SortSpec;
 }
 
 export interface BucketFigures {
@@ -105,8 +109,13 @@ export interface PanelSnapshot {
   agents: AgentPanelRow[];
   models: FigureRow[];
   projects: FigureRow[];
-  /** Root threads, sub-agent threads nested under the thread that spawned them. */
+  /**
+   * Root threads, sub-agent threads nested under the thread that spawned them: all of them, or in a
+   * view with more than a snapshot holds (PANEL_THREAD_ROWS), the first roots in `filter.threadSort` order.
+   */
   threads: ThreadPanelRow[];
+  /** Threads in the view, sub-agents included (more than `threads` holds when it was cut). */
+  threadCount: number;
   days: FigureRow[];
   /** Choices for the filter menus (all agents/models/projects in the period, unfiltered). */
   choices: { agents: { id: string; label: string }[]; models: string[]; projects: string[] };

@@ -8,6 +8,11 @@ export interface SortSpec {
   descending: boolean;
 }
 
+export const SORT_COLUMNS: readonly SortColumn[] = ['label', 'uncachedInput', 'cachedInput', 'cacheWriteInput', 'output', 'reasoningOutput', 'totalTokens', 'costUsd', 'lastSeen', 'firstSeen'];
+
+/** The thread table's order until the user picks another: the most recent first. */
+export const DEFAULT_THREAD_SORT: Readonly<SortSpec> = Object.freeze({ column: 'lastSeen', descending: true });
+
 function value(row: FigureRow, column: SortColumn): string | number {
   switch (column) {
     case 'label': return row.label.toLowerCase();

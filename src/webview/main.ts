@@ -1,7 +1,7 @@
 import { formatCompact, formatDateTime, formatInteger, formatPercent, formatRatio, formatUsd } from '../shared/format.js';
 import { type HostMessage, type PanelFilter, type PanelSnapshot, type PanelUiState, type PeriodChoice, type WebviewMessage } from '../shared/protocol.js';
 import { applySnapshotUpdate } from '../shared/snapshotDiff.js';
-import { type SortSpec } from '../shared/sorting.js';
+import { DEFAULT_THREAD_SORT, type SortSpec } from '../shared/sorting.js';
 import { renderDailyChart } from './chart.js';
 import { clear, h } from './dom.js';
 import { agentColumns, bucketColumns, renderTable, threadColumns } from './tables.js';
@@ -52,10 +52,12 @@ function toggle(key: string): void {
   render();
 }
 
+/** Asks the host for another view; it carries the thread table's order, which decides the threads a long view sends. */
 function setFilter(filter: PanelFilter): void {
-  ui.filter = filter;
+  const threadSort = ui.sort.threads as SortSpec | undefined;
+  ui.filter = threadSort ? { ...filter, threadSort } : filter;
   save();
-  post({ type: 'setFilter', filter });
+  post({ type: 'setFilter', filter: ui.filter });
   status.textContent = 'Updating…';
 }
 
@@ -166,10 +168,20 @@ function render(): void {
   next.appendChild(section('Daily usage', 'daily', renderDailyChart(s.days)));
   next.appendChild(section('Models', 'models', renderTable({ id: 'models-table', caption: 'Usage per model', rows: s.models, columns: [{ id: 'label', title: 'Model', cell: (r) => r.label }, ...bucketColumns()], sort: sortFor('models', byTotal), expanded: new Set(), onSort: (spec) => setSort('models', spec), onToggle: toggle })));
   next.appendChild(section('Projects', 'projects', renderTable({ id: 'projects-table', caption: 'Usage per project', rows: s.projects, columns: [{ id: 'label', title: 'Project', cell: (r) => h('span', { className: 'path', title: r.label }, r.label) }, ...bucketColumns()], sort: sortFor('projects', byTotal), expanded: new Set(), onSort: (spec) => setSort('projects', spec), onToggle: toggle })));
-  next.appendChild(section(`Threads (${formatInteger(countThreads(s.threads))})`, 'threads', renderTable({
-    id: 'threads-table', caption: 'Usage per thread', rows: s.threads, columns: threadColumns(), sort: sortFor('threads', { column: 'lastSeen', descending: true }), expanded: new Set(ui.expanded), onSort: (spec) => setSort('threads', spec), onToggle: toggle,
+  const threadsTable = renderTable({
+    id: 'threads-table', caption: 'Usage per thread', rows: s.threads, columns: threadColumns(), sort: sortFor('threads', DEFAULT_THREAD_SORT), expanded: new Set(ui.expanded), onToggle: toggle,
+    // The host picks a long view's threads in this order, so it is asked again.
+    onSort: (spec) => {
+      setSort('threads', spec);
+      setFilter(ui.filter);
+    },
     virtual: { rowHeight: 26, height: 420, scrollTop: ui.scrollTop, onScroll: (top) => { ui.scrollTop = top; save(); } },
-  })));
+  });
+  const held = countThreads(s.threads);
+  const cut = held < s.threadCount
+    ? h('p', { className: 'note', id: 'threads-cut' }, `Showing the first ${formatInteger(held)} of ${formatInteger(s.threadCount)} threads in this order. Narrow the period or the filters to see the others; Export Usage… writes them all.`)
+    : null;
+  next.appendChild(section(`Threads (${formatInteger(s.threadCount)})`, 'threads', cut, threadsTable));
   next.appendChild(renderDiagnostics(s));
   clear(content);
   content.appendChild(next);
@@ -188,7 +200,7 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
       snapshot = message.snapshot;
       scanning = message.snapshot.scanning;
       render();
-      requestAnimationFrame(() => post({ type: 'rendered', threads: countThreads(message.snapshot.threads) }));
+      requestAnimationFrame(() => post({ type: 'rendered', threads: message.snapshot.threadCount }));
       break;
     case 'update':
       if (!snapshot) return;

@@ -5,7 +5,7 @@ import { emptyCounters, type ThreadInfo, type UsageIncrement } from '../../src/c
 import { buildPanelSnapshot, snapshotToCsv } from '../../src/core/panelModel.js';
 import { buildReport, type Pricer } from '../../src/core/reports.js';
 import { parseWebviewMessage } from '../../src/extension/panelMessages.js';
-import { type FigureRow } from '../../src/shared/protocol.js';
+import { type FigureRow, type PanelFilter } from '../../src/shared/protocol.js';
 import { flattenTree, sortRows } from '../../src/shared/sorting.js';
 import { type TokenBuckets } from '../../src/core/usage.js';
 
@@ -40,11 +40,12 @@ function fixtureLedger(): UsageLedger {
   return ledger;
 }
 
-function snapshotOf(ledger: UsageLedger, totalBudget = 10_000, limits: Record<string, number> = {}) {
+function snapshotOf(ledger: UsageLedger, totalBudget = 10_000, limits: Record<string, number> = {}, filter: PanelFilter = { period: 'all' }, threadLimit?: number) {
   const report = buildReport(ledger, { timeZone: 'UTC', pricer });
   return buildPanelSnapshot({
     report,
-    filter: { period: 'all' },
+    filter,
+    ...(threadLimit === undefined ? {} : { threadLimit }),
     periodLabel: 'All time',
     budget: { totalBudget, warningThreshold: 80, period: 'month', perAgentLimits: limits },
     counters: emptyCounters(),
@@ -108,6 +109,41 @@ describe('panel view model', () => {
   it('keeps hostile strings from the logs as plain data (escaping happens at render time)', () => {
     const s = snapshotOf(fixtureLedger());
     expect(s.projects[0]!.label).toBe('/work/<b>proj</b>');
+  });
+});
+
+describe('a view with more threads than a snapshot holds', () => {
+  function manyThreads(n: number): UsageLedger {
+    const ledger = new UsageLedger();
+    for (let i = 0; i < n; i += 1) {
+      const t = thread(`t${i}`, 'codex_cli_rs', 'cli');
+      ledger.setThread(t);
+      // t0 is the oldest and the largest; the later a thread, the smaller.
+      ledger.add(t.file, inc(`r:t${i}:1`, t.threadId, buckets(1000 - i, 10), 'priced', new Date(Date.UTC(2026, 10, 1, 0, i)).toISOString()));
+    }
+    const child = thread('child-of-t0', 'codex_cli_rs', { subagent: { thread_spawn: { parent_thread_id: 't0', depth: 1, agent_nickname: 'Ada', agent_role: 'worker' } } });
+    ledger.setThread(child);
+    ledger.add(child.file, inc('r:child:1', child.threadId, buckets(1, 1), 'priced', '2026-11-01T00:00:30.000Z'));
+    return ledger;
+  }
+
+  it('holds the first roots in the panel\'s order, with their sub-agents, and counts them all', () => {
+    const ledger = manyThreads(8);
+    const recent = snapshotOf(ledger, 10_000, {}, { period: 'all' }, 3);
+    expect(recent.threadCount).toBe(9);
+    expect(recent.threads.map((t) => t.threadId)).toEqual(['t7', 't6', 't5']); // the default order: the most recent first
+    const largest = snapshotOf(ledger, 10_000, {}, { period: 'all', threadSort: { column: 'totalTokens', descending: true } }, 3);
+    expect(largest.threads.map((t) => t.threadId)).toEqual(['t0', 't1', 't2']);
+    expect(largest.threads[0]!.children.map((t) => t.threadId)).toEqual(['child-of-t0']);
+    const all = snapshotOf(ledger, 10_000, {}, { period: 'all' }, 8);
+    expect(all.threads).toHaveLength(8);
+    expect(snapshotOf(ledger).threads).toHaveLength(8);
+  });
+
+  it('accepts a thread order from the webview, and refuses one that is not a column', () => {
+    expect(parseWebviewMessage({ type: 'setFilter', filter: { period: 'all', threadSort: { column: 'costUsd', descending: false } } }).ok).toBe(true);
+    expect(parseWebviewMessage({ type: 'setFilter', filter: { period: 'all', threadSort: { column: 'constructor', descending: true } } }).ok).toBe(false);
+    expect(parseWebviewMessage({ type: 'setFilter', filter: { period: 'all', threadSort: { column: 'label' } } }).ok).toBe(false);
   });
 });
 
