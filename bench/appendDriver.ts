@@ -1,8 +1,10 @@
-// A watching process in miniature (what the extension's worker does): scan a home, watch one
-// rollout with chokidar, append one token event, and time append → updated ledger; then stay idle,
-// watching, for five seconds and report the CPU time the process used meanwhile.
+// A watching process in miniature (what the extension's worker does): scan a home, watch its
+// sessions/ folders with chokidar as the worker does (folders only; their raw events name the file
+// that changed), append one token event to a rollout, and time append → updated ledger; then stay
+// idle, watching, for five seconds and report the CPU time the process used meanwhile.
 // Prints JSON: { scanMillis, appendToLedgerMillis, refreshMillis, bytesRead, idleCpuMillis, rssMB }.
 import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { watch } from 'chokidar';
 import { MemoryLogger } from '../src/core/logger.js';
 import { UsageScanner } from '../src/core/scanner.js';
@@ -15,13 +17,15 @@ async function main(): Promise<void> {
   await scanner.scanAll();
   const scanMillis = performance.now() - t0;
   const before = scanner.ledger.incrementCount;
-  const watcher = watch(file, { ignoreInitial: true });
+  const watcher = watch(join(home, 'sessions'), { ignoreInitial: true, ignored: (_path, stats) => stats?.isFile() === true });
   await new Promise<void>((resolve) => watcher.on('ready', () => resolve()));
   const usage = { input_tokens: 1234, cached_input_tokens: 0, output_tokens: 56, reasoning_output_tokens: 0, total_tokens: 1290 };
   const line = `${JSON.stringify({ timestamp: new Date().toISOString(), type: 'token_usage_record', payload: { thread_id: 'bench-append', response_id: `bench-${Date.now()}`, usage } })}\n`;
   let appendedAt = 0;
   const done = new Promise<{ appendToLedgerMillis: number; refreshMillis: number; bytesRead: number }>((resolve) => {
-    watcher.on('change', async () => {
+    watcher.on('raw', async (_event: string, name: string | null, details: unknown) => {
+      const folder = (details as { watchedPath?: string } | undefined)?.watchedPath;
+      if (!name || !folder || join(folder, name) !== file) return;
       const r0 = performance.now();
       const refresh = await scanner.refreshFile(file);
       const r1 = performance.now();

@@ -157,7 +157,9 @@ async function startWatching(): Promise<void> {
     ignoreInitial: true,
     persistent: true,
     ignored: (path, stats) => {
-      if (stats?.isFile() && !isRolloutFileName(basename(path))) return true;
+      // Files are not watched one by one (an inotify watch each, and the system's limit is often
+      // 8192): the watcher of their folder reports their changes, as raw events (below).
+      if (stats?.isFile()) return true;
       if (ancestors.has(path) || targets.has(path)) return false;
       const underTarget = [...targets].some((t) => path.startsWith(t + sep));
       return !underTarget && !isAwaitedPrefix(path);
@@ -172,9 +174,11 @@ async function startWatching(): Promise<void> {
     // One more pass (a stat per file; only what grew is read) closes that gap.
     void serial(catchUp);
   });
-  watcher.on('add', fileChanged);
-  watcher.on('change', fileChanged);
-  watcher.on('unlink', fileChanged);
+  // A folder's watcher names the entry that changed: a rollout appended to, written, renamed or deleted.
+  watcher.on('raw', (_event: string, name: string | null, details: unknown) => {
+    const folder = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
+    if (typeof name === 'string' && name !== '' && typeof folder === 'string') fileChanged(join(folder, name));
+  });
   watcher.on('addDir', (path) => {
     if (awaited.has(path)) {
       logger.info(`${path} appeared; watching it.`);

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -9,6 +9,19 @@ import { TempHome } from './helpers/tempHome.js';
 
 const repo = resolve(__dirname, '..', '..');
 const bundle = join(repo, 'dist', 'scanWorker.js');
+
+/** The inotify watches this process holds (Linux; its threads included). */
+function inotifyWatches(): number {
+  let watches = 0;
+  for (const fd of readdirSync('/proc/self/fdinfo')) {
+    try {
+      watches += (readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').match(/^inotify wd:/gm) ?? []).length;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return watches;
+}
 
 let home: TempHome;
 beforeAll(() => {
@@ -73,6 +86,24 @@ describe('the shipped scan worker (dist/scanWorker.js)', () => {
       await expect.poll(() => messages.some((m) => m.type === 'changed'), { timeout: 10_000 }).toBe(true);
       const logs = messages.filter((m) => m.type === 'log').map((m) => (m as { message: string }).message).join('\n');
       expect(logs).toMatch(/Caught up with \d+ bytes written while the watcher was starting \(1 new responses\)|rollout-w1\.jsonl: read \d+ new bytes, 1 new responses/);
+    } finally {
+      await worker.terminate();
+    }
+  }, 30_000);
+
+  it('watches the folders, not each rollout (an inotify watch per file would hit the system limit on a large home)', async () => {
+    for (let i = 0; i < 40; i += 1) await home.write(`many-${i}`, file(sessionMeta(`many-${i}`), turnContext('gpt-5.1-codex'), tokenCount([10, 0, 1, 0], [10, 0, 1, 0])));
+    const before = inotifyWatches();
+    const worker = new Worker(bundle, { workerData: { roots: [home.root], statePath: home.path('state/scan-state.json'), priceOverrides: {}, timeZone: 'UTC' } });
+    const messages: WorkerMessage[] = [];
+    worker.on('message', (m: WorkerMessage) => messages.push(m));
+    try {
+      const ready = () => messages.some((m) => m.type === 'log' && /Watching \d+ folders for new usage/.test((m as { message: string }).message));
+      await expect.poll(ready, { timeout: 15_000 }).toBe(true);
+      // sessions/, 2026/, 11/, 20/ and the home (awaiting archived_sessions/): a handful, not 42 files more.
+      expect(inotifyWatches() - before).toBeLessThan(10);
+      appendFileSync(home.path('sessions/2026/11/20/rollout-2026-11-20T10-00-00-many-7.jsonl'), file(tokenCount([30, 0, 3, 0], [20, 0, 2, 0])));
+      await expect.poll(() => messages.some((m) => m.type === 'changed'), { timeout: 10_000 }).toBe(true);
     } finally {
       await worker.terminate();
     }
