@@ -13,7 +13,7 @@ describe('the watcher\'s errors in the log', () => {
     expect(logger.messages[0]!.level).toBe('warn');
     expect(logger.messages[0]!.message).toMatch(/limit of file watchers is reached \(ENOSPC.*not watched live.*Rescan Codex Logs.*fs\.inotify\.max_user_watches=524288/);
     expect(reporter.filesOverLimit).toBe(500);
-    expect(reporter.summary()).toBe('500 rollouts could not be watched live (the system\'s limit of file watchers).');
+    expect(reporter.summary()).toBe('500 folders or files could not be watched live (the system\'s limit of file watchers).');
   });
 
   it('logs other errors as they come, and has nothing to sum up without a limit reached', () => {
