@@ -42,6 +42,7 @@ let scanning = true;
 let watcher: FSWatcher | undefined;
 const pendingFiles = new Map<string, NodeJS.Timeout>();
 let saveTimer: NodeJS.Timeout | undefined;
+let catchUpTimer: NodeJS.Timeout | undefined;
 let queue: Promise<unknown> = Promise.resolve();
 /** Reader threads for a cold scan of many files, started from this same bundle (see scanWorkerEntry.ts). */
 const readerThreads = defaultReaderThreads();
@@ -105,7 +106,7 @@ async function catchUp(): Promise<void> {
   if (!scanner) return;
   const summary = await scanner.scanAll();
   if (summary.bytesRead > 0 || summary.removedFiles > 0) {
-    logger.info(`Caught up with ${summary.bytesRead} bytes written while the watcher was starting (${summary.newIncrements} new responses).`);
+    logger.info(`Caught up with ${summary.bytesRead} bytes the watcher had not reported (${summary.newIncrements} new responses).`);
     post({ type: 'changed', newIncrements: summary.newIncrements, bytesRead: summary.bytesRead });
     scheduleSave();
   }
@@ -186,7 +187,15 @@ async function startWatching(): Promise<void> {
       targets.add(path);
       watcher?.add(path);
       void serial(() => initialScan(false));
+      return;
     }
+    // A new folder (the next day's, say): rollouts written into it before its watcher was set up
+    // raised no event; a pass shortly after (one for a burst of folders) reads them.
+    if (catchUpTimer) clearTimeout(catchUpTimer);
+    catchUpTimer = setTimeout(() => {
+      catchUpTimer = undefined;
+      void serial(catchUp);
+    }, 200);
   });
   watcher.on('error', (err) => watchErrors.report(err as Error));
 }

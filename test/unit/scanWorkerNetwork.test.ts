@@ -85,7 +85,7 @@ describe('the shipped scan worker (dist/scanWorker.js)', () => {
     try {
       await expect.poll(() => messages.some((m) => m.type === 'changed'), { timeout: 10_000 }).toBe(true);
       const logs = messages.filter((m) => m.type === 'log').map((m) => (m as { message: string }).message).join('\n');
-      expect(logs).toMatch(/Caught up with \d+ bytes written while the watcher was starting \(1 new responses\)|rollout-w1\.jsonl: read \d+ new bytes, 1 new responses/);
+      expect(logs).toMatch(/Caught up with \d+ bytes the watcher had not reported \(1 new responses\)|rollout-w1\.jsonl: read \d+ new bytes, 1 new responses/);
     } finally {
       await worker.terminate();
     }
@@ -103,7 +103,12 @@ describe('the shipped scan worker (dist/scanWorker.js)', () => {
       // sessions/, 2026/, 11/, 20/ and the home (awaiting archived_sessions/): a handful, not 42 files more.
       expect(inotifyWatches() - before).toBeLessThan(10);
       appendFileSync(home.path('sessions/2026/11/20/rollout-2026-11-20T10-00-00-many-7.jsonl'), file(tokenCount([30, 0, 3, 0], [20, 0, 2, 0])));
-      await expect.poll(() => messages.some((m) => m.type === 'changed'), { timeout: 10_000 }).toBe(true);
+      await expect.poll(() => messages.filter((m) => m.type === 'changed').length, { timeout: 10_000 }).toBe(1);
+      // A rollout that appears in a watched folder, and one in a day folder that appears, are read too.
+      await home.write('newcomer', file(sessionMeta('newcomer'), turnContext('gpt-5.1-codex'), tokenCount([7, 0, 1, 0], [7, 0, 1, 0])));
+      await expect.poll(() => messages.filter((m) => m.type === 'changed').length, { timeout: 10_000 }).toBe(2);
+      await home.write('sessions/2026/11/21/rollout-2026-11-21T10-00-00-next-day.jsonl', file(sessionMeta('next-day'), turnContext('gpt-5.1-codex'), tokenCount([5, 0, 1, 0], [5, 0, 1, 0])));
+      await expect.poll(() => messages.filter((m) => m.type === 'changed').length, { timeout: 10_000 }).toBe(3);
     } finally {
       await worker.terminate();
     }
