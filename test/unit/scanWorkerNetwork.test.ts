@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -109,6 +109,9 @@ describe('the shipped scan worker (dist/scanWorker.js)', () => {
       await expect.poll(() => messages.filter((m) => m.type === 'changed').length, { timeout: 10_000 }).toBe(2);
       await home.write('sessions/2026/11/21/rollout-2026-11-21T10-00-00-next-day.jsonl', file(sessionMeta('next-day'), turnContext('gpt-5.1-codex'), tokenCount([5, 0, 1, 0], [5, 0, 1, 0])));
       await expect.poll(() => messages.filter((m) => m.type === 'changed').length, { timeout: 10_000 }).toBe(3);
+      // A rollout deleted (or moved away) leaves the ledger.
+      rmSync(home.path('sessions/2026/11/20/rollout-2026-11-20T10-00-00-many-3.jsonl'));
+      await expect.poll(() => messages.filter((m) => m.type === 'changed').length, { timeout: 10_000 }).toBe(4);
     } finally {
       await worker.terminate();
     }
