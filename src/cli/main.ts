@@ -1,14 +1,12 @@
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { defaultCodexHome } from '../core/discovery.js';
-import { configuredReaderThreads, defaultReaderThreads, ThreadFileReadPool } from '../core/fileReadPool.js';
+import { readerThreadOptions } from '../core/fileReadPool.js';
 import { type Logger } from '../core/logger.js';
 import { openPriceBook } from '../core/pricing.js';
 import { ProjectResolver } from '../core/projects.js';
 import { buildReport, type GroupRow, type UsageReport } from '../core/reports.js';
 import { UsageScanner } from '../core/scanner.js';
 import { ScanStateStore } from '../core/stateStore.js';
-import { SCAN_THREAD_RESOURCE_LIMITS } from '../core/threadResources.js';
 import { isValidTimeZone, parseDateBoundary, systemTimeZone } from '../core/timeZones.js';
 import { countTextTokens } from '../core/tokenizer.js';
 import { type CliArguments, parseArguments, USAGE, UsageError } from './args.js';
@@ -59,14 +57,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const codexHomes = args.codexHomes.length > 0 ? args.codexHomes : [defaultCodexHome(io.env)];
   const store = args.stateDir ? new ScanStateStore(join(args.stateDir, 'scan-state.json'), logger) : undefined;
   const state = store ? await store.load() : undefined;
-  const script = io.readerThreadScript;
-  const threads = defaultReaderThreads(io.env, availableParallelism(), 1);
-  const openReadPool = script && threads > 0 ? () => new ThreadFileReadPool({ script, threads, resourceLimits: SCAN_THREAD_RESOURCE_LIMITS }) : undefined;
-  // Threads asked for by CODEX_METER_READER_THREADS start whatever the size of the cold scan.
-  const poolThresholdBytes = configuredReaderThreads(io.env) === undefined ? undefined : 0;
-  const scanner = new UsageScanner({
-    roots: [...codexHomes, ...args.roots], logger, countTokens: countTextTokens, ...(openReadPool ? { openReadPool } : {}), ...(poolThresholdBytes === undefined ? {} : { poolThresholdBytes }),
-  }, state);
+  // One core is kept free: this thread's own.
+  const readers = readerThreadOptions(io.readerThreadScript, 1, io.env);
+  const scanner = new UsageScanner({ roots: [...codexHomes, ...args.roots], logger, countTokens: countTextTokens, ...readers }, state);
   const summary = await scanner.scanAll();
   // Saved only when something changed: a warm run with nothing new reads and writes no state.
   const changed = !state || summary.bytesRead > 0 || summary.removedFiles > 0 || summary.newIncrements > 0;

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { type MessagePort, type ResourceLimits, Worker } from 'node:worker_threads';
 import { type TokenCounter } from './fileAccount.js';
 import { type FileReadOutcome, freshRecord, readRolloutFile } from './fileRead.js';
+import { SCAN_THREAD_RESOURCE_LIMITS } from './threadResources.js';
 
 /** `workerData.role` of a thread started to read files for a pool. */
 export const FILE_READER_ROLE = 'codex-meter-file-reader';
@@ -34,9 +35,22 @@ export function defaultReaderThreads(env: NodeJS.ProcessEnv = process.env, cores
 }
 
 /** The number CODEX_METER_READER_THREADS sets (at most 16), or undefined when it sets none. */
-export function configuredReaderThreads(env: NodeJS.ProcessEnv = process.env): number | undefined {
+function configuredReaderThreads(env: NodeJS.ProcessEnv = process.env): number | undefined {
   const configured = env.CODEX_METER_READER_THREADS?.trim();
   return configured && /^\d+$/.test(configured) ? Math.min(16, Number(configured)) : undefined;
+}
+
+/**
+ * The scanner's reader-thread options for a thread that scans with `script` as the reader threads'
+ * script (the CLI's, the scan worker's bundle): as many threads as defaultReaderThreads gives, with
+ * the scan threads' limits, and threads that CODEX_METER_READER_THREADS asks for started whatever
+ * the size of the cold scan.
+ */
+export function readerThreadOptions(script: string | undefined, keepFree: number, env: NodeJS.ProcessEnv = process.env): { openReadPool?: () => FileReadPool; poolThresholdBytes?: number } {
+  const threads = defaultReaderThreads(env, availableParallelism(), keepFree);
+  if (!script || threads === 0) return {};
+  const openReadPool = (): FileReadPool => new ThreadFileReadPool({ script, threads, resourceLimits: SCAN_THREAD_RESOURCE_LIMITS });
+  return configuredReaderThreads(env) === undefined ? { openReadPool } : { openReadPool, poolThresholdBytes: 0 };
 }
 
 /**

@@ -35,7 +35,7 @@ let library: Promise<PriceCalculator> | undefined;
  * Loads the price library once, on first use: its bundled data costs ~20 MiB and a tenth of a
  * second to load, which reader threads and commands that price nothing never pay.
  */
-export function loadPriceCalculator(): Promise<PriceCalculator> {
+function loadPriceCalculator(): Promise<PriceCalculator> {
   library ??= import('@pydantic/genai-prices').then((m) => m.calcPrice);
   return library;
 }

@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { type FSWatcher, watch } from 'chokidar';
 import { periodWindow } from '../core/budget/index.js';
 import { isRolloutFileName } from '../core/discovery.js';
-import { configuredReaderThreads, defaultReaderThreads, type FileReadPool, ThreadFileReadPool } from '../core/fileReadPool.js';
+import { readerThreadOptions } from '../core/fileReadPool.js';
 import { type Logger } from '../core/logger.js';
 import { queryPanel } from '../core/panelQuery.js';
 import { openPriceBook, type PriceBook } from '../core/pricing.js';
@@ -17,7 +17,6 @@ import { ProjectResolver } from '../core/projects.js';
 import { buildReport } from '../core/reports.js';
 import { UsageScanner } from '../core/scanner.js';
 import { ScanStateStore } from '../core/stateStore.js';
-import { SCAN_THREAD_RESOURCE_LIMITS } from '../core/threadResources.js';
 import { countTextTokens } from '../core/tokenizer.js';
 import { WatchErrorReporter } from './watchErrors.js';
 import { type MeterSummary, type WorkerConfig, type WorkerMessage, type WorkerRequest } from './workerProtocol.js';
@@ -44,14 +43,11 @@ const pendingFiles = new Map<string, NodeJS.Timeout>();
 let saveTimer: NodeJS.Timeout | undefined;
 let catchUpTimer: NodeJS.Timeout | undefined;
 let queue: Promise<unknown> = Promise.resolve();
-/** Reader threads for a cold scan of many files, started from this same bundle (see scanWorkerEntry.ts). */
-const readerThreads = defaultReaderThreads();
-const openReadPool = readerThreads > 0
-  ? (): FileReadPool => new ThreadFileReadPool({ script: __filename, threads: readerThreads, resourceLimits: SCAN_THREAD_RESOURCE_LIMITS })
-  : undefined;
-
-/** The scanner's reader-thread options; threads asked for by CODEX_METER_READER_THREADS start whatever the size of the cold scan. */
-const readerOptions = { ...(openReadPool ? { openReadPool } : {}), ...(configuredReaderThreads() === undefined ? {} : { poolThresholdBytes: 0 }) };
+/**
+ * Reader threads for a cold scan of many files, started from this same bundle (see scanWorkerEntry.ts);
+ * two cores are kept free, this thread's and the editor's.
+ */
+const readerOptions = readerThreadOptions(__filename, 2);
 
 /** Runs scanner work one piece at a time (reads and queries never interleave). */
 function serial<T>(work: () => Promise<T>): Promise<T> {

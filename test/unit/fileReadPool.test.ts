@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { discoverRolloutFiles } from '../../src/core/discovery.js';
-import { defaultReaderThreads, type FileReadPool, type PooledRead, ThreadFileReadPool } from '../../src/core/fileReadPool.js';
+import { defaultReaderThreads, type FileReadPool, type PooledRead, readerThreadOptions, ThreadFileReadPool } from '../../src/core/fileReadPool.js';
 import { MemoryLogger } from '../../src/core/logger.js';
 import { UsageScanner } from '../../src/core/scanner.js';
 import { file, legacyHeader, legacyMessage, resetClock, sessionMeta, tokenCount, turnContext, type Usage4 } from './helpers/rolloutBuilder.js';
@@ -173,5 +173,16 @@ describe('how many reader threads', () => {
     expect(defaultReaderThreads({ CODEX_METER_READER_THREADS: '0' }, 8)).toBe(0);
     expect(defaultReaderThreads({ CODEX_METER_READER_THREADS: ' 2 ' }, 2)).toBe(2);
     expect(defaultReaderThreads({ CODEX_METER_READER_THREADS: 'lots' }, 4)).toBe(2);
+  });
+
+  it('gives the scanner a pool only with a script and threads, and one asked for by CODEX_METER_READER_THREADS whatever the size of the scan', () => {
+    expect(readerThreadOptions(undefined, 1, { CODEX_METER_READER_THREADS: '2' })).toEqual({});
+    expect(readerThreadOptions(script, 1, { CODEX_METER_READER_THREADS: '0' })).toEqual({});
+    const asked = readerThreadOptions(script, 1, { CODEX_METER_READER_THREADS: '2' });
+    expect(asked.openReadPool).toBeTypeOf('function');
+    expect(asked.poolThresholdBytes).toBe(0);
+    const automatic = readerThreadOptions(script, 0, {});
+    expect(automatic.openReadPool).toBeTypeOf('function');
+    expect(automatic.poolThresholdBytes).toBeUndefined();
   });
 });
