@@ -1,7 +1,7 @@
 import { type PanelFilter, type PanelSnapshot } from '../shared/protocol.js';
 import { periodWindow } from './budget/index.js';
 import { buildPanelSnapshot, type PanelBudget } from './panelModel.js';
-import { buildReport, type Pricer, totalTokensBetween } from './reports.js';
+import { collectCells, type Pricer, reportFromCells, totalTokensBetween } from './reports.js';
 import { type UsageScanner } from './scanner.js';
 import { nextDay, startOfLocalDay } from './timeZones.js';
 
@@ -42,9 +42,11 @@ export function resolvePanelPeriod(filter: PanelFilter, now: Date, timeZone: str
 export function queryPanel(filter: PanelFilter, ctx: PanelQueryContext): PanelSnapshot {
   const period = resolvePanelPeriod(filter, ctx.now, ctx.timeZone);
   const base = { since: period.since, until: period.until, timeZone: ctx.timeZone, pricer: ctx.pricer, projectOf: ctx.projectOf };
-  const unfiltered = buildReport(ctx.scanner.ledger, base);
+  // The ledger is summed once; the filter's report and the unfiltered one (its choices) group the same cells.
+  const cells = collectCells(ctx.scanner.ledger, base);
+  const unfiltered = reportFromCells(cells, base);
   const filtered = filter.agentId || filter.model || filter.project
-    ? buildReport(ctx.scanner.ledger, { ...base, agentId: filter.agentId, model: filter.model, project: filter.project })
+    ? reportFromCells(cells, { ...base, agentId: filter.agentId, model: filter.model, project: filter.project })
     : unfiltered;
   let budgetUsedTokens: number | undefined;
   let budget: PanelBudget | undefined;

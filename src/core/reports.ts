@@ -98,11 +98,172 @@ function accumulate(target: UsageTotals, inc: UsageIncrement, usd: number | unde
   if (target.lastSeen === undefined || inc.timestamp > target.lastSeen) target.lastSeen = inc.timestamp;
 }
 
-/** A thread's usage on one model, local day and project: what every grouping of the report is summed from. */
-interface Cell extends UsageTotals {
+/**
+ * A thread's usage on one model, local day and working directory: what every grouping of a report
+ * is summed from. Projects are resolved from the cwd when the cells are grouped, so a set of cells
+ * stays valid when a folder becomes a git repository (see reportCache.ts).
+ */
+export interface ReportCell extends UsageTotals {
   model: string;
   day: string;
-  project: string | undefined;
+  cwd: string | undefined;
+  /** Some increment in the cell is an estimate (files without usage), even one of 0 tokens. */
+  estimated: boolean;
+}
+
+/** The agent of a thread without session_meta. */
+const UNKNOWN_AGENT = { id: 'unknown', name: 'Unknown', kind: 'unknown' };
+
+/** One thread's cells, in the order their first increments came (the first gives the thread's cwd). */
+export interface CellThread {
+  threadId: string;
+  parentThreadId: string | undefined;
+  agent: { id: string; name: string; kind: string };
+  archived: boolean;
+  cells: ReportCell[];
+}
+
+/** A ledger summed into cells for one time zone and period, priced: the first half of buildReport. */
+export interface ReportCells {
+  timeZone: string;
+  since: string | undefined;
+  until: string | undefined;
+  threads: CellThread[];
+  rateLimits: RateLimitSnapshot | undefined;
+}
+
+/** The options of the cells' grouping: a project resolver and the agent, model and project filters. */
+export interface CellGrouping {
+  projectOf?: (cwd: string | undefined) => string | undefined;
+  agentId?: string;
+  model?: string;
+  project?: string;
+}
+
+/**
+ * Groups the ledger's increments by thread, agent, model, project and day, priced at each increment's date.
+ * Each increment is added to one cell (its thread, model, day and cwd); the rows are sums of cells.
+ */
+export function buildReport(ledger: UsageLedger, options: ReportOptions): UsageReport {
+  return reportFromCells(collectCells(ledger, options), options);
+}
+
+/** Sums the ledger's increments in [since, until) into cells, priced at each increment's date. */
+export function collectCells(ledger: UsageLedger, options: { since?: Date; until?: Date; timeZone: string; pricer: Pricer }): ReportCells {
+  const sinceIso = options.since?.toISOString();
+  const untilIso = options.until?.toISOString();
+  const threads = new Map<string, CellThread & { last: ReportCell | undefined }>();
+  for (const inc of ledger.allIncrements()) {
+    if (sinceIso !== undefined && inc.timestamp < sinceIso) continue;
+    if (untilIso !== undefined && inc.timestamp >= untilIso) continue;
+    let row = threads.get(inc.threadId);
+    if (!row) {
+      const thread: ThreadInfo | undefined = ledger.thread(inc.threadId);
+      row = {
+        threadId: inc.threadId,
+        parentThreadId: thread?.parentThreadId,
+        agent: thread?.agent ?? UNKNOWN_AGENT,
+        archived: thread ? /[\\/]archived_sessions[\\/]/.test(thread.file) : false,
+        cells: [],
+        last: undefined,
+      };
+      threads.set(inc.threadId, row);
+    }
+    const cwd = inc.cwd ?? ledger.thread(inc.threadId)?.cwd;
+    const model = inc.model ?? 'unknown';
+    const ms = isoToEpochMs(inc.timestamp);
+    const usd = options.pricer.price(inc.model, inc.buckets, new Date(ms)).usd;
+    const day = localDayOf(inc.timestamp, options.timeZone, ms);
+    // A thread's increments mostly come in order, so the cell is nearly always the last one used.
+    let cell = row.last;
+    if (!cell || cell.model !== model || cell.day !== day || cell.cwd !== cwd) {
+      cell = row.cells.find((c) => c.model === model && c.day === day && c.cwd === cwd);
+      if (!cell) {
+        cell = { buckets: emptyBuckets(), totalTokens: 0, costUsd: undefined, unpricedTokens: 0, estimatedTokens: 0, responses: 0, firstSeen: undefined, lastSeen: undefined, model, day, cwd, estimated: false };
+        row.cells.push(cell);
+      }
+      row.last = cell;
+    }
+    accumulate(cell, inc, usd);
+    if (inc.source === 'estimate') cell.estimated = true;
+  }
+  return {
+    timeZone: options.timeZone,
+    since: sinceIso,
+    until: untilIso,
+    threads: [...threads.values()].map(({ last: _last, ...thread }) => thread),
+    rateLimits: ledger.latestRateLimits,
+  };
+}
+
+/** The report of a set of cells: rows per thread, agent, model, project and day, filtered by agent, model and project. */
+export function reportFromCells(source: ReportCells, options: CellGrouping): UsageReport {
+  const projectOf = options.projectOf ?? ((cwd: string | undefined) => cwd);
+  const totals = emptyTotals();
+  const threadRows: ThreadRow[] = [];
+  const agents = new Map<string, AgentRow>();
+  const models = new Map<string, GroupRow>();
+  const projects = new Map<string, GroupRow>();
+  const days = new Map<string, GroupRow>();
+  for (const thread of source.threads) {
+    if (options.agentId !== undefined && thread.agent.id !== options.agentId) continue;
+    let row: ThreadRow | undefined;
+    let agentRow: AgentRow | undefined;
+    for (const cell of thread.cells) {
+      if (options.model !== undefined && cell.model !== options.model) continue;
+      const project = projectOf(cell.cwd);
+      if (options.project !== undefined && project !== options.project) continue;
+      if (!row) {
+        row = {
+          buckets: emptyBuckets(), totalTokens: 0, costUsd: undefined, unpricedTokens: 0, estimatedTokens: 0, responses: 0, firstSeen: undefined, lastSeen: undefined,
+          threadId: thread.threadId,
+          parentThreadId: thread.parentThreadId,
+          agentId: thread.agent.id,
+          agent: thread.agent.name,
+          agentKind: thread.agent.kind,
+          models: [],
+          project,
+          cwd: cell.cwd,
+          estimated: false,
+          archived: thread.archived,
+        };
+        threadRows.push(row);
+        agentRow = agents.get(thread.agent.id);
+        if (!agentRow) agents.set(thread.agent.id, (agentRow = { ...emptyGroupRow(thread.agent.id, thread.agent.name), kind: thread.agent.kind, threads: 0 }));
+        agentRow.threads += 1;
+      }
+      addTotals(row, cell);
+      if (cell.estimated) row.estimated = true;
+      if (!row.models.includes(cell.model)) row.models.push(cell.model);
+      addTotals(agentRow!, cell);
+      addTotals(totals, cell);
+      group(models, cell.model, cell.model, cell);
+      group(projects, project ?? '(unknown)', project ?? '(unknown project)', cell);
+      group(days, cell.day, cell.day, cell);
+    }
+  }
+
+  // Sums of floating-point costs differ in their last bits with the order files were read in;
+  // rounded to a billionth of a dollar, the same ledger always reports the same figures.
+  for (const row of [totals, ...threadRows, ...agents.values(), ...models.values(), ...projects.values(), ...days.values()]) {
+    if (row.costUsd !== undefined) row.costUsd = Math.round(row.costUsd * 1e9) / 1e9;
+  }
+  for (const row of threadRows) row.models.sort();
+  const byTotal = <T extends GroupRow>(a: T, b: T): number => b.totalTokens - a.totalTokens || a.key.localeCompare(b.key);
+  return {
+    timeZone: source.timeZone,
+    since: source.since,
+    until: source.until,
+    totals,
+    cacheHitRate: cacheHitRate(totals.buckets),
+    reasoningShare: totals.buckets.output > 0 ? totals.buckets.reasoningOutput / totals.buckets.output : undefined,
+    threads: threadRows.sort((a, b) => (b.lastSeen ?? '').localeCompare(a.lastSeen ?? '') || a.threadId.localeCompare(b.threadId)),
+    agents: [...agents.values()].sort(byTotal),
+    models: [...models.values()].sort(byTotal),
+    projects: [...projects.values()].sort(byTotal),
+    days: [...days.values()].sort((a, b) => a.key.localeCompare(b.key)),
+    rateLimits: source.rateLimits,
+  };
 }
 
 /** Adds one group's totals into another (costs stay undefined while nothing in either was priced). */
@@ -117,112 +278,7 @@ function addTotals(target: UsageTotals, source: UsageTotals): void {
   if (source.lastSeen !== undefined && (target.lastSeen === undefined || source.lastSeen > target.lastSeen)) target.lastSeen = source.lastSeen;
 }
 
-/**
- * Groups the ledger's increments by thread, agent, model, project and day, priced at each increment's date.
- * Each increment is added to one cell (its thread, model, day and project); the rows are sums of cells.
- */
-export function buildReport(ledger: UsageLedger, options: ReportOptions): UsageReport {
-  const projectOf = options.projectOf ?? ((cwd: string | undefined) => cwd);
-  const sinceIso = options.since?.toISOString();
-  const untilIso = options.until?.toISOString();
-  const threads = new Map<string, ThreadRow & { cells: Cell[] }>();
-  const unknownAgent = { id: 'unknown', name: 'Unknown', kind: 'unknown' };
-
-  for (const inc of ledger.allIncrements()) {
-    if (sinceIso !== undefined && inc.timestamp < sinceIso) continue;
-    if (untilIso !== undefined && inc.timestamp >= untilIso) continue;
-    const thread: ThreadInfo | undefined = ledger.thread(inc.threadId);
-    const agent = thread?.agent ?? unknownAgent;
-    const cwd = inc.cwd ?? thread?.cwd;
-    const project = projectOf(cwd);
-    const model = inc.model ?? 'unknown';
-    if (options.agentId !== undefined && agent.id !== options.agentId) continue;
-    if (options.model !== undefined && model !== options.model) continue;
-    if (options.project !== undefined && project !== options.project) continue;
-
-    const ms = isoToEpochMs(inc.timestamp);
-    const at = new Date(ms);
-    const usd = options.pricer.price(inc.model, inc.buckets, at).usd;
-    const day = localDayOf(inc.timestamp, options.timeZone, ms);
-
-    let row = threads.get(inc.threadId);
-    if (!row) {
-      row = {
-        buckets: emptyBuckets(), totalTokens: 0, costUsd: undefined, unpricedTokens: 0, estimatedTokens: 0, responses: 0, firstSeen: undefined, lastSeen: undefined,
-        threadId: inc.threadId,
-        parentThreadId: thread?.parentThreadId,
-        agentId: agent.id,
-        agent: agent.name,
-        agentKind: agent.kind,
-        models: [],
-        project,
-        cwd,
-        estimated: false,
-        archived: thread ? /[\\/]archived_sessions[\\/]/.test(thread.file) : false,
-        cells: [],
-      };
-      threads.set(inc.threadId, row);
-    }
-    // A thread's increments mostly come in order, so the cell is nearly always the last one used.
-    let cell = row.cells[row.cells.length - 1];
-    if (!cell || cell.model !== model || cell.day !== day || cell.project !== project) {
-      cell = row.cells.find((c) => c.model === model && c.day === day && c.project === project);
-      if (cell) {
-        row.cells.splice(row.cells.indexOf(cell), 1);
-      } else {
-        cell = { buckets: emptyBuckets(), totalTokens: 0, costUsd: undefined, unpricedTokens: 0, estimatedTokens: 0, responses: 0, firstSeen: undefined, lastSeen: undefined, model, day, project };
-      }
-      row.cells.push(cell);
-    }
-    accumulate(cell, inc, usd);
-    if (inc.source === 'estimate') row.estimated = true;
-  }
-
-  const totals = emptyTotals();
-  const agents = new Map<string, AgentRow>();
-  const models = new Map<string, GroupRow>();
-  const projects = new Map<string, GroupRow>();
-  const days = new Map<string, GroupRow>();
-  for (const row of threads.values()) {
-    let agentRow = agents.get(row.agentId);
-    if (!agentRow) agents.set(row.agentId, (agentRow = { ...emptyGroupRow(row.agentId, row.agent), kind: row.agentKind, threads: 0 }));
-    agentRow.threads += 1;
-    for (const cell of row.cells) {
-      addTotals(row, cell);
-      if (!row.models.includes(cell.model)) row.models.push(cell.model);
-      addTotals(agentRow, cell);
-      addTotals(totals, cell);
-      group(models, cell.model, cell.model, cell);
-      group(projects, cell.project ?? '(unknown)', cell.project ?? '(unknown project)', cell);
-      group(days, cell.day, cell.day, cell);
-    }
-  }
-  const threadRows: ThreadRow[] = [...threads.values()].map(({ cells: _cells, ...row }) => row);
-
-  // Sums of floating-point costs differ in their last bits with the order files were read in;
-  // rounded to a billionth of a dollar, the same ledger always reports the same figures.
-  for (const row of [totals, ...threadRows, ...agents.values(), ...models.values(), ...projects.values(), ...days.values()]) {
-    if (row.costUsd !== undefined) row.costUsd = Math.round(row.costUsd * 1e9) / 1e9;
-  }
-  for (const row of threadRows) row.models.sort();
-  const byTotal = <T extends GroupRow>(a: T, b: T): number => b.totalTokens - a.totalTokens || a.key.localeCompare(b.key);
-  return {
-    timeZone: options.timeZone,
-    since: sinceIso,
-    until: untilIso,
-    totals,
-    cacheHitRate: cacheHitRate(totals.buckets),
-    reasoningShare: totals.buckets.output > 0 ? totals.buckets.reasoningOutput / totals.buckets.output : undefined,
-    threads: threadRows.sort((a, b) => (b.lastSeen ?? '').localeCompare(a.lastSeen ?? '') || a.threadId.localeCompare(b.threadId)),
-    agents: [...agents.values()].sort(byTotal),
-    models: [...models.values()].sort(byTotal),
-    projects: [...projects.values()].sort(byTotal),
-    days: [...days.values()].sort((a, b) => a.key.localeCompare(b.key)),
-    rateLimits: ledger.latestRateLimits,
-  };
-}
-
-function group(map: Map<string, GroupRow>, key: string, label: string, cell: Cell): void {
+function group(map: Map<string, GroupRow>, key: string, label: string, cell: ReportCell): void {
   let row = map.get(key);
   if (!row) map.set(key, (row = emptyGroupRow(key, label)));
   addTotals(row, cell);
