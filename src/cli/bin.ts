@@ -1,31 +1,45 @@
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { FILE_READER_ROLE, serveFileReads } from '../core/fileReadPool.js';
-import { countTextTokens } from '../core/tokenizer.js';
-import { runCli } from './main.js';
+import { runFromReportCache } from './cachedRun.js';
+import { resolveInvocation } from './invocation.js';
+import { type CliIo } from './io.js';
 
-// Nearly all a scan allocates is short-lived line data, and V8 would grow the young generation to
-// 2 × 16 MiB for it; kept at its first size, the peak RSS of a cold scan of a 1 GB home drops by
-// ~30 MiB (158 → 127 MiB) for ~1.5 % more instructions. V8 reads this flag whenever it would grow
-// the space, so setting it after start-up takes effect (unlike --max-semi-space-size).
-setFlagsFromString('--semi-space-growth-factor=1');
+/** Set by esbuild.mjs: this package's version and that of its price data. */
+declare const CODEX_METER_BUILD: string;
 
-if (!isMainThread && (workerData as { role?: string } | undefined)?.role === FILE_READER_ROLE) {
-  // This bundle also serves as the script of the reader threads a cold scan starts.
-  serveFileReads(parentPort!, countTextTokens);
-} else {
-  runCli(process.argv.slice(2), {
+/** The bundle of the full run, beside this one (see scanEntry.ts). */
+const SCAN_BUNDLE = join(__dirname, 'cliScan.js');
+
+async function main(): Promise<number> {
+  const io: CliIo = {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
     env: process.env,
-    readerThreadScript: __filename,
-  }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`codex-meter: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exitCode = 70;
-    },
-  );
+    readerThreadScript: SCAN_BUNDLE,
+    reportCacheBuild: CODEX_METER_BUILD,
+  };
+  const inv = resolveInvocation(process.argv.slice(2), io);
+  if (typeof inv === 'number') return inv;
+  const cached = await runFromReportCache(inv, io);
+  if (cached !== undefined) return cached;
+  // Nearly all a scan allocates is short-lived line data, and V8 would grow the young generation to
+  // 2 × 16 MiB for it; kept at its first size, the peak RSS of a cold scan of a 1 GB home drops by
+  // ~30 MiB (158 → 127 MiB) for ~1.5 % more instructions. V8 reads this flag whenever it would grow
+  // the space, so setting it after start-up takes effect (unlike --max-semi-space-size). Not set for a
+  // run the report cache answers: its few MiB of cells and output would be copied by scavenge after scavenge.
+  setFlagsFromString('--semi-space-growth-factor=1');
+  // Loaded here, not imported: a run the report cache answers never parses the scanner and the price data.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { runScan } = require(SCAN_BUNDLE) as typeof import('./scanEntry.js');
+  return runScan(inv, io);
 }
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`codex-meter: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 70;
+  },
+);

@@ -4,7 +4,7 @@ import { type UsageLedger } from '../core/ledger.js';
 import { buildReport, type Pricer } from '../core/reports.js';
 import { formatInteger, formatUsd } from '../shared/format.js';
 import { type CliArguments } from './args.js';
-import { type CliIo } from './main.js';
+import { type CliIo } from './io.js';
 
 export interface BudgetCommandInput {
   args: CliArguments;

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { type Logger } from './logger.js';
 
 /** A rollout file found under one of the roots. */
@@ -88,8 +88,11 @@ async function walk(dir: string, archived: boolean, result: DiscoveryResult, see
     logger.warn(`Cannot read folder ${dir} (${reason}); its rollouts are not counted.`);
     return 1;
   }
+  // `dir` is resolved (normalized), so joining is concatenation: path.join, which normalizes again,
+  // was half the time of listing a 1 GB home (251 folders, 2,538 files).
+  const prefix = dir.endsWith(sep) ? dir : dir + sep;
   for (const entry of entries) {
-    const path = join(dir, entry.name);
+    const path = prefix + entry.name;
     if (entry.isDirectory()) {
       await walk(path, archived, result, seen, logger);
     } else if ((entry.isFile() || entry.isSymbolicLink()) && isRolloutFileName(entry.name) && !seen.has(path)) {

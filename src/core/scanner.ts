@@ -245,6 +245,13 @@ export class UsageScanner {
     return this.reportedEstimates;
   }
 
+  /** Each file read, as it was when read last: its size, mtime and inode (what tells a file with nothing new). */
+  fileFingerprints(): Record<string, { size: number; mtimeMs: number; ino: number }> {
+    const files: Record<string, { size: number; mtimeMs: number; ino: number }> = {};
+    for (const [path, record] of this.records) files[path] = { size: record.size, mtimeMs: record.mtimeMs, ino: record.ino };
+    return files;
+  }
+
   get trackedFiles(): number {
     return this.records.size;
   }

@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+import { type Logger } from '../core/logger.js';
+import { ProjectResolver } from '../core/projects.js';
+import { REPORT_CACHE_FILE, type ReportCacheKey, ReportCacheStore, type ScanFacts } from '../core/reportCache.js';
+import { reportFromCells } from '../core/reports.js';
+import { type Invocation } from './invocation.js';
+import { type CliIo, stderrLogger } from './io.js';
+import { type CliDiagnostics, printReport } from './reportOutput.js';
+
+/** The scan state's file in a --state folder. */
+export const STATE_FILE = 'scan-state.json';
+
+/**
+ * The report cache of a run that may use one: a report command (not budget) over the whole history
+ * (no --since or --until), with a --state folder, from a build that has an identity.
+ */
+export function reportCacheOf(inv: Invocation, io: CliIo, logger: Logger): { store: ReportCacheStore; key: ReportCacheKey } | undefined {
+  const { args } = inv;
+  if (!args.stateDir || !io.reportCacheBuild || args.command === 'budget' || inv.since || inv.until) return undefined;
+  const store = new ReportCacheStore(join(args.stateDir, REPORT_CACHE_FILE), join(args.stateDir, STATE_FILE), logger);
+  return { store, key: { build: io.reportCacheBuild, timeZone: inv.timeZone, roots: inv.roots } };
+}
+
+/** What `threads --json` says it read: what a full run that finds nothing new says. */
+export function diagnosticsOf(facts: Pick<ScanFacts, 'counters' | 'estimatedThreads' | 'trackedFiles'>, unreadableFiles: number, bytesRead: number): CliDiagnostics {
+  return { ...facts.counters, estimatedThreads: facts.estimatedThreads, unreadableFiles, files: facts.trackedFiles, bytesRead };
+}
+
+/**
+ * Prints the report from the report cache when it is current (nothing new in any rollout since the
+ * last full run) and returns the exit code; undefined when the full run is needed. Only the report
+ * cache, the rollout folders and their files' metadata are read: neither the scan state nor the
+ * scanner and price data are loaded.
+ */
+export async function runFromReportCache(inv: Invocation, io: CliIo): Promise<number | undefined> {
+  const logger = stderrLogger(io, inv.args.verbose);
+  const cache = reportCacheOf(inv, io, logger);
+  if (!cache) return undefined;
+  const found = await cache.store.lookup(cache.key);
+  if (!found.hit) return undefined;
+  const { facts } = found;
+  logger.info(`Nothing new in the ${facts.trackedFiles} rollout file(s) since the last run; the report comes from ${cache.store.path}.`);
+  const report = reportFromCells(found.cells, { projectOf: new ProjectResolver().projectOf });
+  const command = inv.args.command as Exclude<typeof inv.args.command, 'budget'>;
+  return printReport(command, inv.args.json, report, facts.warnings, diagnosticsOf(facts, 0, 0), facts.counters.badLines, io);
+}

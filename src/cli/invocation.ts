@@ -1,0 +1,50 @@
+import { resolve } from 'node:path';
+import { defaultCodexHome } from '../core/discovery.js';
+import { isValidTimeZone, parseDateBoundary, systemTimeZone } from '../core/timeZones.js';
+import { type CliArguments, parseArguments, USAGE, UsageError } from './args.js';
+import { type CliIo } from './io.js';
+
+/** A command line, checked: its arguments with the time zone, the period and the roots resolved. */
+export interface Invocation {
+  args: CliArguments;
+  timeZone: string;
+  since: Date | undefined;
+  until: Date | undefined;
+  codexHomes: string[];
+  /** Every folder read: the Codex homes, then the --root folders. */
+  roots: string[];
+}
+
+/** The invocation of `argv`, or the exit code when there is nothing to run (help printed: 0; a usage error printed: 2). */
+export function resolveInvocation(argv: readonly string[], io: CliIo): Invocation | number {
+  let args: CliArguments | 'help';
+  try {
+    args = parseArguments(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`codex-meter: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+  if (args === 'help') {
+    io.out(USAGE);
+    return 0;
+  }
+  const timeZone = args.timeZone ?? systemTimeZone();
+  if (!isValidTimeZone(timeZone)) {
+    io.err(`codex-meter: unknown time zone "${timeZone}"\n`);
+    return 2;
+  }
+  let since: Date | undefined;
+  let until: Date | undefined;
+  try {
+    if (args.since) since = parseDateBoundary(args.since, timeZone);
+    if (args.until) until = parseDateBoundary(args.until, timeZone);
+  } catch (err) {
+    io.err(`codex-meter: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const codexHomes = args.codexHomes.length > 0 ? args.codexHomes : [defaultCodexHome(io.env)];
+  return { args, timeZone, since, until, codexHomes, roots: [...codexHomes, ...args.roots].map((r) => resolve(r)) };
+}

@@ -1,0 +1,66 @@
+import { join } from 'node:path';
+import { readerThreadOptions } from '../core/fileReadPool.js';
+import { openPriceBook } from '../core/pricing.js';
+import { ProjectResolver } from '../core/projects.js';
+import { buildReport, collectCells, reportFromCells } from '../core/reports.js';
+import { UsageScanner } from '../core/scanner.js';
+import { ScanStateStore } from '../core/stateStore.js';
+import { countTextTokens } from '../core/tokenizer.js';
+import { runBudgetCommand } from './budgetCommand.js';
+import { diagnosticsOf, reportCacheOf, STATE_FILE } from './cachedRun.js';
+import { type Invocation } from './invocation.js';
+import { type CliIo, stderrLogger } from './io.js';
+import { type CliWarning, printReport } from './reportOutput.js';
+
+/**
+ * Runs a command in full: loads the scan state (with --state), reads what is new in the rollouts,
+ * saves the state when something changed, and prints. A report over the whole history also writes
+ * the report cache (reportCache.ts) that lets the next run with nothing new skip all of this.
+ */
+export async function runScan(inv: Invocation, io: CliIo): Promise<number> {
+  const { args, since, until, timeZone } = inv;
+  const logger = stderrLogger(io, args.verbose);
+  const store = args.stateDir ? new ScanStateStore(join(args.stateDir, STATE_FILE), logger) : undefined;
+  const state = store ? await store.load() : undefined;
+  // One core is kept free: this thread's own.
+  const readers = readerThreadOptions(io.readerThreadScript, 1, io.env);
+  const scanner = new UsageScanner({ roots: inv.roots, logger, countTokens: countTextTokens, ...readers }, state);
+  const summary = await scanner.scanAll();
+  // Saved only when something changed: a warm run with nothing new reads and writes no state.
+  const changed = !state || summary.bytesRead > 0 || summary.removedFiles > 0 || summary.newIncrements > 0;
+  let stateSaved = store !== undefined;
+  if (store && changed) {
+    try {
+      await store.save(scanner.toState());
+    } catch (err) {
+      stateSaved = false;
+      io.err(`codex-meter: could not save the state to ${store.path}: ${(err as Error).message}\n`);
+    }
+  }
+  const pricer = await openPriceBook();
+  const projectOf = new ProjectResolver().projectOf;
+  const warnings: CliWarning[] = [
+    ...scanner.problems().map((p) => ({ file: p.file, line: p.line, reason: p.reason })),
+    ...summary.problems.map((p) => ({ file: p.path, line: 0, reason: p.reason })),
+  ];
+  const counters = scanner.counters();
+  if (args.command === 'budget') {
+    if (!args.json && counters.badLines > 0) io.err(`codex-meter: ${counters.badLines} line(s) could not be used and were skipped (--json lists them, --verbose logs them).\n`);
+    return runBudgetCommand({ args, io, codexHomes: inv.codexHomes, ledger: scanner.ledger, pricer, timeZone, warnings, projectOf, now: new Date() });
+  }
+
+  const cache = reportCacheOf(inv, io, logger);
+  let report;
+  if (cache) {
+    const cells = collectCells(scanner.ledger, { timeZone, pricer });
+    report = reportFromCells(cells, { projectOf });
+    // A run that could not read everything is not cached: the next one tries again, and says why.
+    if (stateSaved && summary.problems.length === 0 && scanner.unreadableFiles.size === 0) {
+      cache.store.save({ key: cache.key, files: scanner.fileFingerprints(), cells, facts: { warnings, counters, estimatedThreads: scanner.estimatedThreads.size, trackedFiles: scanner.trackedFiles } });
+    }
+  } else {
+    report = buildReport(scanner.ledger, { since, until, timeZone, pricer, projectOf });
+  }
+  const diagnostics = diagnosticsOf({ counters, estimatedThreads: scanner.estimatedThreads.size, trackedFiles: scanner.trackedFiles }, scanner.unreadableFiles.size, summary.bytesRead);
+  return printReport(args.command, args.json, report, warnings, diagnostics, counters.badLines, io);
+}

@@ -1,0 +1,64 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { appendFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { file, resetClock, sessionMeta, tokenCount, turnContext, usageRecord } from './helpers/rolloutBuilder.js';
+import { TempHome } from './helpers/tempHome.js';
+
+const repo = resolve(__dirname, '..', '..');
+const cli = join(repo, 'dist', 'cli.js');
+
+beforeAll(() => {
+  if (!existsSync(cli) || !existsSync(join(repo, 'dist', 'cliScan.js'))) execFileSync(process.execPath, [join(repo, 'esbuild.mjs')], { cwd: repo, stdio: 'ignore' });
+});
+
+let home: TempHome;
+beforeEach(async () => {
+  home = await TempHome.create();
+  resetClock('2026-11-20T08:00:00.000Z');
+});
+afterEach(async () => home.dispose());
+
+interface ThreadsJson {
+  threads: { threadId: string; totalTokens: number }[];
+  diagnostics: Record<string, number>;
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}): { out: ThreadsJson; err: string } {
+  const result = spawnSync(process.execPath, [cli, 'threads', '--json', '--verbose', '--codex-home', home.root, '--state', home.path('state'), ...args], {
+    encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 16 << 20,
+  });
+  expect(result.status, result.stderr).toBe(0);
+  return { out: JSON.parse(result.stdout) as ThreadsJson, err: result.stderr };
+}
+
+const total = (out: ThreadsJson): number => out.threads.reduce((sum, t) => sum + t.totalTokens, 0);
+
+describe('the shipped CLI (dist/cli.js and dist/cliScan.js)', () => {
+  it('reads a cold home with reader threads from cliScan.js, answers the next run from the report cache, and reads an append in full', async () => {
+    // 40 files: enough for reader threads (32), which CODEX_METER_READER_THREADS asks for whatever their size.
+    for (let i = 0; i < 40; i += 1) {
+      await home.write(`t${i}`, file(sessionMeta(`t${i}`), turnContext('gpt-5.1-codex'), tokenCount([100 + i, 0, 10, 0], [100 + i, 0, 10, 0])));
+    }
+    const expected = Array.from({ length: 40 }, (_, i) => 110 + i).reduce((a, b) => a + b, 0);
+
+    const cold = run([], { CODEX_METER_READER_THREADS: '1' });
+    expect(cold.err).toMatch(/Reading 40 files never read before with reader threads/);
+    expect(cold.err).not.toMatch(/reading (its|their) files in this thread instead/);
+    expect(total(cold.out)).toBe(expected);
+    expect(cold.out.diagnostics.bytesRead).toBeGreaterThan(0);
+
+    const warm = run([]);
+    expect(warm.err).toMatch(/Nothing new in the 40 rollout file\(s\) since the last run; the report comes from .*report-cache\.json/);
+    expect(warm.out.threads).toEqual(cold.out.threads);
+    expect(warm.out.diagnostics).toEqual({ ...cold.out.diagnostics, bytesRead: 0 });
+
+    await appendFile(home.path('sessions/2026/11/20/rollout-2026-11-20T10-00-00-t7.jsonl'), `${usageRecord('t7', 'resp-9', [5, 0, 1, 0])}\n`);
+    const appended = run([]);
+    expect(appended.err).toMatch(/Report cache not used: a rollout file changed/);
+    expect(total(appended.out)).toBe(expected + 6);
+    expect(appended.out.diagnostics.bytesRead).toBeGreaterThan(0);
+    expect(total(run([]).out)).toBe(expected + 6);
+  }, 60_000);
+});

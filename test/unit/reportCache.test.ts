@@ -1,0 +1,199 @@
+import { appendFile, mkdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type CliIo, runCli } from '../../src/cli/main.js';
+import { REPORT_CACHE_FILE } from '../../src/core/reportCache.js';
+import {
+  file, legacyHeader, legacyMessage, resetClock, sessionMeta, threadSpawnSource, tokenCount, turnContext, usageRecord,
+} from './helpers/rolloutBuilder.js';
+import { TempHome } from './helpers/tempHome.js';
+
+let home: TempHome;
+let state: string;
+beforeEach(async () => {
+  home = await TempHome.create();
+  state = home.path('state');
+  resetClock('2026-11-20T22:30:00.000Z');
+});
+afterEach(async () => home.dispose());
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** Runs the CLI; with a build (null: none), it reads and writes the report cache as bin.ts does. */
+async function cli(argv: string[], build: string | null = 'build-1'): Promise<Run> {
+  let out = '';
+  let err = '';
+  const io: CliIo = { out: (t) => (out += t), err: (t) => (err += t), env: {}, ...(build === null ? {} : { reportCacheBuild: build }) };
+  const code = await runCli(argv, io);
+  return { code, out, err };
+}
+
+const base = (): string[] => ['--codex-home', home.root, '--state', state];
+const answeredFromCache = (run: Run): boolean => run.err.includes('the report comes from');
+/** Why the cache was not used, as --verbose logs it. */
+const missReason = (run: Run): string | undefined => /Report cache not used: (.*)\.\n/.exec(run.err)?.[1];
+
+/** Threads of several kinds: a CLI thread over two days and two models, a sub-agent, an archived exec thread, a legacy file (estimated) and a bad line. */
+async function fixture(): Promise<void> {
+  await home.write('parent', file(
+    sessionMeta('parent', { cwd: '/work/repo/app' }),
+    turnContext('gpt-5.1-codex', { cwd: '/work/repo/app' }),
+    tokenCount([1000, 400, 100, 30], [1000, 400, 100, 30]),
+    '{not json',
+    turnContext('gpt-5.1-codex-mini', { cwd: '/work/repo/app' }),
+    tokenCount([3000, 400, 150, 30], [2000, 0, 50, 0]),
+  ));
+  resetClock('2026-11-21T09:00:00.000Z');
+  await home.write('sessions/2026/11/21/rollout-2026-11-21T09-00-00-child.jsonl', file(
+    sessionMeta('child', { cwd: '/work/repo/app', source: threadSpawnSource('parent', 'Curie', 'explorer') }),
+    turnContext('gpt-5.1-codex', { cwd: '/work/repo/app' }),
+    usageRecord('child', 'resp-1', [500, 100, 50, 10]),
+    usageRecord('child', 'resp-2', [700, 300, 70, 20]),
+  ));
+  await home.write('archived_sessions/rollout-2026-11-19T08-00-00-old.jsonl', file(
+    sessionMeta('old', { originator: 'codex_exec', source: 'exec', cwd: '/elsewhere' }),
+    turnContext('some-unpriced-model', { cwd: '/elsewhere' }),
+    tokenCount([90, 0, 9, 0], [90, 0, 9, 0]),
+  ));
+  await home.write('sessions/2025/06/01/rollout-2025-06-01-legacy.jsonl', file(
+    legacyHeader('legacy-thread'),
+    legacyMessage('user', 'count these words please'),
+    legacyMessage('assistant', 'here are some words in reply'),
+  ));
+}
+
+const COMMANDS = ['threads', 'daily', 'agents', 'models', 'projects'] as const;
+
+describe('the report cache', () => {
+  it('answers a run with nothing new with exactly what a full run prints, for every report command, as JSON and as tables', async () => {
+    await fixture();
+    for (const zone of ['UTC', 'Asia/Kathmandu']) {
+      await rm(join(state, REPORT_CACHE_FILE), { force: true });
+      const first = await cli(['threads', '--json', '--tz', zone, ...base()]);
+      expect(first.code).toBe(0);
+      for (const command of COMMANDS) {
+        for (const asJson of [true, false]) {
+          const argv = [command, ...(asJson ? ['--json'] : []), '--tz', zone, ...base()];
+          const cached = await cli(argv);
+          // The same run without a build identity reads the state and scans (and finds nothing new).
+          const full = await cli(argv, null);
+          expect(cached.out, `${command} ${asJson ? '--json' : ''} in ${zone}`).toBe(full.out);
+          expect(cached.err).toBe(full.err);
+          expect(cached.code).toBe(full.code);
+          expect(answeredFromCache(await cli([...argv, '--verbose']))).toBe(true);
+        }
+      }
+    }
+    const threads = JSON.parse((await cli(['threads', '--json', ...base()])).out) as { threads: { threadId: string; estimated: boolean }[]; warnings: unknown[]; diagnostics: Record<string, number> };
+    // What the fixture is for: each kind is in the cached report.
+    expect(threads.threads.map((t) => t.threadId).sort()).toEqual(['child', 'legacy-thread', 'old', 'parent']);
+    expect(threads.threads.find((t) => t.threadId === 'legacy-thread')?.estimated).toBe(true);
+    expect(threads.warnings).toHaveLength(1);
+    expect(threads.diagnostics.bytesRead).toBe(0);
+    expect(threads.diagnostics.files).toBe(4);
+  });
+
+  it('resolves projects when it answers: a folder that became a git repository since is the project', async () => {
+    await fixture();
+    const repo = home.path('work-repo');
+    await home.write('sessions/2026/11/22/rollout-2026-11-22T10-00-00-inrepo.jsonl', file(
+      sessionMeta('inrepo', { cwd: join(repo, 'pkg') }),
+      turnContext('gpt-5.1-codex', { cwd: join(repo, 'pkg') }),
+      tokenCount([100, 0, 10, 0], [100, 0, 10, 0]),
+    ));
+    await cli(['projects', '--json', ...base()]);
+    await mkdir(join(repo, '.git'), { recursive: true });
+    const cached = await cli(['projects', '--json', '--verbose', ...base()]);
+    expect(answeredFromCache(cached)).toBe(true);
+    const keys = (JSON.parse(cached.out) as { projects: { key: string }[] }).projects.map((p) => p.key);
+    expect(keys).toContain(repo);
+    expect(cached.out).toBe((await cli(['projects', '--json', ...base()], null)).out);
+  });
+
+  describe('is not used when something changed, and the full run that follows writes it again', () => {
+    const cases: [string, () => Promise<unknown>, RegExp][] = [
+      ['a rollout grew', () => appendFile(home.path('sessions/2026/11/21/rollout-2026-11-21T09-00-00-child.jsonl'), `${usageRecord('child', 'resp-3', [10, 0, 1, 0])}\n`), /a rollout file changed/],
+      ['a rollout was touched', () => utimes(home.path('sessions/2026/11/21/rollout-2026-11-21T09-00-00-child.jsonl'), new Date(), new Date('2026-11-25T00:00:00Z')), /a rollout file changed/],
+      ['a rollout came', () => home.write('late', file(sessionMeta('late'), turnContext('gpt-5.1-codex'), tokenCount([5, 0, 5, 0], [5, 0, 5, 0]))), /1 rollout file\(s\) came or went/],
+      ['a rollout went', () => rm(home.path('archived_sessions/rollout-2026-11-19T08-00-00-old.jsonl')), /1 rollout file\(s\) came or went/],
+      ['a rollout was replaced by one of the same size', async () => {
+        const path = home.path('archived_sessions/rollout-2026-11-19T08-00-00-old.jsonl');
+        const text = await readFile(path, 'utf8');
+        await writeFile(`${path}.new`, text.replace('"output_tokens":9', '"output_tokens":8'));
+        await rename(`${path}.new`, path);
+      }, /a rollout file changed/],
+      ['the scan state was saved again', async () => writeFile(join(state, 'scan-state.json'), await readFile(join(state, 'scan-state.json'))), /the scan state changed since/],
+      ['the scan state is gone', () => rm(join(state, 'scan-state.json')), /the scan state changed since/],
+      ['the cache is corrupt', () => writeFile(join(state, REPORT_CACHE_FILE), '{"version":1,"build":"build-1",'), /is not valid JSON/],
+      ['the cache has another shape', async () => {
+        const stored = JSON.parse(await readFile(join(state, REPORT_CACHE_FILE), 'utf8')) as { threads: unknown[][] };
+        stored.threads[0]![4] = ['x'];
+        await writeFile(join(state, REPORT_CACHE_FILE), JSON.stringify(stored));
+      }, /does not have the expected shape \(thread 0\)/],
+      ['the cache is empty', () => writeFile(join(state, REPORT_CACHE_FILE), ''), /is not valid JSON/],
+    ];
+    for (const [what, change, reason] of cases) {
+      it(what, async () => {
+        await fixture();
+        await cli(['threads', '--json', ...base()]);
+        expect(answeredFromCache(await cli(['threads', '--json', '--verbose', ...base()]))).toBe(true);
+        await change();
+        const after = await cli(['threads', '--json', '--verbose', ...base()]);
+        expect(missReason(after)).toMatch(reason);
+        const full = JSON.parse(after.out) as { threads: unknown[] };
+        // The full run's report, and the next run answers from the cache it wrote, with the same.
+        const again = await cli(['threads', '--json', '--verbose', ...base()]);
+        expect(answeredFromCache(again)).toBe(true);
+        expect((JSON.parse(again.out) as { threads: unknown[] }).threads).toEqual(full.threads);
+        expect(again.out).toBe((await cli(['threads', '--json', ...base()], null)).out);
+      });
+    }
+
+    it('a grown rollout counts: the figures after it are the new ones', async () => {
+      await fixture();
+      const before = JSON.parse((await cli(['models', '--json', ...base()])).out) as { models: { key: string; totalTokens: number }[] };
+      await appendFile(home.path('sessions/2026/11/21/rollout-2026-11-21T09-00-00-child.jsonl'), `${usageRecord('child', 'resp-3', [10, 0, 1, 0])}\n`);
+      const after = JSON.parse((await cli(['models', '--json', ...base()])).out) as { models: { key: string; totalTokens: number }[] };
+      const total = (r: typeof before, key: string) => r.models.find((m) => m.key === key)!.totalTokens;
+      expect(total(after, 'gpt-5.1-codex') - total(before, 'gpt-5.1-codex')).toBe(11);
+    });
+  });
+
+  it('is for one time zone, one build and one set of roots', async () => {
+    await fixture();
+    await cli(['daily', '--json', '--tz', 'UTC', ...base()]);
+    expect(missReason(await cli(['daily', '--json', '--verbose', '--tz', 'Europe/Berlin', ...base()]))).toMatch(/it is for the time zone UTC/);
+    // Each full run writes the cache for itself: now for Berlin.
+    expect(missReason(await cli(['daily', '--json', '--verbose', '--tz', 'Europe/Berlin', ...base()], 'build-2'))).toMatch(/another build/);
+    const extra = home.path('extra');
+    await mkdir(extra);
+    expect(missReason(await cli(['daily', '--json', '--verbose', '--tz', 'Europe/Berlin', '--root', extra, ...base()], 'build-2'))).toMatch(/other roots/);
+    expect(answeredFromCache(await cli(['daily', '--json', '--verbose', '--tz', 'Europe/Berlin', '--root', extra, ...base()], 'build-2'))).toBe(true);
+  });
+
+  it('is neither read nor written for a period (--since, --until), for budget, or without --state or a build identity', async () => {
+    await fixture();
+    const cacheFile = join(state, REPORT_CACHE_FILE);
+    const exists = () => readFile(cacheFile).then(() => true, () => false);
+    await cli(['daily', '--json', '--since', '2026-11-21', ...base()]);
+    expect(await exists()).toBe(false);
+    await cli(['daily', '--json', '--until', '2026-11-21', ...base()]);
+    expect(await exists()).toBe(false);
+    await cli(['budget', '--json', ...base()]);
+    expect(await exists()).toBe(false);
+    await cli(['daily', '--json', ...base()], null);
+    expect(await exists()).toBe(false);
+    await cli(['daily', '--json', ...base()]);
+    expect(await exists()).toBe(true);
+    // A cache present, a period is still computed in full, from the state.
+    const since = await cli(['daily', '--json', '--verbose', '--since', '2026-11-21', '--tz', 'UTC', ...base()]);
+    expect(answeredFromCache(since)).toBe(false);
+    expect((JSON.parse(since.out) as { days: { key: string }[] }).days.map((d) => d.key)).toEqual(['2026-11-21']);
+    const noState = await cli(['daily', '--json', '--verbose', '--codex-home', home.root]);
+    expect(answeredFromCache(noState)).toBe(false);
+  });
+});
