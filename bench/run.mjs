@@ -35,10 +35,13 @@ function ensureCcusage() {
 }
 
 /** Runs a command under /usr/bin/time; returns wall seconds, peak RSS in MB, and stdout. */
+/** Wall time as this process sees it (to the millisecond; /usr/bin/time's %e has 10 ms steps), and peak RSS from /usr/bin/time. */
 function timed(command, args, env = {}) {
+  const start = performance.now();
   const r = spawnSync('/usr/bin/time', ['-f', '%e %M', command, ...args], { env: { ...process.env, ...env }, maxBuffer: 1 << 30, encoding: 'utf8' });
+  const seconds = (performance.now() - start) / 1000;
   if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${r.stderr.slice(-500)}`);
-  const [seconds, kb] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+  const kb = Number(r.stderr.trim().split('\n').pop().split(' ')[1]);
   return { seconds, rssMB: kb / 1024, stdout: r.stdout };
 }
 
@@ -96,6 +99,13 @@ async function main() {
     rmSync(state, { recursive: true, force: true });
     timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir, '--state', state]);
     const warm = series(runs, () => timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir, '--state', state]));
+    // The same with the report cache removed before each run: the scan state loaded and every file checked.
+    const warmState = series(runs, () => {
+      rmSync(join(state, 'report-cache.json'), { force: true });
+      return timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir, '--state', state]);
+    });
+    // The floor of any warm run: Node starting and exiting with nothing to do.
+    const nodeStart = series(runs, () => timed(process.execPath, ['-e', '0']));
     const ourTotal = JSON.parse(ours.stdout).threads.filter((t) => !t.estimated).reduce((n, t) => n + t.totalTokens, 0);
     const theirTotal = JSON.parse(theirs.stdout.slice(0, theirs.stdout.lastIndexOf('}') + 1)).totals.totalTokens;
     const target = files.find((f) => statSync(f).size > 100_000) ?? files[0];
@@ -112,15 +122,15 @@ async function main() {
       paint = out.status === 0 ? JSON.parse(out.stdout.trim().split('\n').pop()) : undefined;
       if (!paint) console.error(`panel paint failed: ${out.stderr.slice(-400)}`);
     }
-    rows.push({ size, bytes: home.bytes, paint, files: home.files, grep, ours, oneThread, theirs, warm, append, ourTotal, theirTotal, expected: home.expected.totalTokens, stateBytes: statSync(join(state, 'scan-state.json')).size });
-    console.log(`${size}: codex-meter ${ours.seconds}s / ${ours.rssMB.toFixed(0)} MB, ccusage ${theirs.seconds}s / ${theirs.rssMB.toFixed(0)} MB, grep -c ${grep.seconds}s, warm ${warm.seconds}s, append→ledger ${append.appendToLedgerMillis.toFixed(1)} ms (refresh ${append.refreshMillis.toFixed(1)} ms), idle CPU ${append.idleCpuMillis.toFixed(1)} ms in 5 s`);
+    rows.push({ size, bytes: home.bytes, paint, files: home.files, grep, ours, oneThread, theirs, warm, warmState, nodeStart, append, ourTotal, theirTotal, expected: home.expected.totalTokens, stateBytes: statSync(join(state, 'scan-state.json')).size });
+    console.log(`${size}: codex-meter ${ours.seconds.toFixed(3)}s / ${ours.rssMB.toFixed(0)} MB, ccusage ${theirs.seconds.toFixed(3)}s / ${theirs.rssMB.toFixed(0)} MB, grep -c ${grep.seconds.toFixed(3)}s, warm ${warm.seconds.toFixed(3)}s (state only ${warmState.seconds.toFixed(3)}s; node -e 0 ${nodeStart.seconds.toFixed(3)}s), append→ledger ${append.appendToLedgerMillis.toFixed(1)} ms (refresh ${append.refreshMillis.toFixed(1)} ms), idle CPU ${append.idleCpuMillis.toFixed(1)} ms in 5 s`);
   }
   const lines = [];
   lines.push(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}. Medians of ${runs} runs; page cache warm (the same files are read repeatedly).`, '');
-  lines.push('| Home | Files | codex-meter cold (one thread) | ccusage cold | grep -c | ratio to ccusage (one thread) | warm restart | warm ÷ ccusage | append → ledger (refresh work; CPU while idle 5 s after) | peak RSS codex-meter (one thread) / ccusage | state file | totals agree |');
+  lines.push('| Home | Files | codex-meter cold (one thread) | ccusage cold | grep -c | ratio to ccusage (one thread) | warm restart (state only; node -e 0) | warm ÷ ccusage | append → ledger (refresh work; CPU while idle 5 s after) | peak RSS codex-meter (one thread) / ccusage | state file | totals agree |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of rows) {
-    lines.push(`| ${r.size} (${(r.bytes / 2 ** 20).toFixed(0)} MiB) | ${r.files} | ${r.ours.seconds.toFixed(2)} s (${r.oneThread.seconds.toFixed(2)} s) | ${r.theirs.seconds.toFixed(2)} s | ${r.grep.seconds.toFixed(2)} s | ${(r.ours.seconds / r.theirs.seconds).toFixed(2)}× (${(r.oneThread.seconds / r.theirs.seconds).toFixed(2)}×) | ${r.warm.seconds.toFixed(2)} s | ${((r.warm.seconds / r.theirs.seconds) * 100).toFixed(0)} % | ${r.append.appendToLedgerMillis.toFixed(1)} ms (${r.append.refreshMillis.toFixed(1)} ms; ${r.append.idleCpuMillis.toFixed(1)} ms) | ${r.ours.rssMB.toFixed(0)} (${r.oneThread.rssMB.toFixed(0)}) / ${r.theirs.rssMB.toFixed(0)} MiB | ${(r.stateBytes / 2 ** 20).toFixed(1)} MiB | ${r.ourTotal === r.expected ? 'yes' : `no (${r.ourTotal} vs ${r.expected})`}${r.theirTotal === r.expected ? '' : `; ccusage ${r.theirTotal}`} |`);
+    lines.push(`| ${r.size} (${(r.bytes / 2 ** 20).toFixed(0)} MiB) | ${r.files} | ${r.ours.seconds.toFixed(2)} s (${r.oneThread.seconds.toFixed(2)} s) | ${r.theirs.seconds.toFixed(2)} s | ${r.grep.seconds.toFixed(2)} s | ${(r.ours.seconds / r.theirs.seconds).toFixed(2)}× (${(r.oneThread.seconds / r.theirs.seconds).toFixed(2)}×) | ${r.warm.seconds.toFixed(3)} s (${r.warmState.seconds.toFixed(2)} s; ${r.nodeStart.seconds.toFixed(3)} s) | ${((r.warm.seconds / r.theirs.seconds) * 100).toFixed(0)} % | ${r.append.appendToLedgerMillis.toFixed(1)} ms (${r.append.refreshMillis.toFixed(1)} ms; ${r.append.idleCpuMillis.toFixed(1)} ms) | ${r.ours.rssMB.toFixed(0)} (${r.oneThread.rssMB.toFixed(0)}) / ${r.theirs.rssMB.toFixed(0)} MiB | ${(r.stateBytes / 2 ** 20).toFixed(1)} MiB | ${r.ourTotal === r.expected ? 'yes' : `no (${r.ourTotal} vs ${r.expected})`}${r.theirTotal === r.expected ? '' : `; ccusage ${r.theirTotal}`} |`);
   }
   if (rows.some((r) => r.paint)) {
     lines.push('', '| Home | Token panel: first paint after opening (threads shown) | switch to All time, until every thread is listed | extension host after the first scan: resident / peak (growth of the peak over an empty home) |', '|---|---:|---:|---:|');
