@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import { runFromReportCache } from './cachedRun.js';
 import { resolveInvocation } from './invocation.js';
 import { type CliIo } from './io.js';
@@ -22,12 +21,6 @@ async function main(): Promise<number> {
   if (typeof inv === 'number') return inv;
   const cached = await runFromReportCache(inv, io);
   if (cached !== undefined) return cached;
-  // Nearly all a scan allocates is short-lived line data, and V8 would grow the young generation to
-  // 2 × 16 MiB for it; kept at its first size, the peak RSS of a cold scan of a 1 GB home drops by
-  // ~30 MiB (158 → 127 MiB) for ~1.5 % more instructions. V8 reads this flag whenever it would grow
-  // the space, so setting it after start-up takes effect (unlike --max-semi-space-size). Not set for a
-  // run the report cache answers: its few MiB of cells and output would be copied by scavenge after scavenge.
-  setFlagsFromString('--semi-space-growth-factor=1');
   // Loaded here, not imported: a run the report cache answers never parses the scanner and the price data.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { runScan } = require(SCAN_BUNDLE) as typeof import('./scanEntry.js');

@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { FILE_READER_ROLE, serveFileReads } from '../core/fileReadPool.js';
 import { countTextTokens } from '../core/tokenizer.js';
@@ -8,6 +9,15 @@ import { countTextTokens } from '../core/tokenizer.js';
  * a cold scan starts.
  */
 export { runScan } from './scanRun.js';
+
+// Nearly all a scan allocates is short-lived line data, and V8 would grow the young generation to
+// 2 × 16 MiB for it; kept at its first size, the peak RSS of a cold scan of a 1 GB home drops by
+// ~30 MiB (158 → 127 MiB) for ~1.5 % more instructions. V8 reads this flag whenever it would grow
+// the space, so setting it after start-up takes effect (unlike --max-semi-space-size). It must be set
+// in the reader threads too: set only in the main thread, a cold scan with one peaked at 165 instead
+// of 136 MiB. Not set for a run the report cache answers (bin.ts), whose few MiB of cells and output
+// would be copied by scavenge after scavenge.
+setFlagsFromString('--semi-space-growth-factor=1');
 
 if (!isMainThread && (workerData as { role?: string } | undefined)?.role === FILE_READER_ROLE) {
   serveFileReads(parentPort!, countTextTokens);
