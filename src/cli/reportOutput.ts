@@ -1,4 +1,4 @@
-import { type GroupRow, type UsageReport } from '../core/reports.js';
+import { type GroupRow, type UsageReport, type UsageTotals } from '../core/reports.js';
 import { type CommandName } from './args.js';
 import { type CliIo } from './io.js';
 import { type Column, formatCount, formatPercent, formatUsd, renderTable } from './tables.js';
@@ -15,7 +15,7 @@ export type CliDiagnostics = Record<string, number>;
 
 /** Prints a report command's output (tables, or --json), and on stderr how many lines were skipped. */
 export function printReport(command: Exclude<CommandName, 'budget'>, asJson: boolean, report: UsageReport, warnings: CliWarning[], diagnostics: CliDiagnostics, badLines: number, io: CliIo): number {
-  if (!asJson && badLines > 0) io.err(`codex-meter: ${badLines} line(s) could not be used and were skipped (--json lists them, --verbose logs them).\n`);
+  noteSkippedLines(asJson, badLines, io);
   switch (command) {
     case 'threads':
       io.out(asJson ? json({ threads: threadRows(report), warnings, diagnostics }) : threadsTable(report));
@@ -35,8 +35,27 @@ export function printReport(command: Exclude<CommandName, 'budget'>, asJson: boo
   }
 }
 
+/** Says on stderr how many lines were skipped, unless the output is JSON (which lists them). */
+export function noteSkippedLines(asJson: boolean, badLines: number, io: CliIo): void {
+  if (!asJson && badLines > 0) io.err(`codex-meter: ${badLines} line(s) could not be used and were skipped (--json lists them, --verbose logs them).\n`);
+}
+
 function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** A row's buckets, total and cost, as --json names them (thread and group rows alike). */
+function figuresJson(row: UsageTotals): Record<string, number | null> {
+  return {
+    uncachedInputTokens: row.buckets.uncachedInput,
+    cachedInputTokens: row.buckets.cachedInput,
+    cacheWriteInputTokens: row.buckets.cacheWriteInput,
+    outputTokens: row.buckets.output,
+    reasoningOutputTokens: row.buckets.reasoningOutput,
+    totalTokens: row.totalTokens,
+    costUsd: row.costUsd ?? null,
+    unpricedTokens: row.unpricedTokens,
+  };
 }
 
 function threadRows(report: UsageReport): unknown[] {
@@ -47,14 +66,7 @@ function threadRows(report: UsageReport): unknown[] {
     agentKind: t.agentKind,
     models: t.models,
     project: t.project ?? null,
-    uncachedInputTokens: t.buckets.uncachedInput,
-    cachedInputTokens: t.buckets.cachedInput,
-    cacheWriteInputTokens: t.buckets.cacheWriteInput,
-    outputTokens: t.buckets.output,
-    reasoningOutputTokens: t.buckets.reasoningOutput,
-    totalTokens: t.totalTokens,
-    costUsd: t.costUsd ?? null,
-    unpricedTokens: t.unpricedTokens,
+    ...figuresJson(t),
     estimated: t.estimated,
     firstSeen: t.firstSeen ?? null,
     lastSeen: t.lastSeen ?? null,
@@ -65,14 +77,7 @@ function groupRowJson(row: GroupRow): Record<string, unknown> {
   return {
     key: row.key,
     label: row.label,
-    uncachedInputTokens: row.buckets.uncachedInput,
-    cachedInputTokens: row.buckets.cachedInput,
-    cacheWriteInputTokens: row.buckets.cacheWriteInput,
-    outputTokens: row.buckets.output,
-    reasoningOutputTokens: row.buckets.reasoningOutput,
-    totalTokens: row.totalTokens,
-    costUsd: row.costUsd ?? null,
-    unpricedTokens: row.unpricedTokens,
+    ...figuresJson(row),
     estimatedTokens: row.estimatedTokens,
     responses: row.responses,
     firstSeen: row.firstSeen ?? null,

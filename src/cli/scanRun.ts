@@ -10,7 +10,7 @@ import { runBudgetCommand } from './budgetCommand.js';
 import { diagnosticsOf, reportCacheOf, STATE_FILE } from './cachedRun.js';
 import { type Invocation } from './invocation.js';
 import { type CliIo, stderrLogger } from './io.js';
-import { type CliWarning, printReport } from './reportOutput.js';
+import { type CliWarning, noteSkippedLines, printReport } from './reportOutput.js';
 
 /**
  * Runs a command in full: loads the scan state (with --state), reads what is new in the rollouts,
@@ -45,7 +45,7 @@ export async function runScan(inv: Invocation, io: CliIo): Promise<number> {
   ];
   const counters = scanner.counters();
   if (args.command === 'budget') {
-    if (!args.json && counters.badLines > 0) io.err(`codex-meter: ${counters.badLines} line(s) could not be used and were skipped (--json lists them, --verbose logs them).\n`);
+    noteSkippedLines(args.json, counters.badLines, io);
     return runBudgetCommand({ args, io, codexHomes: inv.codexHomes, ledger: scanner.ledger, pricer, timeZone, warnings, projectOf, now: new Date() });
   }
 

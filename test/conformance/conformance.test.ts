@@ -184,6 +184,11 @@ describe.each(VERSIONS)('Codex %s against the mock model server', (version) => {
     const withCopy = await threadsJson(['--codex-home', corpus.codexHome, '--state', stateDir]);
     const strip = (t: ThreadsOutput["threads"]) => t.map((row) => ({ ...row, firstSeen: undefined, lastSeen: undefined }));
     expect(strip(withCopy.threads)).toEqual(strip(first.threads));
+    // Nothing new since: answered from the report cache the last run wrote (reportCache.ts), with the same figures.
+    expect(existsSync(join(stateDir, 'report-cache.json'))).toBe(true);
+    const cached = await run(process.execPath, [cli, 'threads', '--json', '--verbose', '--codex-home', corpus.codexHome, '--state', stateDir], { maxBuffer: 64 << 20 });
+    expect(cached.stderr).toMatch(/the report comes from .*report-cache\.json/);
+    expect((JSON.parse(cached.stdout) as ThreadsOutput).threads).toEqual(withCopy.threads);
   });
 });
 
