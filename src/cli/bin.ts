@@ -15,7 +15,8 @@ async function main(): Promise<number> {
     err: (text) => process.stderr.write(text),
     env: process.env,
     readerThreadScript: SCAN_BUNDLE,
-    reportCacheBuild: CODEX_METER_BUILD,
+    // Node's version and time-zone data too: a day's bounds come from its ICU.
+    reportCacheBuild: `${CODEX_METER_BUILD}; Node ${process.version}; tz ${process.versions.tz ?? 'unknown'}`,
   };
   const inv = resolveInvocation(process.argv.slice(2), io);
   if (typeof inv === 'number') return inv;
