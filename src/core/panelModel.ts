@@ -11,11 +11,7 @@ import { type LedgerCounters, type RateLimitSnapshot } from './ledgerTypes.js';
 import { DEFAULT_THREAD_SORT, sortRows } from '../shared/sorting.js';
 import { type GroupRow, type ThreadRow, type UsageReport, type UsageTotals } from './reports.js';
 
-/**
- * Root threads a panel snapshot holds at most: a long view (a large home's All time has tens of
- * thousands) is cut after the first ones in the panel's order; the export asks for all of them.
- */
-export const PANEL_THREAD_ROWS = 1000;
+export { PANEL_THREAD_ROWS } from '../shared/protocol.js';
 
 /** The budget as the panel shows it. */
 export interface PanelBudget {

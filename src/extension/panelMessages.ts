@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { type WebviewMessage } from '../shared/protocol.js';
+import { PANEL_THREAD_ROWS_MAX, type WebviewMessage } from '../shared/protocol.js';
 import { SORT_COLUMNS } from '../shared/sorting.js';
 
 const day = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a day (YYYY-MM-DD)' }));
@@ -13,6 +13,7 @@ const filterSchema = z.strictObject({
   model: z.optional(name),
   project: z.optional(name),
   threadSort: z.optional(z.strictObject({ column: z.enum(SORT_COLUMNS as [string, ...string[]]), descending: z.boolean() })),
+  threadRows: z.optional(z.number().check(z.int(), z.positive(), z.lte(PANEL_THREAD_ROWS_MAX, { error: `must be at most ${PANEL_THREAD_ROWS_MAX}` }))),
 });
 
 const webviewMessageSchema = z.discriminatedUnion('type', [

@@ -153,7 +153,7 @@ export class TokenPanel implements vscode.Disposable {
     if (!panel || !panel.visible) return;
     try {
       const asked = Date.now();
-      const snapshot = await this.data.snapshot(this.filter, PANEL_THREAD_ROWS);
+      const snapshot = await this.data.snapshot(this.filter, this.filter.threadRows ?? PANEL_THREAD_ROWS);
       this.logger.debug(`Token panel figures computed in ${Date.now() - asked} ms (${snapshot.periodLabel}).`);
       const held = this.webviewHolds;
       this.webviewHolds = snapshot;

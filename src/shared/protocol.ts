@@ -20,7 +20,21 @@ export interface PanelFilter {
   project?: string;
   /** The order of the thread rows: a view with more threads than a snapshot holds sends the first ones in it. */
   threadSort?: SortSpec;
+  /**
+   * Root threads the view holds at most: PANEL_THREAD_ROWS when absent, raised by that much each
+   * time the user asks for more ("Show … more").
+   */
+  threadRows?: number;
 }
+
+/**
+ * Root threads a panel snapshot holds unless the user asks for more: a long view (a large home's
+ * All time has tens of thousands) is cut after the first ones in the panel's order; the export
+ * asks for all of them.
+ */
+export const PANEL_THREAD_ROWS = 1000;
+/** The most root threads a view may ask for (a check on what the webview sends). */
+export const PANEL_THREAD_ROWS_MAX = 1_000_000;
 
 export interface BucketFigures {
   uncachedInput: number;

@@ -1,5 +1,5 @@
 import { formatCompact, formatDateTime, formatInteger, formatPercent, formatRatio, formatUsd } from '../shared/format.js';
-import { type HostMessage, type PanelFilter, type PanelSnapshot, type PanelUiState, type PeriodChoice, type WebviewMessage } from '../shared/protocol.js';
+import { type HostMessage, PANEL_THREAD_ROWS, type PanelFilter, type PanelSnapshot, type PanelUiState, type PeriodChoice, type WebviewMessage } from '../shared/protocol.js';
 import { applySnapshotUpdate } from '../shared/snapshotDiff.js';
 import { DEFAULT_THREAD_SORT, type SortSpec } from '../shared/sorting.js';
 import { renderDailyChart } from './chart.js';
@@ -61,6 +61,12 @@ function setFilter(filter: PanelFilter): void {
   status.textContent = 'Updating…';
 }
 
+/** Another period or filter: the view starts again with the first PANEL_THREAD_ROWS threads. */
+function changeView(current: PanelFilter, changes: Partial<PanelFilter>): void {
+  const { threadRows: _shown, ...rest } = current;
+  setFilter({ ...rest, ...changes });
+}
+
 function select(label: string, id: string, value: string | undefined, options: { value: string; label: string }[], onChange: (value: string | undefined) => void): HTMLElement {
   const element = h('select', { id, 'aria-label': label });
   element.appendChild(h('option', { value: '' }, `All ${label.toLowerCase()}s`));
@@ -81,20 +87,20 @@ function renderFilters(s: PanelSnapshot | undefined): void {
   ];
   const period = h('select', { id: 'filter-period', 'aria-label': 'Period' });
   for (const p of periods) period.appendChild(h('option', { value: p.value, selected: p.value === f.period }, p.label));
-  period.addEventListener('change', () => setFilter({ ...f, period: period.value as PeriodChoice }));
+  period.addEventListener('change', () => changeView(f, { period: period.value as PeriodChoice }));
   filterBar.appendChild(h('label', {}, h('span', { className: 'label' }, 'Period'), period));
   if (f.period === 'custom') {
     const since = h('input', { type: 'date', id: 'filter-since', 'aria-label': 'Since', value: f.since ?? '' });
     const until = h('input', { type: 'date', id: 'filter-until', 'aria-label': 'Until (inclusive)', value: f.until ?? '' });
-    const apply = (): void => setFilter({ ...f, since: since.value || undefined, until: until.value || undefined });
+    const apply = (): void => changeView(f, { since: since.value || undefined, until: until.value || undefined });
     since.addEventListener('change', apply);
     until.addEventListener('change', apply);
     filterBar.append(h('label', {}, h('span', { className: 'label' }, 'Since'), since), h('label', {}, h('span', { className: 'label' }, 'Until'), until));
   }
   const choices = s?.choices ?? { agents: [], models: [], projects: [] };
-  filterBar.appendChild(select('Agent', 'filter-agent', f.agentId, choices.agents.map((a) => ({ value: a.id, label: a.label })), (v) => setFilter({ ...f, agentId: v })));
-  filterBar.appendChild(select('Model', 'filter-model', f.model, choices.models.map((m) => ({ value: m, label: m })), (v) => setFilter({ ...f, model: v })));
-  filterBar.appendChild(select('Project', 'filter-project', f.project, choices.projects.map((p) => ({ value: p, label: p })), (v) => setFilter({ ...f, project: v })));
+  filterBar.appendChild(select('Agent', 'filter-agent', f.agentId, choices.agents.map((a) => ({ value: a.id, label: a.label })), (v) => changeView(f, { agentId: v })));
+  filterBar.appendChild(select('Model', 'filter-model', f.model, choices.models.map((m) => ({ value: m, label: m })), (v) => changeView(f, { model: v })));
+  filterBar.appendChild(select('Project', 'filter-project', f.project, choices.projects.map((p) => ({ value: p, label: p })), (v) => changeView(f, { project: v })));
   const actions = h('span', { className: 'actions' });
   for (const format of ['csv', 'json'] as const) {
     const button = h('button', { type: 'button', id: `export-${format}` }, `Export ${format.toUpperCase()}`);
@@ -178,9 +184,13 @@ function render(): void {
     virtual: { rowHeight: 26, height: 420, scrollTop: ui.scrollTop, onScroll: (top) => { ui.scrollTop = top; save(); } },
   });
   const held = countThreads(s.threads);
-  const cut = held < s.threadCount
-    ? h('p', { className: 'note', id: 'threads-cut' }, `Showing the first ${formatInteger(held)} of ${formatInteger(s.threadCount)} threads in this order. Narrow the period or the filters to see the others; Export Usage… writes them all.`)
-    : null;
+  let cut: HTMLElement | null = null;
+  if (held < s.threadCount) {
+    const more = h('button', { type: 'button', id: 'threads-more' }, `Show ${formatInteger(PANEL_THREAD_ROWS)} more`);
+    more.addEventListener('click', () => setFilter({ ...ui.filter, threadRows: (ui.filter.threadRows ?? PANEL_THREAD_ROWS) + PANEL_THREAD_ROWS }));
+    cut = h('p', { className: 'note', id: 'threads-cut' },
+      h('span', { id: 'threads-cut-text' }, `Showing the first ${formatInteger(held)} of ${formatInteger(s.threadCount)} threads in this order; Export Usage… writes them all.`), ' ', more);
+  }
   next.appendChild(section(`Threads (${formatInteger(s.threadCount)})`, 'threads', cut, threadsTable));
   next.appendChild(renderDiagnostics(s));
   clear(content);

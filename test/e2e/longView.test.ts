@@ -34,14 +34,14 @@ describe('a token panel view with more threads than a snapshot holds', () => {
 
   afterAll(async () => sandbox?.dispose(), 60_000);
 
-  it('shows the first 1,000 threads with a note, counts them all, and asks for the top ones again when sorted', async () => {
+  it('shows the first 1,000 threads with a note, counts them all, asks for the top ones again when sorted, and shows more when asked', async () => {
     await session.runCommand('Codex Token Meter: Open Token Panel');
     const frame = session.webviewFrame();
     await frame.locator('#filter-period').waitFor({ timeout: 30_000 });
     await frame.locator('#filter-period').selectOption('all');
     const heading = frame.locator('#threads-heading');
     await expect.poll(async () => heading.innerText(), { timeout: 30_000 }).toBe('Threads (1,010)');
-    expect(await frame.locator('#threads-cut').innerText()).toBe('Showing the first 1,000 of 1,010 threads in this order. Narrow the period or the filters to see the others; Export Usage… writes them all.');
+    expect(await frame.locator('#threads-cut-text').innerText()).toBe('Showing the first 1,000 of 1,010 threads in this order; Export Usage… writes them all.');
     const firstRow = frame.locator('#threads-table tbody tr:not(.spacer)').first();
     expect(await firstRow.innerText()).not.toContain('whale-thread');
     await frame.locator('#threads-table th').filter({ hasText: 'Total' }).locator('button').click();
@@ -49,5 +49,22 @@ describe('a token panel view with more threads than a snapshot holds', () => {
     await expect.poll(async () => firstRow.innerText(), { timeout: 10_000 }).toContain('whale-thread'.slice(0, 13));
     expect(await frame.locator('#threads-table th').filter({ hasText: 'Total' }).getAttribute('aria-sort')).toBe('descending');
     await session.screenshot('panel-long-view');
+
+    // "Show 1,000 more": the view holds all 1,010, in the same order.
+    const scroller = frame.locator('.virtual:has(#threads-table)');
+    const heightOf1000 = await scroller.evaluate((el) => el.scrollHeight);
+    expect(await frame.locator('#threads-more').innerText()).toBe('Show 1,000 more');
+    await frame.locator('#threads-more').click();
+    await expect.poll(async () => frame.locator('#threads-cut').count(), { timeout: 10_000 }).toBe(0);
+    expect(await firstRow.innerText()).toContain('whale-thread'.slice(0, 13));
+    // Ten rows more (26 px each) to scroll through, and the last of them drawn at the bottom.
+    expect(await scroller.evaluate((el) => el.scrollHeight) - heightOf1000).toBeGreaterThanOrEqual(10 * 26 - 2);
+    await scroller.evaluate((el) => { el.scrollTop = el.scrollHeight; });
+    await expect.poll(async () => frame.locator('#threads-table tbody tr:not(.spacer)').last().innerText(), { timeout: 10_000 }).toMatch(/small-\d+/);
+
+    // Another period starts the view again with the first 1,000.
+    await frame.locator('#filter-period').selectOption('today');
+    await expect.poll(async () => frame.locator('#threads-cut-text').count(), { timeout: 10_000 }).toBe(1);
+    expect(await frame.locator('#threads-cut-text').innerText()).toContain('Showing the first 1,000 of 1,010 threads');
   });
 });

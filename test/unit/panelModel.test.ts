@@ -145,6 +145,13 @@ describe('a view with more threads than a snapshot holds', () => {
     expect(parseWebviewMessage({ type: 'setFilter', filter: { period: 'all', threadSort: { column: 'constructor', descending: true } } }).ok).toBe(false);
     expect(parseWebviewMessage({ type: 'setFilter', filter: { period: 'all', threadSort: { column: 'label' } } }).ok).toBe(false);
   });
+
+  it('accepts how many root threads the webview asks for ("Show more"), a positive whole number up to a million', () => {
+    expect(parseWebviewMessage({ type: 'setFilter', filter: { period: 'all', threadRows: 2000 } }).ok).toBe(true);
+    for (const threadRows of [0, -1000, 1.5, 1_000_001, '2000', Number.POSITIVE_INFINITY]) {
+      expect(parseWebviewMessage({ type: 'setFilter', filter: { period: 'all', threadRows } }).ok, String(threadRows)).toBe(false);
+    }
+  });
 });
 
 describe('sorting and trees', () => {
