@@ -41,7 +41,7 @@ function timed(command, args, env = {}) {
   const start = performance.now();
   const r = spawnSync('/usr/bin/time', ['-f', '%e %M', command, ...args], { env: { ...process.env, ...env }, maxBuffer: 1 << 30, encoding: 'utf8' });
   const seconds = (performance.now() - start) / 1000;
-  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${r.stderr.slice(-500)}`);
+  if (r.status !== 0) throw new Error(`${command} ${args.slice(0, 8).join(' ')} failed: ${r.error?.message ?? r.stderr.slice(-500)}`);
   const kb = Number(r.stderr.trim().split('\n').pop().split(' ')[1]);
   return { seconds, rssMB: kb / 1024, stdout: r.stdout };
 }
@@ -93,7 +93,8 @@ async function main() {
     const home = await generateHome({ size: parseSize(size), seed: 42, bigRollout: process.argv.includes('--big-rollout') });
     const files = rolloutFiles(join(home.dir, 'sessions'));
     const state = join(tmpdir(), `codex-meter-bench-state-${size}`);
-    const grep = series(runs, () => timed('grep', ['-c', 'token_count', ...files.slice(0, 20000)]));
+    // -r over the folder: a 10 GB home's 25k paths are more than one command line holds.
+    const grep = series(runs, () => timed('grep', ['-rc', 'token_count', join(home.dir, 'sessions')]));
     const ours = series(runs, () => timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir]));
     const oneThread = series(runs, () => timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir], { CODEX_METER_READER_THREADS: '0' }));
     const theirs = series(runs, () => timed(ccusage, ['codex', 'session', '--json', '--offline'], { CODEX_HOME: home.dir }));
