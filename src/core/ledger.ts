@@ -1,4 +1,3 @@
-import { IncrementStore } from './incrementStore.js';
 import { type RateLimitSnapshot, type ThreadInfo, type UsageIncrement } from './ledgerTypes.js';
 
 /**
@@ -7,16 +6,10 @@ import { type RateLimitSnapshot, type ThreadInfo, type UsageIncrement } from './
  * deleted can be taken back out without touching what other files (an archived copy, say) report.
  */
 export class UsageLedger {
-  /** The increments, in columns (incrementStore.ts); a slot per increment, in the order they came. */
-  private store = new IncrementStore();
-  /** The slot of each key. */
-  private readonly slots = new Map<string, number>();
-  /** Per slot, the file that reported it, or the files when more than one did (most have one); undefined for a dead slot. */
-  private reporters: (string | Set<string> | undefined)[] = [];
-  /** Per file, the slots it reported (each once). */
-  private readonly fileSlots = new Map<string, number[]>();
-  /** Slots taken back out since the last compaction. */
-  private deadSlots = 0;
+  private readonly increments = new Map<string, UsageIncrement>();
+  /** The file that reported each key, or the files when more than one did (most keys have one). */
+  private readonly reporters = new Map<string, string | Set<string>>();
+  private readonly fileKeys = new Map<string, Set<string>>();
   /**
    * Increments of a loaded snapshot not yet put into the maps above: a restart with nothing new
    * only reports them, so the maps are built when something is first added or taken back.
@@ -31,47 +24,37 @@ export class UsageLedger {
   /** Adds an increment reported by `file`; returns true when it was new to the ledger. */
   add(file: string, increment: UsageIncrement): boolean {
     this.index();
-    let slot = this.slots.get(increment.key);
-    const isNew = slot === undefined;
-    let reportedBefore = false;
-    if (slot === undefined) {
-      slot = this.store.append(increment);
-      this.slots.set(increment.key, slot);
-      this.reporters[slot] = file;
-      this.revision += 1;
-    } else {
-      const files = this.reporters[slot]!;
-      if (typeof files === 'string') {
-        reportedBefore = files === file;
-        if (!reportedBefore) this.reporters[slot] = new Set([files, file]);
-      } else {
-        reportedBefore = files.has(file);
-        files.add(file);
-      }
-    }
-    if (!reportedBefore) {
-      const list = this.fileSlots.get(file);
-      if (list) list.push(slot);
-      else this.fileSlots.set(file, [slot]);
-    }
-    return isNew;
+    let keys = this.fileKeys.get(file);
+    if (!keys) this.fileKeys.set(file, (keys = new Set()));
+    keys.add(increment.key);
+    const files = this.reporters.get(increment.key);
+    if (files === undefined) this.reporters.set(increment.key, file);
+    else if (typeof files === 'string') {
+      if (files !== file) this.reporters.set(increment.key, new Set([files, file]));
+    } else files.add(file);
+    if (this.increments.has(increment.key)) return false;
+    this.increments.set(increment.key, increment);
+    this.revision += 1;
+    return true;
   }
 
   /** Takes back everything `file` reported; increments other files also reported stay. */
   removeFile(file: string): void {
     this.index();
-    const list = this.fileSlots.get(file);
-    this.fileSlots.delete(file);
-    for (const slot of list ?? []) {
-      const files = this.reporters[slot];
-      if (files === undefined) continue;
-      if (typeof files === 'string') {
-        if (files === file) this.killSlot(slot);
-        continue;
+    const keys = this.fileKeys.get(file);
+    this.fileKeys.delete(file);
+    if (keys) {
+      for (const key of keys) {
+        const files = this.reporters.get(key);
+        if (typeof files === 'object') {
+          files.delete(file);
+          if (files.size === 1) this.reporters.set(key, files.values().next().value!);
+        }
+        if (files === undefined || files === file || (typeof files === 'object' && files.size === 0)) {
+          this.reporters.delete(key);
+          this.increments.delete(key);
+        }
       }
-      files.delete(file);
-      if (files.size === 1) this.reporters[slot] = files.values().next().value!;
-      else if (files.size === 0) this.killSlot(slot);
     }
     for (const [id, infos] of this.threads) {
       const kept = infos.filter((t) => t.file !== file);
@@ -79,7 +62,6 @@ export class UsageLedger {
       else if (kept.length !== infos.length) this.threads.set(id, kept);
     }
     this.revision += 1;
-    if (this.deadSlots > 1024 && this.deadSlots > this.slots.size) this.compact();
   }
 
   setThread(info: ThreadInfo): void {
@@ -108,16 +90,12 @@ export class UsageLedger {
   }
 
   *allIncrements(): IterableIterator<UsageIncrement> {
-    if (this.loaded) {
-      for (const [increment] of this.loaded) yield increment;
-      return;
-    }
-    const store = this.store;
-    for (let slot = 0, n = store.slotCount; slot < n; slot += 1) if (store.isLive(slot)) yield store.get(slot);
+    if (this.loaded) for (const [increment] of this.loaded) yield increment;
+    else yield* this.increments.values();
   }
 
   get incrementCount(): number {
-    return this.loaded ? this.loaded.length : this.slots.size;
+    return this.loaded ? this.loaded.length : this.increments.size;
   }
 
   thread(threadId: string): ThreadInfo | undefined {
@@ -130,8 +108,7 @@ export class UsageLedger {
 
   filesReporting(key: string): ReadonlySet<string> | undefined {
     this.index();
-    const slot = this.slots.get(key);
-    const files = slot === undefined ? undefined : this.reporters[slot];
+    const files = this.reporters.get(key);
     return typeof files === 'string' ? new Set([files]) : files;
   }
 
@@ -139,11 +116,9 @@ export class UsageLedger {
   toJSON(): LedgerSnapshot {
     if (this.loaded) return { increments: this.loaded, threads: [...this.threads.values()].flat(), rateLimits: this.rateLimits };
     const increments: [UsageIncrement, string[]][] = [];
-    const store = this.store;
-    for (let slot = 0, n = store.slotCount; slot < n; slot += 1) {
-      const files = this.reporters[slot];
-      if (files === undefined || !store.isLive(slot)) continue;
-      increments.push([store.get(slot), typeof files === 'string' ? [files] : [...files]]);
+    for (const [key, inc] of this.increments) {
+      const files = this.reporters.get(key);
+      increments.push([inc, typeof files === 'string' ? [files] : [...(files ?? [])]]);
     }
     return { increments, threads: [...this.threads.values()].flat(), rateLimits: this.rateLimits };
   }
@@ -164,31 +139,6 @@ export class UsageLedger {
     const revision = this.revision;
     for (const [inc, files] of loaded) for (const file of files) this.add(file, inc);
     this.revision = revision;
-  }
-
-  private killSlot(slot: number): void {
-    this.slots.delete(this.store.key(slot)!);
-    this.store.kill(slot);
-    this.reporters[slot] = undefined;
-    this.deadSlots += 1;
-  }
-
-  /** Drops the dead slots (after many files were taken back out), renumbering the live ones in their order. */
-  private compact(): void {
-    const { store, renumbered } = this.store.compact();
-    const reporters: (string | Set<string> | undefined)[] = [];
-    renumbered.forEach((to, from) => {
-      if (to !== -1) reporters[to] = this.reporters[from];
-    });
-    for (const [key, slot] of this.slots) this.slots.set(key, renumbered[slot]!);
-    for (const [file, list] of this.fileSlots) {
-      const kept = list.map((slot) => renumbered[slot]!).filter((slot) => slot !== -1);
-      if (kept.length > 0) this.fileSlots.set(file, kept);
-      else this.fileSlots.delete(file);
-    }
-    this.store = store;
-    this.reporters = reporters;
-    this.deadSlots = 0;
   }
 }
 
