@@ -1,4 +1,5 @@
-import { type RateLimitSnapshot, type ThreadInfo, type UsageIncrement } from './ledgerTypes.js';
+import { IncrementStore, newIncrementView } from './incrementStore.js';
+import { type IncrementView, type RateLimitSnapshot, type ThreadInfo, type UsageIncrement } from './ledgerTypes.js';
 
 /**
  * The set of all usage increments, each counted once however many files or reads report it.
@@ -6,15 +7,21 @@ import { type RateLimitSnapshot, type ThreadInfo, type UsageIncrement } from './
  * deleted can be taken back out without touching what other files (an archived copy, say) report.
  */
 export class UsageLedger {
-  private readonly increments = new Map<string, UsageIncrement>();
-  /** The file that reported each key, or the files when more than one did (most keys have one). */
-  private readonly reporters = new Map<string, string | Set<string>>();
-  private readonly fileKeys = new Map<string, Set<string>>();
+  /** The increments, in columns (incrementStore.ts); a slot per increment, in the order they came. */
+  private store = new IncrementStore();
+  /** The slot of each key. */
+  private readonly slots = new Map<string, number>();
+  /** Per slot, the file that reported it, or the files when more than one did (most have one); undefined for a dead slot. */
+  private reporters: (string | Set<string> | undefined)[] = [];
+  /** Per file, the slots it reported (each once). */
+  private readonly fileSlots = new Map<string, number[]>();
+  /** Slots taken back out since the last compaction. */
+  private deadSlots = 0;
   /**
    * Increments of a loaded snapshot not yet put into the maps above: a restart with nothing new
    * only reports them, so the maps are built when something is first added or taken back.
    */
-  private loaded: LedgerSnapshot['increments'] | undefined;
+  private loaded: [UsageIncrement, string[]][] | undefined;
   /** Per thread, what each file that defines it says (the first one is shown). */
   private readonly threads = new Map<string, ThreadInfo[]>();
   private rateLimits: RateLimitSnapshot | undefined;
@@ -24,37 +31,47 @@ export class UsageLedger {
   /** Adds an increment reported by `file`; returns true when it was new to the ledger. */
   add(file: string, increment: UsageIncrement): boolean {
     this.index();
-    let keys = this.fileKeys.get(file);
-    if (!keys) this.fileKeys.set(file, (keys = new Set()));
-    keys.add(increment.key);
-    const files = this.reporters.get(increment.key);
-    if (files === undefined) this.reporters.set(increment.key, file);
-    else if (typeof files === 'string') {
-      if (files !== file) this.reporters.set(increment.key, new Set([files, file]));
-    } else files.add(file);
-    if (this.increments.has(increment.key)) return false;
-    this.increments.set(increment.key, increment);
-    this.revision += 1;
-    return true;
+    let slot = this.slots.get(increment.key);
+    const isNew = slot === undefined;
+    let reportedBefore = false;
+    if (slot === undefined) {
+      slot = this.store.append(increment);
+      this.slots.set(increment.key, slot);
+      this.reporters[slot] = file;
+      this.revision += 1;
+    } else {
+      const files = this.reporters[slot]!;
+      if (typeof files === 'string') {
+        reportedBefore = files === file;
+        if (!reportedBefore) this.reporters[slot] = new Set([files, file]);
+      } else {
+        reportedBefore = files.has(file);
+        files.add(file);
+      }
+    }
+    if (!reportedBefore) {
+      const list = this.fileSlots.get(file);
+      if (list) list.push(slot);
+      else this.fileSlots.set(file, [slot]);
+    }
+    return isNew;
   }
 
   /** Takes back everything `file` reported; increments other files also reported stay. */
   removeFile(file: string): void {
     this.index();
-    const keys = this.fileKeys.get(file);
-    this.fileKeys.delete(file);
-    if (keys) {
-      for (const key of keys) {
-        const files = this.reporters.get(key);
-        if (typeof files === 'object') {
-          files.delete(file);
-          if (files.size === 1) this.reporters.set(key, files.values().next().value!);
-        }
-        if (files === undefined || files === file || (typeof files === 'object' && files.size === 0)) {
-          this.reporters.delete(key);
-          this.increments.delete(key);
-        }
+    const list = this.fileSlots.get(file);
+    this.fileSlots.delete(file);
+    for (const slot of list ?? []) {
+      const files = this.reporters[slot];
+      if (files === undefined) continue;
+      if (typeof files === 'string') {
+        if (files === file) this.killSlot(slot);
+        continue;
       }
+      files.delete(file);
+      if (files.size === 1) this.reporters[slot] = files.values().next().value!;
+      else if (files.size === 0) this.killSlot(slot);
     }
     for (const [id, infos] of this.threads) {
       const kept = infos.filter((t) => t.file !== file);
@@ -62,6 +79,7 @@ export class UsageLedger {
       else if (kept.length !== infos.length) this.threads.set(id, kept);
     }
     this.revision += 1;
+    if (this.deadSlots > 1024 && this.deadSlots > this.slots.size) this.compact();
   }
 
   setThread(info: ThreadInfo): void {
@@ -89,13 +107,36 @@ export class UsageLedger {
     return this.revision;
   }
 
+  /** Every increment, as a new object each (see forEachIncrement for reading them all without building any). */
   *allIncrements(): IterableIterator<UsageIncrement> {
-    if (this.loaded) for (const [increment] of this.loaded) yield increment;
-    else yield* this.increments.values();
+    if (this.loaded) {
+      for (const [increment] of this.loaded) yield increment;
+      return;
+    }
+    const store = this.store;
+    for (let slot = 0, n = store.slotCount; slot < n; slot += 1) if (store.isLive(slot)) yield store.get(slot);
+  }
+
+  /**
+   * Calls `visit` with every increment, in order, without its raw figures. The view passed is one
+   * object pointed at each increment in turn: read it, never keep it.
+   */
+  forEachIncrement(visit: (inc: IncrementView) => void): void {
+    if (this.loaded) {
+      for (const [increment] of this.loaded) visit(increment);
+      return;
+    }
+    const store = this.store;
+    const view = newIncrementView();
+    for (let slot = 0, n = store.slotCount; slot < n; slot += 1) {
+      if (!store.isLive(slot)) continue;
+      store.fill(slot, view);
+      visit(view);
+    }
   }
 
   get incrementCount(): number {
-    return this.loaded ? this.loaded.length : this.increments.size;
+    return this.loaded ? this.loaded.length : this.slots.size;
   }
 
   thread(threadId: string): ThreadInfo | undefined {
@@ -108,24 +149,43 @@ export class UsageLedger {
 
   filesReporting(key: string): ReadonlySet<string> | undefined {
     this.index();
-    const files = this.reporters.get(key);
+    const slot = this.slots.get(key);
+    const files = slot === undefined ? undefined : this.reporters[slot];
     return typeof files === 'string' ? new Set([files]) : files;
   }
 
-  /** Serialisable form: increments with the files that reported them, and threads. */
+  /**
+   * Serialisable form: increments with the files that reported them, and threads. The increments are
+   * read from the store as they are iterated, but as they were now: what is added or taken back
+   * later does not show (so a state save that writes them while files are read stays consistent).
+   */
   toJSON(): LedgerSnapshot {
-    if (this.loaded) return { increments: this.loaded, threads: [...this.threads.values()].flat(), rateLimits: this.rateLimits };
-    const increments: [UsageIncrement, string[]][] = [];
-    for (const [key, inc] of this.increments) {
-      const files = this.reporters.get(key);
-      increments.push([inc, typeof files === 'string' ? [files] : [...(files ?? [])]]);
-    }
-    return { increments, threads: [...this.threads.values()].flat(), rateLimits: this.rateLimits };
+    const threads = [...this.threads.values()].flat();
+    if (this.loaded) return { increments: this.loaded, threads, rateLimits: this.rateLimits };
+    const store = this.store;
+    const count = store.slotCount;
+    const live = store.liveSlots(count);
+    // Sets of reporters change in place; the few there are (keys several files report) are copied.
+    const reporters = this.reporters.slice(0, count).map((files) => (typeof files === 'object' ? [...files] : files));
+    const increments = {
+      *[Symbol.iterator](): Generator<[UsageIncrement, string[]]> {
+        for (let slot = 0; slot < count; slot += 1) {
+          const files = reporters[slot];
+          if (live[slot] !== 1 || files === undefined) continue;
+          yield [store.get(slot), typeof files === 'string' ? [files] : files];
+        }
+      },
+      // JSON.stringify writes the snapshot as before: its increments as an array.
+      toJSON(): [UsageIncrement, string[]][] {
+        return [...this];
+      },
+    };
+    return { increments, threads, rateLimits: this.rateLimits };
   }
 
   static fromJSON(snapshot: LedgerSnapshot): UsageLedger {
     const ledger = new UsageLedger();
-    ledger.loaded = snapshot.increments;
+    ledger.loaded = Array.isArray(snapshot.increments) ? snapshot.increments : [...snapshot.increments];
     for (const thread of snapshot.threads) ledger.setThread(thread);
     ledger.rateLimits = snapshot.rateLimits;
     return ledger;
@@ -140,10 +200,36 @@ export class UsageLedger {
     for (const [inc, files] of loaded) for (const file of files) this.add(file, inc);
     this.revision = revision;
   }
+
+  private killSlot(slot: number): void {
+    this.slots.delete(this.store.key(slot)!);
+    this.store.kill(slot);
+    this.reporters[slot] = undefined;
+    this.deadSlots += 1;
+  }
+
+  /** Drops the dead slots (after many files were taken back out), renumbering the live ones in their order. */
+  private compact(): void {
+    const { store, renumbered } = this.store.compact();
+    const reporters: (string | Set<string> | undefined)[] = [];
+    renumbered.forEach((to, from) => {
+      if (to !== -1) reporters[to] = this.reporters[from];
+    });
+    for (const [key, slot] of this.slots) this.slots.set(key, renumbered[slot]!);
+    for (const [file, list] of this.fileSlots) {
+      const kept = list.map((slot) => renumbered[slot]!).filter((slot) => slot !== -1);
+      if (kept.length > 0) this.fileSlots.set(file, kept);
+      else this.fileSlots.delete(file);
+    }
+    this.store = store;
+    this.reporters = reporters;
+    this.deadSlots = 0;
+  }
 }
 
 export interface LedgerSnapshot {
-  increments: [UsageIncrement, string[]][];
+  /** Each increment with the files that reported it: an array once decoded, read lazily from a live ledger (toJSON). */
+  increments: Iterable<[UsageIncrement, string[]]>;
   threads: ThreadInfo[];
   rateLimits: RateLimitSnapshot | undefined;
 }

@@ -21,6 +21,17 @@ export interface UsageIncrement {
   raw?: CodexTokenUsage;
 }
 
+/** What a report reads of an increment (UsageLedger.forEachIncrement): no raw figures, nothing to keep. */
+export interface IncrementView {
+  readonly key: string;
+  readonly threadId: string;
+  readonly timestamp: string;
+  readonly model?: string | undefined;
+  readonly cwd?: string | undefined;
+  readonly buckets: Readonly<TokenBuckets>;
+  readonly source: IncrementSource;
+}
+
 /** What session_meta (or a legacy header) says about a thread. */
 export interface ThreadInfo {
   threadId: string;

@@ -1,5 +1,5 @@
 import { type UsageLedger } from './ledger.js';
-import { type RateLimitSnapshot, type ThreadInfo, type UsageIncrement } from './ledgerTypes.js';
+import { type IncrementView, type RateLimitSnapshot, type ThreadInfo } from './ledgerTypes.js';
 import { isoToEpochMs, localDayOf } from './timeZones.js';
 import { addBuckets, cacheHitRate, emptyBuckets, type TokenBuckets, totalTokens } from './usage.js';
 
@@ -86,7 +86,7 @@ function emptyGroupRow(key: string, label: string): GroupRow {
   return { buckets: emptyBuckets(), totalTokens: 0, costUsd: undefined, unpricedTokens: 0, estimatedTokens: 0, responses: 0, firstSeen: undefined, lastSeen: undefined, key, label };
 }
 
-function accumulate(target: UsageTotals, inc: UsageIncrement, usd: number | undefined): void {
+function accumulate(target: UsageTotals, inc: IncrementView, usd: number | undefined): void {
   addBuckets(target.buckets, inc.buckets);
   const tokens = totalTokens(inc.buckets);
   target.totalTokens += tokens;
@@ -153,9 +153,9 @@ export function collectCells(ledger: UsageLedger, options: { since?: Date; until
   const sinceIso = options.since?.toISOString();
   const untilIso = options.until?.toISOString();
   const threads = new Map<string, CellThread & { last: ReportCell | undefined }>();
-  for (const inc of ledger.allIncrements()) {
-    if (sinceIso !== undefined && inc.timestamp < sinceIso) continue;
-    if (untilIso !== undefined && inc.timestamp >= untilIso) continue;
+  ledger.forEachIncrement((inc) => {
+    if (sinceIso !== undefined && inc.timestamp < sinceIso) return;
+    if (untilIso !== undefined && inc.timestamp >= untilIso) return;
     let row = threads.get(inc.threadId);
     if (!row) {
       const thread: ThreadInfo | undefined = ledger.thread(inc.threadId);
@@ -186,7 +186,7 @@ export function collectCells(ledger: UsageLedger, options: { since?: Date; until
     }
     accumulate(cell, inc, usd);
     if (inc.source === 'estimate') cell.estimated = true;
-  }
+  });
   return {
     timeZone: options.timeZone,
     since: sinceIso,
@@ -289,10 +289,10 @@ export function totalTokensBetween(ledger: UsageLedger, since: Date | undefined,
   const from = since?.toISOString();
   const to = until?.toISOString();
   let sum = 0;
-  for (const inc of ledger.allIncrements()) {
-    if (from !== undefined && inc.timestamp < from) continue;
-    if (to !== undefined && inc.timestamp >= to) continue;
+  ledger.forEachIncrement((inc) => {
+    if (from !== undefined && inc.timestamp < from) return;
+    if (to !== undefined && inc.timestamp >= to) return;
     sum += totalTokens(inc.buckets);
-  }
+  });
   return sum;
 }

@@ -37,7 +37,7 @@ const THREAD_MARK = '\u0001';
 
 export function encodeScanState(state: PersistedScanState): StoredScanState {
   const table = new StringTable();
-  const increments = state.ledger.increments.map(([inc, files]) => encodeIncrement(inc, files, table));
+  const increments = Array.from(state.ledger.increments, ([inc, files]) => encodeIncrement(inc, files, table));
   return { version: state.version, savedAt: state.savedAt, files: state.files, strings: table.strings, increments, threads: state.ledger.threads, rateLimits: state.ledger.rateLimits ?? null };
 }
 
@@ -139,7 +139,7 @@ export function decodeScanState(stored: StoredScanState): PersistedScanState {
     if (typeof value !== 'string') throw new Error(`string ${i} is missing`);
     return value;
   };
-  const increments: LedgerSnapshot['increments'] = stored.increments.map((t, n) => {
+  const increments: [UsageIncrement, string[]][] = stored.increments.map((t, n) => {
     if (!Array.isArray(t) || t.length !== 13) throw new Error(`increment ${n} is not a 13-part tuple`);
     const threadId = str(t[1]);
     const source = SOURCES[t[5]];
