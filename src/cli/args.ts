@@ -31,7 +31,8 @@ Commands:
 Options:
   --codex-home DIR  Codex home to read (default: $CODEX_HOME or ~/.codex); may be repeated
   --root DIR        a further folder with rollout files; may be repeated
-  --state DIR       keep the scan state in DIR so the next run reads only new bytes
+  --state DIR       keep the scan state (and a report cache) in DIR: the next run reads
+                    only new bytes, and one with nothing new prints from the cache
   --since DATE      from this day (YYYY-MM-DD, local midnight) or ISO time
   --until DATE      up to (not including) this day or time
   --tz ZONE         IANA time zone for days (default: the system's)
