@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { readerThreadOptions } from '../core/fileReadPool.js';
 import { openPriceBook } from '../core/pricing.js';
 import { ProjectResolver } from '../core/projects.js';
-import { buildReport, collectCells, reportFromCells } from '../core/reports.js';
+import { collectCells, reportFromCells } from '../core/reports.js';
 import { UsageScanner } from '../core/scanner.js';
 import { ScanStateStore } from '../core/stateStore.js';
 import { countTextTokens } from '../core/tokenizer.js';
@@ -49,18 +49,14 @@ export async function runScan(inv: Invocation, io: CliIo): Promise<number> {
     return runBudgetCommand({ args, io, codexHomes: inv.codexHomes, ledger: scanner.ledger, pricer, timeZone, warnings, projectOf, now: new Date() });
   }
 
+  const facts = { warnings, counters, estimatedThreads: scanner.estimatedThreads.size, trackedFiles: scanner.trackedFiles };
+  const cells = collectCells(scanner.ledger, { since, until, timeZone, pricer });
+  const report = reportFromCells(cells, { projectOf });
+  // Only a report over the whole history is cached (reportCacheOf), and only when everything could be
+  // read: the next run tries again, and says why.
   const cache = reportCacheOf(inv, io, logger);
-  let report;
-  if (cache) {
-    const cells = collectCells(scanner.ledger, { timeZone, pricer });
-    report = reportFromCells(cells, { projectOf });
-    // A run that could not read everything is not cached: the next one tries again, and says why.
-    if (stateSaved && summary.problems.length === 0 && scanner.unreadableFiles.size === 0) {
-      cache.store.save({ key: cache.key, files: scanner.fileFingerprints(), cells, facts: { warnings, counters, estimatedThreads: scanner.estimatedThreads.size, trackedFiles: scanner.trackedFiles } });
-    }
-  } else {
-    report = buildReport(scanner.ledger, { since, until, timeZone, pricer, projectOf });
+  if (cache && stateSaved && summary.problems.length === 0 && scanner.unreadableFiles.size === 0) {
+    cache.store.save({ key: cache.key, files: scanner.fileFingerprints(), cells, facts });
   }
-  const diagnostics = diagnosticsOf({ counters, estimatedThreads: scanner.estimatedThreads.size, trackedFiles: scanner.trackedFiles }, scanner.unreadableFiles.size, summary.bytesRead);
-  return printReport(args.command, args.json, report, warnings, diagnostics, counters.badLines, io);
+  return printReport(args.command, args.json, report, warnings, diagnosticsOf(facts, scanner.unreadableFiles.size, summary.bytesRead), counters.badLines, io);
 }
