@@ -81,20 +81,12 @@ export class IncrementStore {
 
   /** The increment in a live slot, as a new object (the caller may keep or change it). */
   get(slot: number): UsageIncrement {
-    const at = slot * FIGURES;
-    const f = this.figures;
-    const inc: UsageIncrement = {
-      key: this.keys[slot]!,
-      threadId: this.strings[this.threadRefs[slot]!]!,
-      timestamp: this.timestamps[slot]!,
-      buckets: { uncachedInput: f[at]!, cachedInput: f[at + 1]!, cacheWriteInput: f[at + 2]!, output: f[at + 3]!, reasoningOutput: f[at + 4]! },
-      source: SOURCES[this.sources[slot]!]!,
-    };
-    const model = this.modelRefs[slot]!;
-    const cwd = this.cwdRefs[slot]!;
-    if (model !== NONE) inc.model = this.strings[model]!;
-    if (cwd !== NONE) inc.cwd = this.strings[cwd]!;
-    const raw = this.readRaw(slot, at + 5);
+    const view = newIncrementView();
+    this.fill(slot, view);
+    const inc: UsageIncrement = { key: view.key, threadId: view.threadId, timestamp: view.timestamp, buckets: view.buckets, source: view.source };
+    if (view.model !== undefined) inc.model = view.model;
+    if (view.cwd !== undefined) inc.cwd = view.cwd;
+    const raw = this.readRaw(slot, slot * FIGURES + 5);
     if (raw) inc.raw = raw;
     return inc;
   }
