@@ -152,7 +152,7 @@ export function buildReport(ledger: UsageLedger, options: ReportOptions): UsageR
 export function collectCells(ledger: UsageLedger, options: { since?: Date; until?: Date; timeZone: string; pricer: Pricer }): ReportCells {
   const sinceIso = options.since?.toISOString();
   const untilIso = options.until?.toISOString();
-  const threads = new Map<string, CellThread & { last: ReportCell | undefined }>();
+  const threads = new Map<string, CellThread & { last: ReportCell | undefined; threadCwd: string | undefined }>();
   ledger.forEachIncrement((inc) => {
     if (sinceIso !== undefined && inc.timestamp < sinceIso) return;
     if (untilIso !== undefined && inc.timestamp >= untilIso) return;
@@ -166,10 +166,11 @@ export function collectCells(ledger: UsageLedger, options: { since?: Date; until
         archived: thread ? /[\\/]archived_sessions[\\/]/.test(thread.file) : false,
         cells: [],
         last: undefined,
+        threadCwd: thread?.cwd,
       };
       threads.set(inc.threadId, row);
     }
-    const cwd = inc.cwd ?? ledger.thread(inc.threadId)?.cwd;
+    const cwd = inc.cwd ?? row.threadCwd;
     const model = inc.model ?? 'unknown';
     const ms = isoToEpochMs(inc.timestamp);
     const usd = options.pricer.price(inc.model, inc.buckets, new Date(ms)).usd;
@@ -191,7 +192,7 @@ export function collectCells(ledger: UsageLedger, options: { since?: Date; until
     timeZone: options.timeZone,
     since: sinceIso,
     until: untilIso,
-    threads: [...threads.values()].map(({ last: _last, ...thread }) => thread),
+    threads: [...threads.values()].map(({ last: _last, threadCwd: _cwd, ...thread }) => thread),
     rateLimits: ledger.latestRateLimits,
   };
 }
