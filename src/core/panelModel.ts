@@ -11,7 +11,6 @@ import { type LedgerCounters, type RateLimitSnapshot } from './ledgerTypes.js';
 import { DEFAULT_THREAD_SORT, sortRows } from '../shared/sorting.js';
 import { type GroupRow, type ThreadRow, type UsageReport, type UsageTotals } from './reports.js';
 
-export { PANEL_THREAD_ROWS } from '../shared/protocol.js';
 
 /** The budget as the panel shows it. */
 export interface PanelBudget {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { type Logger } from '../core/logger.js';
-import { PANEL_THREAD_ROWS, snapshotToCsv } from '../core/panelModel.js';
-import { type HostMessage, type PanelFilter, type PanelSnapshot, type PanelUiState } from '../shared/protocol.js';
+import { snapshotToCsv } from '../core/panelModel.js';
+import { type HostMessage, PANEL_THREAD_ROWS, type PanelFilter, type PanelSnapshot, type PanelUiState } from '../shared/protocol.js';
 import { diffSnapshot } from '../shared/snapshotDiff.js';
 import { parseWebviewMessage } from './panelMessages.js';
 
