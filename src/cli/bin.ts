@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { runFromReportCache } from './cachedRun.js';
 import { resolveInvocation } from './invocation.js';
 import { type CliIo } from './io.js';
+import { scanReaders } from './readerStart.js';
 
 /** Set by esbuild.mjs: this package's version and that of its price data. */
 declare const CODEX_METER_BUILD: string;
@@ -22,10 +23,12 @@ async function main(): Promise<number> {
   if (typeof inv === 'number') return inv;
   const cached = await runFromReportCache(inv, io);
   if (cached !== undefined) return cached;
+  // Started before the full run is loaded, so a cold scan's reader threads start meanwhile.
+  const readers = scanReaders(inv, io);
   // Loaded here, not imported: a run the report cache answers never parses the scanner and the price data.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { runScan } = require(SCAN_BUNDLE) as typeof import('./scanEntry.js');
-  return runScan(inv, io);
+  return runScan(inv, io, readers);
 }
 
 main().then(

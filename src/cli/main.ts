@@ -1,6 +1,7 @@
 import { runFromReportCache } from './cachedRun.js';
 import { resolveInvocation } from './invocation.js';
 import { type CliIo } from './io.js';
+import { scanReaders } from './readerStart.js';
 import { runScan } from './scanRun.js';
 
 export { type CliIo } from './io.js';
@@ -13,5 +14,5 @@ export { type CliIo } from './io.js';
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const inv = resolveInvocation(argv, io);
   if (typeof inv === 'number') return inv;
-  return (await runFromReportCache(inv, io)) ?? runScan(inv, io);
+  return (await runFromReportCache(inv, io)) ?? runScan(inv, io, scanReaders(inv, io));
 }

@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { FILE_READER_ROLE, serveFileReads } from '../core/fileReadPool.js';
+import { FILE_READER_ROLE } from '../core/fileReadPool.js';
+import { serveFileReads } from '../core/fileReadServer.js';
 import { countTextTokens } from '../core/tokenizer.js';
 
 /**

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { readerThreadOptions } from '../core/fileReadPool.js';
 import { openPriceBook } from '../core/pricing.js';
 import { ProjectResolver } from '../core/projects.js';
 import { collectCells, reportFromCells } from '../core/reports.js';
@@ -10,6 +9,7 @@ import { runBudgetCommand } from './budgetCommand.js';
 import { diagnosticsOf, reportCacheOf, STATE_FILE } from './cachedRun.js';
 import { type Invocation } from './invocation.js';
 import { type CliIo, stderrLogger } from './io.js';
+import { type ScanReaders } from './readerStart.js';
 import { type CliWarning, noteSkippedLines, printReport } from './reportOutput.js';
 
 /**
@@ -17,15 +17,16 @@ import { type CliWarning, noteSkippedLines, printReport } from './reportOutput.j
  * saves the state when something changed, and prints. A report over the whole history also writes
  * the report cache (reportCache.ts) that lets the next run with nothing new skip all of this.
  */
-export async function runScan(inv: Invocation, io: CliIo): Promise<number> {
+export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders): Promise<number> {
   const { args, since, until, timeZone } = inv;
   const logger = stderrLogger(io, args.verbose);
+  // Opened first: on a cold run the reader threads are still starting (readerStart.ts).
+  const pricer = await openPriceBook();
   const store = args.stateDir ? new ScanStateStore(join(args.stateDir, STATE_FILE), logger) : undefined;
   const state = store ? await store.load() : undefined;
-  // One core is kept free: this thread's own.
-  const readers = readerThreadOptions(io.readerThreadScript, 1, io.env);
-  const scanner = new UsageScanner({ roots: inv.roots, logger, countTokens: countTextTokens, ...readers }, state);
-  const summary = await scanner.scanAll();
+  const { started, ...readerOptions } = readers;
+  const scanner = new UsageScanner({ roots: inv.roots, logger, countTokens: countTextTokens, ...readerOptions }, state);
+  const summary = await scanner.scanAll().finally(() => started?.close());
   // Saved only when something changed: a warm run with nothing new reads and writes no state.
   const changed = !state || summary.bytesRead > 0 || summary.removedFiles > 0 || summary.newIncrements > 0;
   let stateSaved = store !== undefined;
@@ -37,7 +38,6 @@ export async function runScan(inv: Invocation, io: CliIo): Promise<number> {
       io.err(`codex-meter: could not save the state to ${store.path}: ${(err as Error).message}\n`);
     }
   }
-  const pricer = await openPriceBook();
   const projectOf = new ProjectResolver().projectOf;
   const warnings: CliWarning[] = [
     ...scanner.problems().map((p) => ({ file: p.file, line: p.line, reason: p.reason })),

@@ -1,8 +1,6 @@
-import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { type MessagePort, type ResourceLimits, Worker } from 'node:worker_threads';
-import { type TokenCounter } from './fileAccount.js';
-import { type FileReadOutcome, freshRecord, readRolloutFile } from './fileRead.js';
+import { type ResourceLimits, Worker } from 'node:worker_threads';
+import { type FileReadOutcome } from './fileRead.js';
 import { SCAN_THREAD_RESOURCE_LIMITS } from './threadResources.js';
 
 /** `workerData.role` of a thread started to read files for a pool. */
@@ -60,86 +58,102 @@ export function readerThreadOptions(script: string | undefined, keepFree: number
  */
 const DEFAULT_FILES_IN_FLIGHT = 16;
 
-type ToReader = { type: 'read'; path: string };
-type FromReader = { type: 'read'; read: PooledRead };
+/** What a pool sends a reader thread, and what the thread sends back (fileReadServer.ts). */
+export type ToReader = { type: 'read'; path: string };
+export type FromReader = { type: 'read'; read: PooledRead };
 
 /**
- * Reader threads started from a script that calls `serveFileReads` when its `workerData.role` is
- * FILE_READER_ROLE (the CLI and the extension's scan worker are such scripts). Each thread keeps
- * DEFAULT_FILES_IN_FLIGHT files queued, so it never waits for this thread between files. `resourceLimits` are
- * given to each thread (see threadResources.ts).
+ * Reader threads started from a script that calls `serveFileReads` (fileReadServer.ts) when its
+ * `workerData.role` is FILE_READER_ROLE (the CLI's cliScan.js and the extension's scan worker are
+ * such scripts). The threads start when the pool is made, so a caller that knows early that it will
+ * need them (the CLI, before it loads its scanner) has them ready by the time the files are listed.
+ * Each thread keeps DEFAULT_FILES_IN_FLIGHT files queued, so it never waits for this thread between
+ * files. `resourceLimits` are given to each thread (see threadResources.ts).
  */
 export class ThreadFileReadPool implements FileReadPool {
-  private readonly workers: Worker[] = [];
+  private readonly readers: ReaderThread[];
 
-  constructor(private readonly options: { script: string; threads: number; filesInFlight?: number; resourceLimits?: ResourceLimits }) {}
+  constructor(private readonly options: { script: string; threads: number; filesInFlight?: number; resourceLimits?: ResourceLimits }) {
+    this.readers = Array.from({ length: options.threads }, () => new ReaderThread(options.script, options.resourceLimits));
+  }
 
   async readAll(next: () => string | undefined, onRead: (read: PooledRead) => void): Promise<void> {
     const inFlight = this.options.filesInFlight ?? DEFAULT_FILES_IN_FLIGHT;
-    const runs: Promise<void>[] = [];
-    for (let i = 0; i < this.options.threads; i += 1) {
-      const worker = new Worker(this.options.script, {
-        workerData: { role: FILE_READER_ROLE },
-        ...(this.options.resourceLimits ? { resourceLimits: this.options.resourceLimits } : {}),
-      });
-      this.workers.push(worker);
-      runs.push(new Promise<void>((resolve) => {
-        const outstanding = new Set<string>();
-        let finished = false;
-        const finish = (err?: Error | number): void => {
-          if (finished) return;
-          finished = true;
-          const why = err instanceof Error ? err.message : `it exited with code ${err ?? 0}`;
-          for (const path of outstanding) onRead({ path, threadFailed: true, error: { message: `a reader thread stopped: ${why}` } });
-          outstanding.clear();
-          resolve();
-        };
-        const send = (): void => {
-          while (outstanding.size < inFlight) {
-            const path = next();
-            if (path === undefined) break;
-            outstanding.add(path);
-            worker.postMessage({ type: 'read', path } satisfies ToReader);
-          }
-          if (outstanding.size === 0) {
-            finished = true;
-            resolve();
-          }
-        };
-        worker.on('message', (message: FromReader) => {
-          if (finished || message.type !== 'read' || !outstanding.delete(message.read.path)) return;
-          onRead(message.read);
-          send();
-        });
-        worker.on('error', finish);
-        worker.on('exit', finish);
-        send();
-      }));
-    }
-    await Promise.all(runs);
+    await Promise.all(this.readers.map((reader) => reader.readAll(inFlight, next, onRead)));
+  }
+
+  /** How many of its threads have stopped (crashed or exited) so far. */
+  get stoppedThreads(): number {
+    return this.readers.filter((r) => r.hasStopped).length;
   }
 
   async close(): Promise<void> {
-    const workers = this.workers.splice(0);
-    await Promise.all(workers.map((w) => w.terminate()));
+    const readers = this.readers.splice(0);
+    await Promise.all(readers.map((r) => r.worker.terminate()));
   }
 }
 
-/** The reader thread's side: reads each file it is sent, from the start, and posts what it found. */
-export function serveFileReads(port: MessagePort, countTokens: TokenCounter): void {
-  port.on('message', (message: ToReader) => {
-    if (message.type !== 'read') return;
-    port.postMessage({ type: 'read', read: readOne(message.path, countTokens) } satisfies FromReader);
-  });
-}
+/** One reader thread of a pool: started at once, listened to from the start (a thread that fails before its first file must not go unheard). */
+class ReaderThread {
+  readonly worker: Worker;
+  /** Why the thread stopped, once it has. */
+  private stopped: string | undefined;
+  private onMessage: ((message: FromReader) => void) | undefined;
+  private onStop: (() => void) | undefined;
 
-function readOne(path: string, countTokens: TokenCounter): PooledRead {
-  try {
-    const info = statSync(path);
-    const identity = { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino };
-    return { path, outcome: readRolloutFile(path, freshRecord(identity), identity, countTokens) };
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    return { path, error: { ...(e.code ? { code: e.code } : {}), message: e.message } };
+  constructor(script: string, resourceLimits: ResourceLimits | undefined) {
+    this.worker = new Worker(script, { workerData: { role: FILE_READER_ROLE }, ...(resourceLimits ? { resourceLimits } : {}) });
+    const stop = (err?: Error | number): void => {
+      if (this.stopped !== undefined) return;
+      this.stopped = err instanceof Error ? err.message : `it exited with code ${err ?? 0}`;
+      this.onStop?.();
+    };
+    this.worker.on('error', stop);
+    this.worker.on('exit', stop);
+    this.worker.on('message', (message: FromReader) => this.onMessage?.(message));
+  }
+
+  get hasStopped(): boolean {
+    return this.stopped !== undefined;
+  }
+
+  /**
+   * Hands the thread paths from `next`, up to `inFlight` at a time, until `next` runs out; every
+   * path ends in `onRead`, with `threadFailed` when the thread stopped first (a thread that stopped
+   * before this call takes one path, to say so).
+   */
+  readAll(inFlight: number, next: () => string | undefined, onRead: (read: PooledRead) => void): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const outstanding = new Set<string>();
+      let finished = false;
+      const failOutstanding = (): void => {
+        if (finished) return;
+        finished = true;
+        for (const path of outstanding) onRead({ path, threadFailed: true, error: { message: `a reader thread stopped: ${this.stopped}` } });
+        outstanding.clear();
+        resolve();
+      };
+      const send = (): void => {
+        while (outstanding.size < inFlight) {
+          const path = next();
+          if (path === undefined) break;
+          outstanding.add(path);
+          if (this.stopped !== undefined) break;
+          this.worker.postMessage({ type: 'read', path } satisfies ToReader);
+        }
+        if (this.stopped !== undefined) failOutstanding();
+        else if (outstanding.size === 0) {
+          finished = true;
+          resolve();
+        }
+      };
+      this.onMessage = (message) => {
+        if (finished || message.type !== 'read' || !outstanding.delete(message.read.path)) return;
+        onRead(message.read);
+        send();
+      };
+      this.onStop = failOutstanding;
+      send();
+    });
   }
 }

@@ -3,7 +3,8 @@
  * extension starts, and the reader threads that scan worker starts for a cold scan of many files.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { FILE_READER_ROLE, serveFileReads } from '../core/fileReadPool.js';
+import { FILE_READER_ROLE } from '../core/fileReadPool.js';
+import { serveFileReads } from '../core/fileReadServer.js';
 import { countTextTokens } from '../core/tokenizer.js';
 
 if (!isMainThread && (workerData as { role?: string } | undefined)?.role === FILE_READER_ROLE) {

@@ -3,7 +3,7 @@ import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { discoverRolloutFiles } from '../../src/core/discovery.js';
 import { defaultReaderThreads, type FileReadPool, type PooledRead, readerThreadOptions, ThreadFileReadPool } from '../../src/core/fileReadPool.js';
 import { MemoryLogger } from '../../src/core/logger.js';
@@ -125,6 +125,21 @@ describe('reading a cold home with reader threads', () => {
     expect(summary.files).toBe(46);
     expect(figures(pooled)).toEqual(figures(single));
     expect(logger.messages.filter((m) => m.level === 'warn' && /a reader thread stopped: reader thread crashed on purpose; reading its files in this thread instead/.test(m.message)).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reads here the files of a pool whose threads stopped before the scan began (started early, as the CLI does)', async () => {
+    await writeHome();
+    process.env.CODEX_METER_TEST_READER_CRASH = '1';
+    const single = scanner();
+    await single.scanAll();
+    const early = new ThreadFileReadPool({ script, threads: 2 });
+    await vi.waitFor(() => expect(early.stoppedThreads).toBe(2), { timeout: 20_000, interval: 20 });
+    const logger = new MemoryLogger();
+    const pooled = scanner(() => early, logger);
+    const summary = await pooled.scanAll();
+    expect(summary.files).toBe(46);
+    expect(figures(pooled)).toEqual(figures(single));
+    expect(logger.messages.filter((m) => m.level === 'warn' && /a reader thread stopped: reader thread crashed on purpose; reading its files in this thread instead/.test(m.message))).toHaveLength(1);
   });
 
   it('falls back to this thread when the pool cannot be opened, with a warning', async () => {

@@ -1,7 +1,8 @@
 // The script of the reader threads in test/unit/fileReadPool.test.ts (bundled there with esbuild):
 // serves reads with the tests' word-counting tokenizer, or fails on purpose when asked to.
 import { parentPort, workerData } from 'node:worker_threads';
-import { FILE_READER_ROLE, serveFileReads } from '../../../src/core/fileReadPool.js';
+import { FILE_READER_ROLE } from '../../../src/core/fileReadPool.js';
+import { serveFileReads } from '../../../src/core/fileReadServer.js';
 
 const data = workerData as { role?: string } | undefined;
 if (data?.role === FILE_READER_ROLE) {

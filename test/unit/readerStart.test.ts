@@ -1,0 +1,56 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ThreadFileReadPool } from '../../src/core/fileReadPool.js';
+import { STATE_FILE } from '../../src/cli/cachedRun.js';
+import { type Invocation, resolveInvocation } from '../../src/cli/invocation.js';
+import { type CliIo } from '../../src/cli/io.js';
+import { scanReaders } from '../../src/cli/readerStart.js';
+
+let dir: string;
+let script: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'codex-meter-reader-start-'));
+  script = join(dir, 'reader.cjs');
+  await build({ entryPoints: [join(__dirname, 'helpers', 'fileReaderEntry.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: script, logLevel: 'error' });
+});
+afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+function invocation(argv: string[], io: CliIo): Invocation {
+  const inv = resolveInvocation(['threads', '--codex-home', join(dir, 'home'), ...argv], io);
+  if (typeof inv === 'number') throw new Error(`usage error ${inv}`);
+  return inv;
+}
+
+const io = (env: NodeJS.ProcessEnv, withScript = true): CliIo => ({ out: () => undefined, err: () => undefined, env, ...(withScript ? { readerThreadScript: script } : {}) });
+
+describe('reader threads of the CLI', () => {
+  it('are started before the scan when it will start cold: no --state, or none saved there yet', async () => {
+    for (const argv of [[], ['--state', join(dir, 'empty-state')]]) {
+      const cli = io({ CODEX_METER_READER_THREADS: '1' });
+      const readers = scanReaders(invocation(argv, cli), cli);
+      expect(readers.started, argv.join(' ')).toBeInstanceOf(ThreadFileReadPool);
+      expect(readers.openReadPool?.()).toBe(readers.started);
+      expect(readers.poolThresholdBytes).toBe(0);
+      await readers.started!.close();
+    }
+  });
+
+  it('are left to the scan to start when a state was saved, and not started without a script or with CODEX_METER_READER_THREADS=0', async () => {
+    const stateDir = join(dir, 'warm-state');
+    await rm(stateDir, { recursive: true, force: true });
+    await mkdir(stateDir, { recursive: true });
+    await writeFile(join(stateDir, STATE_FILE), '{}');
+    const warm = io({ CODEX_METER_READER_THREADS: '1' });
+    const readers = scanReaders(invocation(['--state', stateDir], warm), warm);
+    expect(readers.started).toBeUndefined();
+    expect(readers.openReadPool).toBeTypeOf('function');
+    for (const cli of [io({ CODEX_METER_READER_THREADS: '0' }), io({ CODEX_METER_READER_THREADS: '1' }, false)]) {
+      const none = scanReaders(invocation([], cli), cli);
+      expect(none.started).toBeUndefined();
+      expect(none.openReadPool).toBeUndefined();
+    }
+  });
+});
