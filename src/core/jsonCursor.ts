@@ -43,48 +43,64 @@ function isHex(c: number | undefined): boolean {
 /** A key none of a decoder's keys match (returned instead of decoding it). */
 export const OTHER_KEY = '';
 
+/** Slots of a KeyTable's hash table: a power of two well above the keys a decoder reads. */
+const KEY_SLOTS = 1024;
+
 /**
- * The object keys a decoder reads, recognised from their bytes: decoding every key of a line to
- * a string would cost more than the rest of the work.
+ * The object keys (or string values) a decoder reads, recognised from their bytes: decoding every
+ * key of a line to a string would cost more than the rest of the work. An open-addressing table
+ * over a hash of each key's length and first, middle and last bytes.
  */
 export class KeyTable {
-  private readonly byShape = new Map<number, { key: string; bytes: Buffer }[]>();
-  private readonly keys: ReadonlySet<string>;
+  private readonly keys: string[] = [];
+  private readonly bytes: Buffer[] = [];
+  /** Per slot, 1 + the index of the key there, or 0. */
+  private readonly slots = new Int32Array(KEY_SLOTS);
+  private readonly known: ReadonlySet<string>;
 
   constructor(keys: readonly string[]) {
-    this.keys = new Set(keys);
-    for (const key of keys) {
+    this.known = new Set(keys);
+    for (const key of this.known) {
       const bytes = Buffer.from(key, 'utf8');
       if (bytes.length === 0) throw new Error('a key table cannot hold the empty key');
-      const shape = KeyTable.shape(bytes, 0, bytes.length);
-      const list = this.byShape.get(shape) ?? [];
-      list.push({ key, bytes });
-      this.byShape.set(shape, list);
+      let slot = KeyTable.hash(bytes, 0, bytes.length);
+      while (this.slots[slot] !== 0) slot = (slot + 1) & (KEY_SLOTS - 1);
+      this.keys.push(key);
+      this.bytes.push(bytes);
+      this.slots[slot] = this.keys.length;
     }
   }
 
   /** The key whose bytes are bytes[start, end) (no escapes), or OTHER_KEY. */
   find(bytes: Buffer, start: number, end: number): string {
-    if (end === start) return OTHER_KEY;
-    const candidates = this.byShape.get(KeyTable.shape(bytes, start, end));
-    if (!candidates) return OTHER_KEY;
-    outer: for (const candidate of candidates) {
-      const b = candidate.bytes;
-      for (let i = 0; i < b.length; i += 1) if (bytes[start + i] !== b[i]) continue outer;
-      return candidate.key;
+    const length = end - start;
+    if (length === 0) return OTHER_KEY;
+    for (let slot = KeyTable.hash(bytes, start, end), entry = this.slots[slot]!; entry !== 0; slot = (slot + 1) & (KEY_SLOTS - 1), entry = this.slots[slot]!) {
+      const candidate = this.bytes[entry - 1]!;
+      if (candidate.length !== length) continue;
+      let i = 0;
+      while (i < length && bytes[start + i] === candidate[i]) i += 1;
+      if (i === length) return this.keys[entry - 1]!;
     }
     return OTHER_KEY;
   }
 
   /** The key for a decoded key string (one that held escapes), or OTHER_KEY. */
   findDecoded(key: string): string {
-    return this.keys.has(key) ? key : OTHER_KEY;
+    return this.known.has(key) ? key : OTHER_KEY;
   }
 
-  private static shape(bytes: Buffer, start: number, end: number): number {
-    return (end - start) * 65536 + bytes[start]! * 256 + bytes[end - 1]!;
+  private static hash(bytes: Buffer, start: number, end: number): number {
+    const length = end - start;
+    return (Math.imul(length, 0x9e3779b1) ^ Math.imul(bytes[start]!, 0x85ebca6b) ^ Math.imul(bytes[end - 1]!, 0xc2b2ae35) ^ Math.imul(bytes[start + (length >> 1)]!, 0x27d4eb2f)) >>> 22;
   }
 }
+
+/** Buffer's own decoders, which `toString(encoding, start, end)` reaches only after checking its arguments. */
+type DecodingBuffer = Buffer & { utf8Slice?: (start: number, end: number) => string };
+const decodeUtf8: (bytes: Buffer, start: number, end: number) => string = typeof (Buffer.prototype as DecodingBuffer).utf8Slice === 'function'
+  ? (bytes, start, end) => (bytes as DecodingBuffer).utf8Slice!(start, end)
+  : (bytes, start, end) => bytes.toString('utf8', start, end);
 
 export class JsonCursor {
   private at = 0;
@@ -150,21 +166,53 @@ export class JsonCursor {
     if (this.peek() !== QUOTE) throw DECLINED;
     const start = this.at;
     const escaped = this.skipString();
-    if (!escaped) return this.bytes.toString('utf8', start + 1, this.at - 1);
+    if (!escaped) return decodeUtf8(this.bytes, start + 1, this.at - 1);
     return JSON.parse(this.bytes.toString('utf8', start, this.at)) as string;
+  }
+
+  /** A string that is one of `values` (or OTHER_KEY when it is another), without decoding it. */
+  keyword(values: KeyTable): string {
+    if (this.peek() !== QUOTE) throw DECLINED;
+    const start = this.at;
+    const escaped = this.skipString();
+    if (!escaped) return values.find(this.bytes, start + 1, this.at - 1);
+    return values.findDecoded(JSON.parse(this.bytes.toString('utf8', start, this.at)) as string);
+  }
+
+  /** Checks that the next value is a string or null, and skips it. */
+  skipNullableString(): void {
+    const c = this.peek();
+    if (c === QUOTE) this.skipString();
+    else if (c === 0x6e) this.literal('null');
+    else throw DECLINED;
   }
 
   /** A finite number (JSON.parse would give Infinity for 1e999: declined, as z.number() rejects it). */
   number(): number {
     if (this.peek() === -1) throw DECLINED;
     const from = this.at;
-    this.skipNumber();
     const bytes = this.bytes;
-    // Plain integers (nearly every figure in a rollout) without going through a string.
+    // Plain integers (nearly every figure in a rollout) in one pass, without going through a string:
+    // digits not starting with 0, up to 15 of them, followed by neither a fraction nor an exponent.
+    let c = bytes[from]!;
+    if (c > DIGIT_0 && c <= DIGIT_9) {
+      let value = 0;
+      let at = from;
+      do {
+        value = value * 10 + (c - DIGIT_0);
+        at += 1;
+        c = bytes[at]!;
+      } while (c >= DIGIT_0 && c <= DIGIT_9);
+      if (c !== DOT && c !== LETTER_E && c !== LETTER_CAPITAL_E && at - from <= 15) {
+        this.at = at;
+        return value;
+      }
+    }
+    this.skipNumber();
     let value = 0;
     let i = from;
     for (; i < this.at; i += 1) {
-      const c = bytes[i]!;
+      c = bytes[i]!;
       if (c < DIGIT_0 || c > DIGIT_9) break;
       value = value * 10 + (c - DIGIT_0);
     }

@@ -52,6 +52,9 @@ const KEYS = new KeyTable([
   'primary', 'secondary', 'limit_id', 'limit_name', 'plan_type', 'used_percent', 'window_minutes', 'resets_in_seconds', 'resets_at',
 ]);
 
+/** The `type` values the decoders tell apart (envelope types and event types). */
+const TYPES = new KeyTable(['turn_context', 'token_usage_record', 'event_msg', 'token_count', 'thread_settings_applied']);
+
 /**
  * Decodes an envelope line of the kinds above from its bytes (one line, no line ending), without
  * JSON.parse or the schemas; undefined means "read it the general way": the line is not one of
@@ -72,7 +75,7 @@ export function decodeUsageLine(bytes: Buffer): DecodedEnvelope | undefined {
           break;
         case 'type':
           if (type !== undefined) throw DECLINED;
-          type = c.string();
+          type = c.keyword(TYPES);
           break;
         case 'payload':
           if (type === undefined || line !== undefined) throw DECLINED;
@@ -145,7 +148,7 @@ function turnContext(c: JsonCursor): TurnContextLine {
         cwd = nullableString(c);
         break;
       case 'turn_id':
-        nullableString(c);
+        c.skipNullableString();
         break;
       case 'collaboration_mode':
         modeModel = tolerant(c, () => collaborationModeModel(c), undefined);
@@ -188,7 +191,7 @@ function usageRecord(c: JsonCursor): UsageRecordLine {
         if (threadId === '') throw DECLINED;
         break;
       case 'turn_id':
-        nullableString(c);
+        c.skipNullableString();
         break;
       case 'response_id':
         responseId = nullableString(c);
@@ -209,7 +212,7 @@ function usageRecord(c: JsonCursor): UsageRecordLine {
 
 function event(c: JsonCursor): UsageLine {
   if (c.firstKey() !== 'type') throw DECLINED;
-  const kind = c.string();
+  const kind = c.keyword(TYPES);
   if (kind === 'token_count') return tokenCount(c);
   for (let key = c.nextKey(); key !== undefined; key = c.nextKey()) {
     if (key === 'type') throw DECLINED;
@@ -265,13 +268,24 @@ function tokenUsage(c: JsonCursor): CodexTokenUsage {
   const usage: CodexTokenUsage = {};
   for (let key = c.firstKey(); key !== undefined; key = c.nextKey()) {
     switch (key) {
+      // One store per key (not usage[key]), which V8 keeps fast.
       case 'input_tokens':
+        usage.input_tokens = count(c);
+        break;
       case 'cached_input_tokens':
+        usage.cached_input_tokens = count(c);
+        break;
       case 'cache_write_input_tokens':
+        usage.cache_write_input_tokens = count(c);
+        break;
       case 'output_tokens':
+        usage.output_tokens = count(c);
+        break;
       case 'reasoning_output_tokens':
+        usage.reasoning_output_tokens = count(c);
+        break;
       case 'total_tokens':
-        usage[key] = count(c);
+        usage.total_tokens = count(c);
         break;
       default:
         c.skipValue();

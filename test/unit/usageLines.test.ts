@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { envelopeSchema } from '../../src/core/rolloutSchemas.js';
+import { KeyTable, OTHER_KEY } from '../../src/core/jsonCursor.js';
 import { type DecodedEnvelope, decodeUsageLine, usageLineFromEnvelope } from '../../src/core/usageLines.js';
 import {
   envelope, eventMsg, overflowTokenCount, rateLimitsResetsAt, rateLimitsResetsIn, rawUsage, threadSettingsApplied, tokenCount, tokenCountRaw, turnContext, usageRecord,
@@ -68,6 +69,16 @@ describe('decodeUsageLine', () => {
     expect(decode(escaped)?.line).toMatchObject({ model: 'gpt-é\n', cwd: 'C:\\w 😀' });
     const numbers = '{"type":"token_usage_record","payload":{"thread_id":"t","usage":{"input_tokens":1e3,"output_tokens":12345678901234567890,"cached_input_tokens":0.5,"total_tokens":-0}}}';
     expect(decode(numbers)).toStrictEqual(reference(numbers));
+    const escapedTypes = '{"type":"event\\u005fmsg","payload":{"type":"token\\u005fcount","info":null}}';
+    expect(decode(escapedTypes)?.line).toMatchObject({ kind: 'token_count', info: null });
+    expect(decode(escapedTypes)).toStrictEqual(reference(escapedTypes));
+    const nearType = '{"type":"event_msg","payload":{"type":"token_coun","info":null}}';
+    expect(decode(nearType)?.line).toStrictEqual({ kind: 'other_event' });
+    expect(decode(nearType)).toStrictEqual(reference(nearType));
+    for (const figure of ['0', '7', '10', '100.0', '1.5e2', '123456789012345', '1234567890123456', '9007199254740993']) {
+      const line = `{"type":"token_usage_record","payload":{"thread_id":"t","turn_id":null,"usage":{"input_tokens":${figure}}}}`;
+      expect(decode(line), line).toStrictEqual(reference(line));
+    }
     const duplicate = '{"type":"token_usage_record","payload":{"thread_id":"a","usage":{"input_tokens":1,"input_tokens":2},"thread_id":"b"}}';
     expect(decode(duplicate)).toStrictEqual(reference(duplicate));
     expect(decode(duplicate)?.line).toMatchObject({ threadId: 'b', usage: { input_tokens: 2 } });
@@ -94,6 +105,9 @@ describe('decodeUsageLine', () => {
       '{"type":"turn_context","payload":{"model":"m","x":[1,]}}', // trailing comma
       '{"type":"turn_context","payload":{"model":"m","x":"\\x"}}', // bad escape
       '{"timestamp":5,"type":"turn_context","payload":{}}', // timestamp not a string
+      '{"type":"turn_context","payload":{"turn_id":5}}', // turn id not a string
+      '{"type":"token_usage_record","payload":{"thread_id":"t","turn_id":nul,"usage":{}}}', // a broken literal
+      '{"type":"event_msgs","payload":{"type":"token_count","info":null}}', // a type one byte longer than one it reads
       `{"type":"turn_context","payload":{"x":${'['.repeat(100)}${']'.repeat(100)}}}`, // deeper than the cursor goes
     ];
     for (const text of declined) {
@@ -160,5 +174,20 @@ describe('decodeUsageLine', () => {
       const fast = decodeUsageLine(damaged);
       if (fast !== undefined) expect(fast).toStrictEqual(reference(damaged.toString('utf8')));
     }), { numRuns: 10_000 });
+  });
+});
+
+describe('KeyTable', () => {
+  it('finds each of its keys from their bytes and nothing else, however alike (length, first, middle and last bytes)', () => {
+    const keys = ['type', 'tape', 'tyype', 'input_tokens', 'output_tokens', 'inputXtokens', 'a', 'é', 'ab', 'ba', ...Array.from({ length: 200 }, (_, i) => `k${i}`)];
+    const table = new KeyTable(keys);
+    const find = (text: string): string => {
+      const bytes = Buffer.from(`"${text}"`, 'utf8');
+      return table.find(bytes, 1, bytes.length - 1);
+    };
+    for (const key of keys) expect(find(key)).toBe(key);
+    for (const other of ['typf', 'typ', 'types', 'input_tokenz', 'b', 'e', 'aa', 'k200', 'k1x', '']) expect(find(other), other).toBe(OTHER_KEY);
+    expect(table.findDecoded('tape')).toBe('tape');
+    expect(table.findDecoded('tap')).toBe(OTHER_KEY);
   });
 });
