@@ -24,7 +24,7 @@ async function main(): Promise<number> {
   const cached = await runFromReportCache(inv, io);
   if (cached !== undefined) return cached;
   // Started before the full run is loaded, so a cold scan's reader threads start meanwhile.
-  const readers = scanReaders(inv, io);
+  const readers = await scanReaders(inv, io);
   // Loaded here, not imported: a run the report cache answers never parses the scanner and the price data.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { runScan } = require(SCAN_BUNDLE) as typeof import('./scanEntry.js');

@@ -14,5 +14,5 @@ export { type CliIo } from './io.js';
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const inv = resolveInvocation(argv, io);
   if (typeof inv === 'number') return inv;
-  return (await runFromReportCache(inv, io)) ?? runScan(inv, io, scanReaders(inv, io));
+  return (await runFromReportCache(inv, io)) ?? runScan(inv, io, await scanReaders(inv, io));
 }

@@ -2,20 +2,11 @@ import { closeSync, openSync, statSync } from 'node:fs';
 import { discoverRolloutFiles } from './discovery.js';
 import { type TokenCounter } from './fileAccount.js';
 import { type FileIdentity, type FileReadOutcome, freshRecord, readRolloutFile, wasRewritten } from './fileRead.js';
-import { type FileReadPool, type PooledRead } from './fileReadPool.js';
+import { bytesAtLeast, DEFAULT_POOL_THRESHOLD, DEFAULT_POOL_THRESHOLD_BYTES, type FileReadPool, type PooledRead } from './fileReadPool.js';
 import { UsageLedger } from './ledger.js';
 import { addCounters, emptyCounters, type LedgerCounters, type LineProblem } from './ledgerTypes.js';
 import { type Logger } from './logger.js';
 import { type FileRecord, type PersistedScanState, SCAN_STATE_VERSION } from './scanState.js';
-
-/** Files never read before that make starting reader threads worth it. */
-const DEFAULT_POOL_THRESHOLD = 32;
-/**
- * Bytes of files never read before that make starting reader threads worth it: a thread costs a
- * tenth of a second to start (its bundle, its token table), which a cold scan of 0.25 GB does not
- * win back on two cores (0.65 s against 0.59 s without) and one of 1 GB does (1.28 s against 1.44 s).
- */
-const DEFAULT_POOL_THRESHOLD_BYTES = 512 << 20;
 
 export interface ScannerOptions {
   roots: readonly string[];
@@ -30,20 +21,6 @@ export interface ScannerOptions {
   poolThreshold?: number;
   /** How many bytes of such files make it worth it (default 512 MiB; 0: the file count alone decides). */
   poolThresholdBytes?: number;
-}
-
-/** Whether the files add up to at least `bytes` (a file that cannot be stat'ed counts 0). */
-function bytesAtLeast(paths: readonly string[], bytes: number): boolean {
-  let sum = 0;
-  for (const path of paths) {
-    if (sum >= bytes) return true;
-    try {
-      sum += statSync(path).size;
-    } catch {
-      // gone or unreadable: its read will say so
-    }
-  }
-  return sum >= bytes;
 }
 
 /** What one refresh of a file did. */
