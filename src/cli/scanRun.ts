@@ -32,7 +32,7 @@ export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders):
   let stateSaved = store !== undefined;
   if (store && changed) {
     try {
-      await store.save(scanner.toState());
+      await store.saveChanges(scanner.takeChanges(), () => scanner.toState());
     } catch (err) {
       stateSaved = false;
       io.err(`codex-meter: could not save the state to ${store.path}: ${(err as Error).message}\n`);

@@ -27,6 +27,8 @@ export class UsageLedger {
   private rateLimits: RateLimitSnapshot | undefined;
   /** Bumped on every change, so views can tell whether to recompute. */
   private revision = 0;
+  /** The changes since `recordChanges` (what a state journal stores); undefined when not recording or past MAX_RECORDED_CHANGES. */
+  private changes: LedgerChange[] | undefined;
 
   /** Adds an increment reported by `file`; returns true when it was new to the ledger. */
   add(file: string, increment: UsageIncrement): boolean {
@@ -53,6 +55,7 @@ export class UsageLedger {
       const list = this.fileSlots.get(file);
       if (list) list.push(slot);
       else this.fileSlots.set(file, [slot]);
+      this.record({ kind: 'add', file, increment });
     }
     return isNew;
   }
@@ -60,6 +63,7 @@ export class UsageLedger {
   /** Takes back everything `file` reported; increments other files also reported stay. */
   removeFile(file: string): void {
     this.index();
+    this.record({ kind: 'remove', file });
     const list = this.fileSlots.get(file);
     this.fileSlots.delete(file);
     for (const slot of list ?? []) {
@@ -83,6 +87,7 @@ export class UsageLedger {
   }
 
   setThread(info: ThreadInfo): void {
+    this.record({ kind: 'thread', info });
     const infos = (this.threads.get(info.threadId) ?? []).filter((t) => t.file !== info.file);
     infos.push(info);
     // Deterministic whatever order files are read in: a live file before an archived copy, then by path.
@@ -94,9 +99,47 @@ export class UsageLedger {
 
   noteRateLimits(snapshot: RateLimitSnapshot): void {
     if (!this.rateLimits || snapshot.observedAt >= this.rateLimits.observedAt) {
+      this.record({ kind: 'rateLimits', snapshot });
       this.rateLimits = snapshot;
       this.revision += 1;
     }
+  }
+
+  /**
+   * Starts recording every change from now on, dropping what was recorded so far: what a state
+   * journal stores (stateStore.ts), replayed in order by `apply` onto the ledger as it was here.
+   */
+  recordChanges(): void {
+    this.changes = [];
+  }
+
+  /** The changes since `recordChanges`, in order; undefined when not recording, or when there were too many to keep (then a full save is due). */
+  get recordedChanges(): readonly LedgerChange[] | undefined {
+    return this.changes;
+  }
+
+  /** Makes a recorded change again (reading a state journal); the result is what the recording ledger had. */
+  apply(change: LedgerChange): void {
+    switch (change.kind) {
+      case 'add':
+        this.add(change.file, change.increment);
+        return;
+      case 'remove':
+        this.removeFile(change.file);
+        return;
+      case 'thread':
+        this.setThread(change.info);
+        return;
+      case 'rateLimits':
+        this.noteRateLimits(change.snapshot);
+    }
+  }
+
+  private record(change: LedgerChange): void {
+    const changes = this.changes;
+    if (!changes) return;
+    if (changes.length >= MAX_RECORDED_CHANGES) this.changes = undefined;
+    else changes.push(change);
   }
 
   get latestRateLimits(): RateLimitSnapshot | undefined {
@@ -197,7 +240,10 @@ export class UsageLedger {
     if (!loaded) return;
     this.loaded = undefined;
     const revision = this.revision;
+    const changes = this.changes;
+    this.changes = undefined;
     for (const [inc, files] of loaded) for (const file of files) this.add(file, inc);
+    this.changes = changes;
     this.revision = revision;
   }
 
@@ -226,6 +272,23 @@ export class UsageLedger {
     this.deadSlots = 0;
   }
 }
+
+/**
+ * One change to a ledger, as `recordChanges` keeps it: an increment a file reported (only adds that
+ * changed something: a new key, or a file new to a key), a file taken back out, a thread's metadata,
+ * rate limits. The same changes made in the same order to the ledger as it was give the same ledger.
+ */
+export type LedgerChange =
+  | { kind: 'add'; file: string; increment: UsageIncrement }
+  | { kind: 'remove'; file: string }
+  | { kind: 'thread'; info: ThreadInfo }
+  | { kind: 'rateLimits'; snapshot: RateLimitSnapshot };
+
+/**
+ * Changes kept at most between two saves: a scan that changes more (a first scan, a home's worth of
+ * new files) ends the recording, and the next save writes the whole state.
+ */
+export const MAX_RECORDED_CHANGES = 20_000;
 
 export interface LedgerSnapshot {
   /** Each increment with the files that reported it: an array once decoded, read lazily from a live ledger (toJSON). */

@@ -5,6 +5,7 @@ import { discoverRolloutFiles } from './discovery.js';
 import { emptyCounters, type LedgerCounters, type RateLimitSnapshot } from './ledgerTypes.js';
 import { type Logger } from './logger.js';
 import { type CellThread, type ReportCell, type ReportCells } from './reports.js';
+import { stateJournalPath } from './scanState.js';
 
 /**
  * The report cache: the cells of the last full run (reports.ts), with what they were made from, so a
@@ -14,11 +15,11 @@ import { type CellThread, type ReportCell, type ReportCells } from './reports.js
  *
  * It is current when
  * - it was written by this build (its code and price data) for the same time zone and roots;
- * - the scan state file is the one it was written beside (size, mtime and inode);
+ * - the scan state file and its journal are the ones it was written beside (size, mtime and inode);
  * - the rollout files found now are the ones the state had read, each with the size, mtime and inode
  *   recorded — the scanner's own test for "nothing new in this file" (scanner.ts).
  */
-export const REPORT_CACHE_VERSION = 1;
+export const REPORT_CACHE_VERSION = 2;
 export const REPORT_CACHE_FILE = 'report-cache.json';
 
 /** A file as stat saw it: what tells a file with nothing new. */
@@ -47,8 +48,8 @@ export interface ReportCacheKey {
 
 export interface ReportCacheContent {
   key: ReportCacheKey;
-  /** The scan state file the cells were summed from, as it was once saved. */
-  state: FileFingerprint;
+  /** The scan state file the cells were summed from, and its journal, as they were once saved. */
+  state: StateFingerprint;
   /** Every rollout file the state had read, by path, as the scanner's records had them. */
   files: Record<string, FileFingerprint>;
   cells: ReportCells;
@@ -89,7 +90,8 @@ export class ReportCacheStore {
     if (s.build !== key.build) return miss('it was written by another build');
     if (s.timeZone !== key.timeZone) return miss(`it is for the time zone ${String(s.timeZone)}`);
     if (!Array.isArray(s.roots) || s.roots.length !== key.roots.length || s.roots.some((r, i) => r !== resolve(key.roots[i]!))) return miss('it is for other roots');
-    if (!sameFingerprint(s.state, statOrUndefined(this.statePath))) return miss('the scan state changed since');
+    const state = stateFingerprintOf(this.statePath);
+    if (!state || !Array.isArray(s.state) || storedState(state).some((v, i) => s.state![i] !== v)) return miss('the scan state changed since');
     const files = s.files;
     if (!Array.isArray(files) || files.length !== 2) return miss(`${this.path} has no file list`);
     const found = await discoverRolloutFiles(key.roots, this.logger);
@@ -111,7 +113,7 @@ export class ReportCacheStore {
 
   /** Writes the cache atomically (a temporary file, then a rename); a failure is logged, never thrown: the cache is only a cache. */
   save(content: Omit<ReportCacheContent, 'state'>): void {
-    const state = statOrUndefined(this.statePath);
+    const state = stateFingerprintOf(this.statePath);
     if (!state) return;
     const temporary = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
@@ -133,9 +135,19 @@ function statOrUndefined(path: string): FileFingerprint | undefined {
   }
 }
 
-function sameFingerprint(stored: unknown, now: FileFingerprint | undefined): boolean {
-  if (!now || !Array.isArray(stored)) return false;
-  return stored[0] === now.size && stored[1] === now.mtimeMs && stored[2] === now.ino;
+/** The state file and its journal (stateStore.ts), as they are now; undefined without a state file. */
+export interface StateFingerprint {
+  state: FileFingerprint;
+  journal: FileFingerprint | undefined;
+}
+
+function stateFingerprintOf(statePath: string): StateFingerprint | undefined {
+  const state = statOrUndefined(statePath);
+  return state ? { state, journal: statOrUndefined(stateJournalPath(statePath)) } : undefined;
+}
+
+function storedState(f: StateFingerprint): StoredReportCache['state'] {
+  return [...fingerprint(f.state), ...(f.journal ? fingerprint(f.journal) : [-1, -1, -1] as StoredFingerprint)];
 }
 
 /**
@@ -151,7 +163,8 @@ interface StoredReportCache {
   build: string;
   timeZone: string;
   roots: string[];
-  state: StoredFingerprint;
+  /** The state file's fingerprint, then the journal's ([-1, -1, -1]: none). */
+  state: [...StoredFingerprint, ...StoredFingerprint];
   files: [count: number, digest: string];
   since: string | null;
   until: string | null;
@@ -214,7 +227,7 @@ export function encodeReportCache(content: ReportCacheContent): StoredReportCach
     build: content.key.build,
     timeZone: content.key.timeZone,
     roots: content.key.roots.map((r) => resolve(r)),
-    state: fingerprint(content.state),
+    state: storedState(content.state),
     files: [Object.keys(content.files).length, fingerprintsDigest(content.files)],
     since: content.cells.since ?? null,
     until: content.cells.until ?? null,

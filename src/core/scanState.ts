@@ -1,5 +1,5 @@
 import { type FileAccountState } from './fileAccount.js';
-import { type LedgerSnapshot } from './ledger.js';
+import { type LedgerChange, type LedgerSnapshot } from './ledger.js';
 import { type LineProblem } from './ledgerTypes.js';
 import { type ReadPosition } from './lineReader.js';
 
@@ -34,4 +34,20 @@ export interface PersistedScanState {
   savedAt: string;
   files: Record<string, FileRecord>;
   ledger: LedgerSnapshot;
+  /** Changes saved since, in order (the state's journal, stateStore.ts): the scanner makes them again when it loads the state. */
+  journal?: ScanStateChanges[];
+}
+
+/**
+ * What changed in a scanner's state since its last save: the ledger's changes in order, and the
+ * file records that changed (null: the file was forgotten). Saved as one entry of the journal.
+ */
+export interface ScanStateChanges {
+  ledger: LedgerChange[];
+  files: Record<string, FileRecord | null>;
+}
+
+/** The journal of the state file at `statePath`: its changes since it was written, one entry per line. */
+export function stateJournalPath(statePath: string): string {
+  return `${statePath}.journal`;
 }

@@ -6,7 +6,7 @@ import { bytesAtLeast, DEFAULT_POOL_THRESHOLD, DEFAULT_POOL_THRESHOLD_BYTES, typ
 import { UsageLedger } from './ledger.js';
 import { addCounters, emptyCounters, type LedgerCounters, type LineProblem } from './ledgerTypes.js';
 import { type Logger } from './logger.js';
-import { type FileRecord, type PersistedScanState, SCAN_STATE_VERSION } from './scanState.js';
+import { type FileRecord, type PersistedScanState, SCAN_STATE_VERSION, type ScanStateChanges } from './scanState.js';
 
 export interface ScannerOptions {
   roots: readonly string[];
@@ -53,6 +53,8 @@ export class UsageScanner {
   private readonly reportedEstimates = new Set<string>();
   private readonly unreadable = new Map<string, string>();
   private poolOpen = false;
+  /** Files whose record changed since the state was loaded or last saved; undefined until then. */
+  private changedFiles: Set<string> | undefined;
 
   constructor(
     private readonly options: ScannerOptions,
@@ -61,6 +63,17 @@ export class UsageScanner {
     if (state && state.version === SCAN_STATE_VERSION) {
       this.ledger = UsageLedger.fromJSON(state.ledger);
       for (const [path, record] of Object.entries(state.files)) this.records.set(path, record);
+      // The changes saved since the state was written, made again in order.
+      for (const entry of state.journal ?? []) {
+        for (const change of entry.ledger) this.ledger.apply(change);
+        for (const [path, record] of Object.entries(entry.files)) {
+          if (record) this.records.set(path, record);
+          else this.records.delete(path);
+        }
+      }
+      // What is on disk now is this state: changes from here on can be saved as a journal entry.
+      this.ledger.recordChanges();
+      this.changedFiles = new Set();
       for (const record of this.records.values()) if (record.account.format === 'legacy' && record.account.threadId) this.reportedEstimates.add(record.account.threadId);
     } else {
       this.ledger = new UsageLedger();
@@ -169,6 +182,7 @@ export class UsageScanner {
     }
     result.bytesRead = outcome.bytesRead;
     this.records.set(path, outcome.record);
+    this.changedFiles?.add(path);
     this.unreadable.delete(path);
     return result;
   }
@@ -203,7 +217,25 @@ export class UsageScanner {
   /** Takes a file's contributions out of the ledger and forgets it. */
   removeFile(path: string): void {
     this.records.delete(path);
+    this.changedFiles?.add(path);
     this.ledger.removeFile(path);
+  }
+
+  /**
+   * What changed since the state was loaded or last taken (to save as one journal entry), or
+   * undefined when only the whole state will do: no state was loaded, or too much changed to keep.
+   * Either way it starts over: the caller saves what it gets (or the whole state), so that is what
+   * the next changes follow.
+   */
+  takeChanges(): ScanStateChanges | undefined {
+    const ledger = this.ledger.recordedChanges;
+    const paths = this.changedFiles;
+    this.ledger.recordChanges();
+    this.changedFiles = new Set();
+    if (!ledger || !paths) return undefined;
+    const files: Record<string, FileRecord | null> = {};
+    for (const path of paths) files[path] = this.records.get(path) ?? null;
+    return { ledger: [...ledger], files };
   }
 
   /** Lines that could not be used (bad JSON, unexpected shapes), in file order; the first 100 per file. */

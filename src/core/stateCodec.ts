@@ -1,7 +1,7 @@
-import { type LedgerSnapshot } from './ledger.js';
-import { type IncrementSource, type UsageIncrement } from './ledgerTypes.js';
+import { type LedgerChange, type LedgerSnapshot } from './ledger.js';
+import { type IncrementSource, type RateLimitSnapshot, type ThreadInfo, type UsageIncrement } from './ledgerTypes.js';
 import { type CodexTokenUsage } from './normalize.js';
-import { type PersistedScanState } from './scanState.js';
+import { type PersistedScanState, type ScanStateChanges } from './scanState.js';
 
 /**
  * The scan state as stored on disk: the same content as PersistedScanState, with the ledger's
@@ -58,8 +58,9 @@ export const STATE_PIECE_CHARS = 32 * 1024;
  * (or all its tuples) in memory. The pieces joined parse to the same value as
  * JSON.stringify(encodeScanState(state)).
  */
-export function* encodeScanStatePieces(state: PersistedScanState, pieceChars = STATE_PIECE_CHARS): Generator<string> {
-  yield `{"version":${JSON.stringify(state.version)},"savedAt":${JSON.stringify(state.savedAt)},"files":{`;
+export function* encodeScanStatePieces(state: PersistedScanState, pieceChars = STATE_PIECE_CHARS, baseId?: string): Generator<string> {
+  const id = baseId === undefined ? '' : `"id":${JSON.stringify(baseId)},`;
+  yield `{"version":${JSON.stringify(state.version)},${id}"savedAt":${JSON.stringify(state.savedAt)},"files":{`;
   yield* commaSeparated(fileEntries(state.files), pieceChars);
   yield '},"increments":[';
   const table = new StringTable();
@@ -132,35 +133,101 @@ function encodeIncrement(inc: UsageIncrement, files: string[], table: StringTabl
 
 /** The inverse of encodeScanState; throws on a tuple that is not one it writes. */
 export function decodeScanState(stored: StoredScanState): PersistedScanState {
-  const { strings } = stored;
-  const str = (i: number): string | undefined => {
+  const str = stringReader(stored.strings);
+  const increments: [UsageIncrement, string[]][] = stored.increments.map((t, n) => decodeIncrement(t, n, str));
+  return { version: stored.version, savedAt: stored.savedAt, files: stored.files, ledger: { increments, threads: stored.threads, rateLimits: stored.rateLimits ?? undefined } };
+}
+
+/** An increment tuple (encodeIncrement's) with the files that reported it; throws on one it does not write. */
+function decodeIncrement(t: StoredIncrement, n: number, str: (i: number) => string | undefined): [UsageIncrement, string[]] {
+  if (!Array.isArray(t) || t.length !== 13) throw new Error(`increment ${n} is not a 13-part tuple`);
+  const threadId = str(t[1]);
+  const source = SOURCES[t[5]];
+  if (threadId === undefined || source === undefined) throw new Error(`increment ${n} has no thread or source`);
+  if (typeof t[2] !== 'string' || !isCount(t[6]) || !isCount(t[7]) || !isCount(t[8]) || !isCount(t[9]) || !isCount(t[10])) throw new Error(`increment ${n} has no timestamp or figures`);
+  if (!(Array.isArray(t[0]) ? typeof t[0][0] === 'string' : typeof t[0] === 'string')) throw new Error(`increment ${n} has no key`);
+  const key = Array.isArray(t[0]) ? t[0][0] : t[0].replace(THREAD_MARK, threadId);
+  const inc: UsageIncrement = {
+    key, threadId, timestamp: t[2],
+    buckets: { uncachedInput: t[6], cachedInput: t[7], cacheWriteInput: t[8], output: t[9], reasoningOutput: t[10] },
+    source,
+  };
+  const model = str(t[3]);
+  const cwd = str(t[4]);
+  if (model !== undefined) inc.model = model;
+  if (cwd !== undefined) inc.cwd = cwd;
+  const raw = decodeRaw(t[11]);
+  if (raw) inc.raw = raw;
+  const files = (Array.isArray(t[12]) ? t[12] : [t[12]]).map((i) => str(i)!);
+  return [inc, files];
+}
+
+/** A reader of indexes into a string table; throws on one that is not there (-1 is "none"). */
+function stringReader(strings: readonly unknown[]): (i: number) => string | undefined {
+  return (i: number): string | undefined => {
     if (i === -1) return undefined;
     const value = strings[i];
     if (typeof value !== 'string') throw new Error(`string ${i} is missing`);
     return value;
   };
-  const increments: [UsageIncrement, string[]][] = stored.increments.map((t, n) => {
-    if (!Array.isArray(t) || t.length !== 13) throw new Error(`increment ${n} is not a 13-part tuple`);
-    const threadId = str(t[1]);
-    const source = SOURCES[t[5]];
-    if (threadId === undefined || source === undefined) throw new Error(`increment ${n} has no thread or source`);
-    if (typeof t[2] !== 'string' || !isCount(t[6]) || !isCount(t[7]) || !isCount(t[8]) || !isCount(t[9]) || !isCount(t[10])) throw new Error(`increment ${n} has no timestamp or figures`);
-    const key = Array.isArray(t[0]) ? t[0][0] : t[0].replace(THREAD_MARK, threadId);
-    const inc: UsageIncrement = {
-      key, threadId, timestamp: t[2],
-      buckets: { uncachedInput: t[6], cachedInput: t[7], cacheWriteInput: t[8], output: t[9], reasoningOutput: t[10] },
-      source,
-    };
-    const model = str(t[3]);
-    const cwd = str(t[4]);
-    if (model !== undefined) inc.model = model;
-    if (cwd !== undefined) inc.cwd = cwd;
-    const raw = decodeRaw(t[11]);
-    if (raw) inc.raw = raw;
-    const files = (Array.isArray(t[12]) ? t[12] : [t[12]]).map((i) => str(i)!);
-    return [inc, files];
+}
+
+/**
+ * One entry of a state's journal (ScanStateStore), as one line of JSON: the changes of one save,
+ * for the state written with `baseId`. The ledger's changes are [0, increment tuple] (an add, the
+ * tuple's file being the reporting one), [1, file] (a file taken out), [2, thread], [3, rate limits].
+ */
+export function encodeJournalEntry(baseId: string, changes: ScanStateChanges): string {
+  const table = new StringTable();
+  const ledger = changes.ledger.map((change): StoredChange => {
+    switch (change.kind) {
+      case 'add':
+        return [0, encodeIncrement(change.increment, [change.file], table)];
+      case 'remove':
+        return [1, table.ref(change.file)];
+      case 'thread':
+        return [2, change.info];
+      case 'rateLimits':
+        return [3, change.snapshot];
+    }
   });
-  return { version: stored.version, savedAt: stored.savedAt, files: stored.files, ledger: { increments, threads: stored.threads, rateLimits: stored.rateLimits ?? undefined } };
+  return `${JSON.stringify({ base: baseId, files: changes.files, changes: ledger, strings: table.strings })}\n`;
+}
+
+type StoredChange = [0, StoredIncrement] | [1, number] | [2, ThreadInfo] | [3, RateLimitSnapshot];
+
+/** The changes of a parsed journal entry, with its base id; throws on an entry it does not write (file records are checked by the caller). */
+export function decodeJournalEntry(json: unknown): { baseId: string; changes: ScanStateChanges } {
+  const e = json as { base?: unknown; files?: unknown; changes?: unknown; strings?: unknown } | null;
+  if (typeof e !== 'object' || e === null || typeof e.base !== 'string') throw new Error('no base id');
+  if (typeof e.files !== 'object' || e.files === null || Array.isArray(e.files)) throw new Error('no file records');
+  if (!Array.isArray(e.changes) || !Array.isArray(e.strings)) throw new Error('no changes');
+  const str = stringReader(e.strings);
+  const ledger = e.changes.map((c: unknown, n: number): LedgerChange => {
+    if (!Array.isArray(c) || c.length !== 2) throw new Error(`change ${n} is not a pair`);
+    const [kind, value] = c as [unknown, unknown];
+    switch (kind) {
+      case 0: {
+        const [increment, files] = decodeIncrement(value as StoredIncrement, n, str);
+        if (files.length !== 1) throw new Error(`change ${n} has ${files.length} files`);
+        return { kind: 'add', file: files[0]!, increment };
+      }
+      case 1: {
+        const file = str(value as number);
+        if (file === undefined) throw new Error(`change ${n} has no file`);
+        return { kind: 'remove', file };
+      }
+      case 2:
+        if (typeof value !== 'object' || value === null || typeof (value as ThreadInfo).threadId !== 'string' || typeof (value as ThreadInfo).file !== 'string') throw new Error(`change ${n} is not a thread`);
+        return { kind: 'thread', info: value as ThreadInfo };
+      case 3:
+        if (typeof value !== 'object' || value === null || typeof (value as RateLimitSnapshot).observedAt !== 'string') throw new Error(`change ${n} is not a rate-limit snapshot`);
+        return { kind: 'rateLimits', snapshot: value as RateLimitSnapshot };
+      default:
+        throw new Error(`change ${n} is of an unknown kind`);
+    }
+  });
+  return { baseId: e.base, changes: { ledger, files: e.files as ScanStateChanges['files'] } };
 }
 
 function isCount(value: unknown): boolean {

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import * as z from 'zod/mini';
 import { type Logger } from './logger.js';
-import { type PersistedScanState, SCAN_STATE_VERSION } from './scanState.js';
-import { decodeScanState, encodeScanStatePieces, type StoredScanState } from './stateCodec.js';
+import { type PersistedScanState, SCAN_STATE_VERSION, type ScanStateChanges, stateJournalPath } from './scanState.js';
+import { decodeJournalEntry, decodeScanState, encodeJournalEntry, encodeScanStatePieces, type StoredScanState } from './stateCodec.js';
+
+/** A journal may grow to this many bytes, or to a quarter of its state file if that is more, before the next save writes the state whole. */
+export const JOURNAL_MIN_LIMIT_BYTES = 1 << 20;
 
 const storedShape = z.object({
   version: z.literal(SCAN_STATE_VERSION),
@@ -29,17 +32,34 @@ function isFileRecord(value: unknown): boolean {
 }
 
 /**
- * Loads and saves the scanner's state as one JSON file (in the compact form of stateCodec.ts), written atomically (a temporary file in
- * the same folder, then a rename), so a crash mid-save leaves the previous state intact.
+ * Loads and saves the scanner's state: one JSON file (in the compact form of stateCodec.ts), written
+ * whole and atomically (a temporary file in the same folder, then a rename), so a crash mid-save
+ * leaves the previous state intact; and beside it a journal (`<state>.journal`) of the changes saved
+ * since, one line each, so a save after a few new lines writes a few KB instead of the whole state
+ * (8 MB for a 1 GB home, 80 MB for 10 GB; the extension saves after every change it reads).
+ *
+ * Each state file has an id, and each journal entry names the state it follows: entries of another
+ * state (left by a crash between writing a state and removing its old journal) are skipped, and
+ * reading stops at the first entry that is not whole (a crash mid-append) or not valid, so what is
+ * loaded is always a state as it was saved. A save appends only while the files are as this store
+ * last left them (no other process wrote them, no torn entry at the end) and the journal is below
+ * its limit; otherwise it writes the state whole, with a new id, and removes the journal.
  * A state file that is corrupt, half-written or of another version is discarded with a warning.
  */
 export class ScanStateStore {
+  readonly journalPath: string;
+  /** The state file's id and the journal's length as this store last read or wrote them (undefined: the next save writes the state whole). */
+  private base: StateOnDisk | undefined;
+
   constructor(
     readonly path: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.journalPath = stateJournalPath(path);
+  }
 
   async load(): Promise<PersistedScanState | undefined> {
+    this.base = undefined;
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
@@ -66,21 +86,33 @@ export class ScanStateStore {
       this.logger.warn(`The state file ${this.path} does not have the expected shape (${where}); discarding it and rebuilding from the logs.`);
       return undefined;
     }
+    let state: PersistedScanState;
     try {
-      return decodeScanState(json as StoredScanState);
+      state = decodeScanState(json as StoredScanState);
     } catch (err) {
       this.logger.warn(`The state file ${this.path} does not have the expected shape (${(err as Error).message}); discarding it and rebuilding from the logs.`);
       return undefined;
     }
+    // A state written before journals had no id: it is used as it is, and the next save writes it whole.
+    const id = (json as { id?: unknown }).id;
+    if (typeof id !== 'string') return state;
+    const journal = await this.readJournal(id);
+    if (journal.entries.length > 0) state.journal = journal.entries;
+    const identity = await identityOrUndefined(this.path);
+    if (identity) this.base = { id, state: identity, journalBytes: journal.bytes };
+    return state;
   }
 
+  /** Writes the state whole (with a new id) and removes its journal. */
   async save(state: PersistedScanState): Promise<void> {
+    this.base = undefined;
     await mkdir(dirname(this.path), { recursive: true });
+    const id = randomBytes(8).toString('hex');
     const temporary = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
       const handle = await open(temporary, 'w');
       try {
-        for (const piece of encodeScanStatePieces(state)) await handle.write(piece);
+        for (const piece of encodeScanStatePieces(state, undefined, id)) await handle.write(piece);
       } finally {
         await handle.close();
       }
@@ -89,5 +121,86 @@ export class ScanStateStore {
       await rm(temporary, { force: true });
       throw err;
     }
+    // A journal left behind (it cannot be removed) belongs to the old state: its entries are skipped, and new ones follow them.
+    await rm(this.journalPath, { force: true }).catch(() => undefined);
+    const identity = await identityOrUndefined(this.path);
+    if (identity) this.base = { id, state: identity, journalBytes: await sizeOrZero(this.journalPath) };
+  }
+
+  /**
+   * Saves what changed (the scanner's takeChanges) as one journal entry when it can, else the
+   * whole state (`whole` is asked for only then). Returns which it wrote. A failed save throws, and
+   * the next one writes the state whole.
+   */
+  async saveChanges(changes: ScanStateChanges | undefined, whole: () => PersistedScanState): Promise<'journal' | 'whole'> {
+    const base = this.base;
+    // Encoded at once, before anything can change what it refers to.
+    const entry = changes && base ? encodeJournalEntry(base.id, changes) : undefined;
+    if (entry !== undefined && base && base.journalBytes + Buffer.byteLength(entry) <= Math.max(JOURNAL_MIN_LIMIT_BYTES, base.state.size / 4) && (await this.unchangedSince(base))) {
+      this.base = undefined;
+      await appendFile(this.journalPath, entry);
+      this.base = { ...base, journalBytes: base.journalBytes + Buffer.byteLength(entry) };
+      return 'journal';
+    }
+    await this.save(whole());
+    return 'whole';
+  }
+
+  /** Whether the state file and the journal are as this store last left them. */
+  private async unchangedSince(base: StateOnDisk): Promise<boolean> {
+    const now = await identityOrUndefined(this.path);
+    return now !== undefined && now.size === base.state.size && now.mtimeMs === base.state.mtimeMs && now.ino === base.state.ino && (await sizeOrZero(this.journalPath)) === base.journalBytes;
+  }
+
+  /** The journal's entries for the state `id`, up to the first that is not whole or not valid, and the bytes they take. */
+  private async readJournal(id: string): Promise<{ entries: ScanStateChanges[]; bytes: number }> {
+    let text: string;
+    try {
+      text = await readFile(this.journalPath, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.logger.warn(`Cannot read the state journal ${this.journalPath} (${(err as Error).message}); the changes saved in it are read again from the logs.`);
+      return { entries: [], bytes: 0 };
+    }
+    const entries: ScanStateChanges[] = [];
+    let at = 0;
+    let line = 0;
+    for (let end = text.indexOf('\n'); end !== -1; at = end + 1, end = text.indexOf('\n', at)) {
+      line += 1;
+      try {
+        const { baseId, changes } = decodeJournalEntry(JSON.parse(text.slice(at, end)));
+        const badRecord = Object.keys(changes.files).find((path) => changes.files[path] !== null && !isFileRecord(changes.files[path]));
+        if (badRecord !== undefined) throw new Error(`files.${badRecord}`);
+        if (baseId === id) entries.push(changes);
+      } catch (err) {
+        this.logger.warn(`Line ${line} of the state journal ${this.journalPath} is not a valid entry (${(err as Error).message}); it and what follows are ignored, and the changes they held are read again from the logs.`);
+        return { entries, bytes: Buffer.byteLength(text.slice(0, at)) };
+      }
+    }
+    if (at < text.length) this.logger.info(`The state journal ${this.journalPath} ends in an entry cut short (a save that was interrupted); it is ignored.`);
+    return { entries, bytes: Buffer.byteLength(text.slice(0, at)) };
+  }
+}
+
+/** The state file as a store last read or wrote it: its id and identity, and the journal's length then. */
+interface StateOnDisk {
+  id: string;
+  state: { size: number; mtimeMs: number; ino: number };
+  journalBytes: number;
+}
+
+async function identityOrUndefined(path: string): Promise<StateOnDisk['state'] | undefined> {
+  try {
+    const info = await stat(path);
+    return { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino };
+  } catch {
+    return undefined;
+  }
+}
+
+async function sizeOrZero(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
   }
 }

@@ -65,9 +65,10 @@ function scheduleSave(): void {
 }
 
 async function saveNow(): Promise<void> {
-  if (!scanner) return;
+  const current = scanner;
+  if (!current) return;
   try {
-    await store.save(scanner.toState());
+    await store.saveChanges(current.takeChanges(), () => current.toState());
   } catch (err) {
     logger.warn(`Could not save the scan state to ${config.statePath}: ${(err as Error).message}`);
   }

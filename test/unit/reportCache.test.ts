@@ -128,6 +128,7 @@ describe('the report cache', () => {
       }, /a rollout file changed/],
       ['the scan state was saved again', async () => writeFile(join(state, 'scan-state.json'), await readFile(join(state, 'scan-state.json'))), /the scan state changed since/],
       ['the scan state is gone', () => rm(join(state, 'scan-state.json')), /the scan state changed since/],
+      ['the scan state\'s journal grew', () => appendFile(join(state, 'scan-state.json.journal'), '\n'), /the scan state changed since/],
       ['the cache is corrupt', () => writeFile(join(state, REPORT_CACHE_FILE), '{"version":1,"build":"build-1",'), /is not valid JSON/],
       ['the cache has another shape', async () => {
         const stored = JSON.parse(await readFile(join(state, REPORT_CACHE_FILE), 'utf8')) as { threads: unknown[][] };
