@@ -1,13 +1,18 @@
 // A watching process in miniature (what the extension's worker does): scan a home, watch its
 // sessions/ folders with chokidar as the worker does (folders only; their raw events name the file
 // that changed), append one token event to a rollout, and time append → updated ledger; then stay
-// idle, watching, for five seconds and report the CPU time the process used meanwhile.
-// Prints JSON: { scanMillis, appendToLedgerMillis, refreshMillis, bytesRead, idleCpuMillis, rssMB }.
-import { appendFileSync } from 'node:fs';
+// idle, watching, for five seconds and report the CPU time the process used meanwhile. It also saves
+// the state as the worker does after a change (a journal entry, stateStore.ts), beside a save of the
+// whole state, timed in the same run.
+// Prints JSON: { scanMillis, appendToLedgerMillis, refreshMillis, bytesRead, saveJournalMillis,
+// journalBytes, saveWholeMillis, stateBytes, idleCpuMillis, rssMB }.
+import { appendFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { watch } from 'chokidar';
 import { MemoryLogger } from '../src/core/logger.js';
 import { UsageScanner } from '../src/core/scanner.js';
+import { ScanStateStore } from '../src/core/stateStore.js';
 import { countTextTokens } from '../src/core/tokenizer.js';
 
 async function main(): Promise<void> {
@@ -16,6 +21,9 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   await scanner.scanAll();
   const scanMillis = performance.now() - t0;
+  const stateDir = mkdtempSync(join(tmpdir(), 'codex-meter-append-state-'));
+  const store = new ScanStateStore(join(stateDir, 'scan-state.json'), new MemoryLogger());
+  await store.saveChanges(scanner.takeChanges(), () => scanner.toState()); // the first save: whole
   const before = scanner.ledger.incrementCount;
   const watcher = watch(join(home, 'sessions'), { ignoreInitial: true, ignored: (_path, stats) => stats?.isFile() === true });
   await new Promise<void>((resolve) => watcher.on('ready', () => resolve()));
@@ -35,13 +43,23 @@ async function main(): Promise<void> {
   appendedAt = performance.now();
   appendFileSync(file, line);
   const result = await done;
+  const s0 = performance.now();
+  const kind = await store.saveChanges(scanner.takeChanges(), () => scanner.toState());
+  const saveJournalMillis = performance.now() - s0;
+  if (kind !== 'journal') throw new Error(`the save after the append wrote the ${kind} state`);
+  const journalBytes = statSync(store.journalPath).size;
+  const s1 = performance.now();
+  await store.save(scanner.toState());
+  const saveWholeMillis = performance.now() - s1;
+  const stateBytes = statSync(store.path).size;
+  rmSync(stateDir, { recursive: true, force: true });
   await new Promise((r) => setTimeout(r, 500)); // let chokidar's own follow-up settle
   const cpu0 = process.cpuUsage();
   await new Promise((r) => setTimeout(r, 5000));
   const cpu = process.cpuUsage(cpu0);
   const idleCpuMillis = (cpu.user + cpu.system) / 1000;
   await watcher.close();
-  console.log(JSON.stringify({ scanMillis, ...result, idleCpuMillis, rssMB: Math.round(process.memoryUsage().rss / 1048576) }));
+  console.log(JSON.stringify({ scanMillis, ...result, saveJournalMillis, journalBytes, saveWholeMillis, stateBytes, idleCpuMillis, rssMB: Math.round(process.memoryUsage().rss / 1048576) }));
 }
 
 void main();
