@@ -121,10 +121,11 @@ export class ScanStateStore {
       await rm(temporary, { force: true });
       throw err;
     }
-    // A journal left behind (it cannot be removed) belongs to the old state: its entries are skipped, and new ones follow them.
-    await rm(this.journalPath, { force: true }).catch(() => undefined);
+    // A journal that cannot be removed belongs to the old state (its entries are skipped on loading);
+    // nothing is appended to it: every save writes the state whole.
+    const removed = await rm(this.journalPath, { force: true }).then(() => true, () => false);
     const identity = await identityOrUndefined(this.path);
-    if (identity) this.base = { id, state: identity, journalBytes: await sizeOrZero(this.journalPath) };
+    if (identity && removed) this.base = { id, state: identity, journalBytes: 0 };
   }
 
   /**

@@ -1,4 +1,4 @@
-import { appendFile, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LedgerChange, MAX_RECORDED_CHANGES, UsageLedger } from '../../src/core/ledger.js';
 import { MemoryLogger } from '../../src/core/logger.js';
@@ -148,6 +148,20 @@ describe('the scan state journal', () => {
     await rm(c.store.journalPath);
     await appendFile(home.path('sessions/2026/11/20/rollout-2026-11-20T10-00-00-t1.jsonl'), `${next([9000, 100, 10, 1], [3, 0, 1, 0])}\n`);
     expect(await scanAndSave(c.scanner, c.store)).toBe('whole');
+    const fresh = home.scanner();
+    await fresh.scanAll();
+    expect(figures((await reload()).scanner)).toEqual(figures(fresh));
+  });
+
+  it('writes the state whole, every time and without failing, when the journal cannot be removed (a folder in its place)', async () => {
+    const first = await reload();
+    await scanAndSave(first.scanner, first.store);
+    await mkdir(first.store.journalPath);
+    const live = await reload();
+    for (let step = 1; step <= 2; step += 1) {
+      await changeEverything(step);
+      expect(await scanAndSave(live.scanner, live.store)).toBe('whole');
+    }
     const fresh = home.scanner();
     await fresh.scanAll();
     expect(figures((await reload()).scanner)).toEqual(figures(fresh));
