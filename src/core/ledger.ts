@@ -22,6 +22,8 @@ export class UsageLedger {
    * only reports them, so the maps are built when something is first added or taken back.
    */
   private loaded: [UsageIncrement, string[]][] | undefined;
+  /** The loaded snapshot's entries by key, built for the first journal add made to it (apply); dropped with it. */
+  private loadedByKey: Map<string, [UsageIncrement, string[]]> | undefined;
   /** Per thread, what each file that defines it says (the first one is shown). */
   private readonly threads = new Map<string, ThreadInfo[]>();
   private rateLimits: RateLimitSnapshot | undefined;
@@ -77,13 +79,18 @@ export class UsageLedger {
       if (files.size === 1) this.reporters[slot] = files.values().next().value!;
       else if (files.size === 0) this.killSlot(slot);
     }
+    this.dropThreadsOf(file);
+    this.revision += 1;
+    if (this.deadSlots > 1024 && this.deadSlots > this.slots.size) this.compact();
+  }
+
+  /** Forgets what `file` said about its threads. */
+  private dropThreadsOf(file: string): void {
     for (const [id, infos] of this.threads) {
       const kept = infos.filter((t) => t.file !== file);
       if (kept.length === 0) this.threads.delete(id);
       else if (kept.length !== infos.length) this.threads.set(id, kept);
     }
-    this.revision += 1;
-    if (this.deadSlots > 1024 && this.deadSlots > this.slots.size) this.compact();
   }
 
   setThread(info: ThreadInfo): void {
@@ -118,8 +125,17 @@ export class UsageLedger {
     return this.changes;
   }
 
-  /** Makes a recorded change again (reading a state journal); the result is what the recording ledger had. */
+  /**
+   * Makes a recorded change again (reading a state journal); the result is what the recording ledger
+   * had. On a loaded snapshot not yet indexed, adds and removals are made to the snapshot itself, in
+   * the same order the indexed ledger would keep: a state loaded with a journal and nothing new to
+   * read builds none of the key maps (on a 1 GB home ~19 MiB and ~0.1 s).
+   */
   apply(change: LedgerChange): void {
+    if (this.loaded && (change.kind === 'add' || change.kind === 'remove')) {
+      this.applyToLoaded(this.loaded, change);
+      return;
+    }
     switch (change.kind) {
       case 'add':
         this.add(change.file, change.increment);
@@ -133,6 +149,32 @@ export class UsageLedger {
       case 'rateLimits':
         this.noteRateLimits(change.snapshot);
     }
+  }
+
+  private applyToLoaded(loaded: [UsageIncrement, string[]][], change: Extract<LedgerChange, { kind: 'add' | 'remove' }>): void {
+    this.revision += 1;
+    if (change.kind === 'add') {
+      const byKey = (this.loadedByKey ??= new Map(loaded.map((entry) => [entry[0].key, entry])));
+      const entry = byKey.get(change.increment.key);
+      if (!entry) {
+        const added: [UsageIncrement, string[]] = [change.increment, [change.file]];
+        loaded.push(added);
+        byKey.set(change.increment.key, added);
+      } else if (!entry[1].includes(change.file)) {
+        entry[1].push(change.file);
+      }
+      return;
+    }
+    // As removeFile: the file leaves every entry's reporters; an entry no file reports any more goes.
+    const kept: [UsageIncrement, string[]][] = [];
+    for (const entry of loaded) {
+      const at = entry[1].indexOf(change.file);
+      if (at !== -1) entry[1].splice(at, 1);
+      if (entry[1].length > 0) kept.push(entry);
+      else this.loadedByKey?.delete(entry[0].key);
+    }
+    this.loaded = kept;
+    this.dropThreadsOf(change.file);
   }
 
   private record(change: LedgerChange): void {
@@ -239,6 +281,7 @@ export class UsageLedger {
     const loaded = this.loaded;
     if (!loaded) return;
     this.loaded = undefined;
+    this.loadedByKey = undefined;
     const revision = this.revision;
     const changes = this.changes;
     this.changes = undefined;
