@@ -4,7 +4,7 @@
 // growth with the home's size. Not part of `npm test`.
 // usage: node bench/run.mjs [--sizes 0.25GB,1GB] [--runs 5] [--large] [--big-rollout] [--write docs/performance.md]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, totalmem, tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
@@ -106,12 +106,24 @@ async function main() {
       rmSync(join(state, 'report-cache.json'), { force: true });
       return timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir, '--state', state]);
     });
+    // A run after a change: one usage record (a new response) appended to a rollout before each run, as
+    // Codex writes while it works; the state is loaded, the record read, and the state saved (a journal entry).
+    const target = files.find((f) => statSync(f).size > 100_000) ?? files[0];
+    const originalSize = statSync(target).size;
+    let afterAppend;
+    try {
+      afterAppend = series(runs, () => {
+        const usage = { input_tokens: 1234, cached_input_tokens: 0, output_tokens: 56, reasoning_output_tokens: 0, total_tokens: 1290 };
+        appendFileSync(target, `${JSON.stringify({ timestamp: new Date().toISOString(), type: 'token_usage_record', payload: { thread_id: 'bench-append', response_id: `bench-${performance.now()}`, usage } })}\n`);
+        return timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir, '--state', state]);
+      });
+    } finally {
+      truncateSync(target, originalSize); // keep the cached home as generated
+    }
     // The floor of any warm run: Node starting and exiting with nothing to do.
     const nodeStart = series(runs, () => timed(process.execPath, ['-e', '0']));
     const ourTotal = JSON.parse(ours.stdout).threads.filter((t) => !t.estimated).reduce((n, t) => n + t.totalTokens, 0);
     const theirTotal = JSON.parse(theirs.stdout.slice(0, theirs.stdout.lastIndexOf('}') + 1)).totals.totalTokens;
-    const target = files.find((f) => statSync(f).size > 100_000) ?? files[0];
-    const originalSize = statSync(target).size;
     let append;
     try {
       append = JSON.parse(execFileSync(process.execPath, [driverPath, home.dir, target], { encoding: 'utf8' }).trim().split('\n').pop());
@@ -124,15 +136,15 @@ async function main() {
       paint = out.status === 0 ? JSON.parse(out.stdout.trim().split('\n').pop()) : undefined;
       if (!paint) console.error(`panel paint failed: ${out.stderr.slice(-400)}`);
     }
-    rows.push({ size, bytes: home.bytes, paint, files: home.files, grep, ours, oneThread, theirs, warm, warmState, nodeStart, append, ourTotal, theirTotal, expected: home.expected.totalTokens, stateBytes: statSync(join(state, 'scan-state.json')).size });
-    console.log(`${size}: codex-meter ${ours.seconds.toFixed(3)}s / ${ours.rssMB.toFixed(0)} MB, ccusage ${theirs.seconds.toFixed(3)}s / ${theirs.rssMB.toFixed(0)} MB, grep -c ${grep.seconds.toFixed(3)}s, warm ${warm.seconds.toFixed(3)}s (state only ${warmState.seconds.toFixed(3)}s; node -e 0 ${nodeStart.seconds.toFixed(3)}s), append→ledger ${append.appendToLedgerMillis.toFixed(1)} ms (refresh ${append.refreshMillis.toFixed(1)} ms), then saved as a journal entry in ${append.saveJournalMillis.toFixed(1)} ms (${append.journalBytes} B) against ${append.saveWholeMillis.toFixed(0)} ms whole (${append.stateBytes} B), idle CPU ${append.idleCpuMillis.toFixed(1)} ms in 5 s`);
+    rows.push({ size, bytes: home.bytes, paint, files: home.files, grep, ours, oneThread, theirs, warm, warmState, afterAppend, nodeStart, append, ourTotal, theirTotal, expected: home.expected.totalTokens, stateBytes: statSync(join(state, 'scan-state.json')).size });
+    console.log(`${size}: codex-meter ${ours.seconds.toFixed(3)}s / ${ours.rssMB.toFixed(0)} MB, ccusage ${theirs.seconds.toFixed(3)}s / ${theirs.rssMB.toFixed(0)} MB, grep -c ${grep.seconds.toFixed(3)}s, warm ${warm.seconds.toFixed(3)}s (state only ${warmState.seconds.toFixed(3)}s; after an appended record ${afterAppend.seconds.toFixed(3)}s / ${afterAppend.rssMB.toFixed(0)} MB; node -e 0 ${nodeStart.seconds.toFixed(3)}s), append→ledger ${append.appendToLedgerMillis.toFixed(1)} ms (refresh ${append.refreshMillis.toFixed(1)} ms), then saved as a journal entry in ${append.saveJournalMillis.toFixed(1)} ms (${append.journalBytes} B) against ${append.saveWholeMillis.toFixed(0)} ms whole (${append.stateBytes} B), idle CPU ${append.idleCpuMillis.toFixed(1)} ms in 5 s`);
   }
   const lines = [];
   lines.push(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}. Medians of ${runs} runs; page cache warm (the same files are read repeatedly).`, '');
-  lines.push('| Home | Files | codex-meter cold (one thread) | ccusage cold | grep -c | ratio to ccusage (one thread) | warm restart (state only; node -e 0) | warm ÷ ccusage | append → ledger (refresh work; CPU while idle 5 s after) | peak RSS codex-meter (one thread) / ccusage | state file | totals agree |');
+  lines.push('| Home | Files | codex-meter cold (one thread) | ccusage cold | grep -c | ratio to ccusage (one thread) | warm restart (state only; after an appended record, its peak RSS; node -e 0) | warm ÷ ccusage | append → ledger (refresh work; CPU while idle 5 s after) | peak RSS codex-meter (one thread) / ccusage | state file | totals agree |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of rows) {
-    lines.push(`| ${r.size} (${(r.bytes / 2 ** 20).toFixed(0)} MiB) | ${r.files} | ${r.ours.seconds.toFixed(2)} s (${r.oneThread.seconds.toFixed(2)} s) | ${r.theirs.seconds.toFixed(2)} s | ${r.grep.seconds.toFixed(2)} s | ${(r.ours.seconds / r.theirs.seconds).toFixed(2)}× (${(r.oneThread.seconds / r.theirs.seconds).toFixed(2)}×) | ${r.warm.seconds.toFixed(3)} s (${r.warmState.seconds.toFixed(2)} s; ${r.nodeStart.seconds.toFixed(3)} s) | ${((r.warm.seconds / r.theirs.seconds) * 100).toFixed(0)} % | ${r.append.appendToLedgerMillis.toFixed(1)} ms (${r.append.refreshMillis.toFixed(1)} ms; ${r.append.idleCpuMillis.toFixed(1)} ms) | ${r.ours.rssMB.toFixed(0)} (${r.oneThread.rssMB.toFixed(0)}) / ${r.theirs.rssMB.toFixed(0)} MiB | ${(r.stateBytes / 2 ** 20).toFixed(1)} MiB | ${r.ourTotal === r.expected ? 'yes' : `no (${r.ourTotal} vs ${r.expected})`}${r.theirTotal === r.expected ? '' : `; ccusage ${r.theirTotal}`} |`);
+    lines.push(`| ${r.size} (${(r.bytes / 2 ** 20).toFixed(0)} MiB) | ${r.files} | ${r.ours.seconds.toFixed(2)} s (${r.oneThread.seconds.toFixed(2)} s) | ${r.theirs.seconds.toFixed(2)} s | ${r.grep.seconds.toFixed(2)} s | ${(r.ours.seconds / r.theirs.seconds).toFixed(2)}× (${(r.oneThread.seconds / r.theirs.seconds).toFixed(2)}×) | ${r.warm.seconds.toFixed(3)} s (${r.warmState.seconds.toFixed(2)} s; ${r.afterAppend.seconds.toFixed(2)} s, ${r.afterAppend.rssMB.toFixed(0)} MiB; ${r.nodeStart.seconds.toFixed(3)} s) | ${((r.warm.seconds / r.theirs.seconds) * 100).toFixed(0)} % | ${r.append.appendToLedgerMillis.toFixed(1)} ms (${r.append.refreshMillis.toFixed(1)} ms; ${r.append.idleCpuMillis.toFixed(1)} ms) | ${r.ours.rssMB.toFixed(0)} (${r.oneThread.rssMB.toFixed(0)}) / ${r.theirs.rssMB.toFixed(0)} MiB | ${(r.stateBytes / 2 ** 20).toFixed(1)} MiB | ${r.ourTotal === r.expected ? 'yes' : `no (${r.ourTotal} vs ${r.expected})`}${r.theirTotal === r.expected ? '' : `; ccusage ${r.theirTotal}`} |`);
   }
   lines.push('', '| Home | The watching process\'s save after the appended line: a journal entry (its size) | the whole state saved instead, same run (its size) |', '|---|---:|---:|');
   for (const r of rows) lines.push(`| ${r.size} | ${r.append.saveJournalMillis.toFixed(1)} ms (${(r.append.journalBytes / 1024).toFixed(1)} KiB) | ${r.append.saveWholeMillis.toFixed(0)} ms (${(r.append.stateBytes / 2 ** 20).toFixed(1)} MiB) |`);
