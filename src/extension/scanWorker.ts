@@ -80,7 +80,7 @@ async function initialScan(initial: boolean): Promise<void> {
   if (!scanner) {
     const state = await store.load();
     scanner = new UsageScanner({ roots: config.roots, logger, countTokens: countTextTokens, ...readerOptions }, state);
-    logger.info(state ? `Loaded the scan state (${Object.keys(state.files).length} files) from ${config.statePath}.` : 'No usable scan state: reading every rollout from the start.');
+    logger.info(state ? `Loaded the scan state (${Object.keys(state.files).length} files${state.journal ? `, and ${state.journal.length} saves from its journal` : ''}) from ${config.statePath}.` : 'No usable scan state: reading every rollout from the start.');
   }
   let lastProgress = 0;
   const summary = await scanner.scanAll((done, total) => {
