@@ -158,8 +158,9 @@ function decodeIncrement(t: StoredIncrement, n: number, str: (i: number) => stri
   if (cwd !== undefined) inc.cwd = cwd;
   const raw = decodeRaw(t[11]);
   if (raw) inc.raw = raw;
-  const files = (Array.isArray(t[12]) ? t[12] : [t[12]]).map((i) => str(i)!);
-  return [inc, files];
+  const files = (Array.isArray(t[12]) ? t[12] : [t[12]]).map((i) => str(i));
+  if (files.length === 0 || files.some((f) => f === undefined)) throw new Error(`increment ${n} has no file`);
+  return [inc, files as string[]];
 }
 
 /** A reader of indexes into a string table; throws on one that is not there (-1 is "none"). */

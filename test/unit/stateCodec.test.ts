@@ -59,3 +59,14 @@ describe('the stored form of the scan state', () => {
     expect(JSON.stringify(encodeScanState(state)).length * 3).toBeLessThan(JSON.stringify(state).length);
   });
 });
+
+describe('a damaged stored state', () => {
+  it('is refused when an increment points at no file (it would be counted for no file, and never taken back)', () => {
+    const state: PersistedScanState = { version: SCAN_STATE_VERSION, savedAt: 'now', files: {}, ledger: { increments: [[inc({}), ['/a.jsonl']]], threads: [], rateLimits: undefined } };
+    const stored = JSON.parse(JSON.stringify(encodeScanState(state)));
+    stored.increments[0][12] = -1;
+    expect(() => decodeScanState(stored)).toThrow(/increment 0 has no file/);
+    stored.increments[0][12] = [];
+    expect(() => decodeScanState(stored)).toThrow(/increment 0 has no file/);
+  });
+});
