@@ -170,7 +170,7 @@ export class JsonCursor {
     return JSON.parse(this.bytes.toString('utf8', start, this.at)) as string;
   }
 
-  /** A string that is one of `values` (or OTHER_KEY when it is another), without decoding it. */
+  /** A string that is one of `values` (or OTHER_KEY when it is another), without decoding it: a key, or a value such as a type. */
   keyword(values: KeyTable): string {
     if (this.peek() !== QUOTE) throw DECLINED;
     const start = this.at;
@@ -272,12 +272,7 @@ export class JsonCursor {
   }
 
   private keyAndColon(): string {
-    if (this.peek() !== QUOTE) throw DECLINED;
-    const start = this.at;
-    const escaped = this.skipString();
-    const key = escaped
-      ? this.keys.findDecoded(JSON.parse(this.bytes.toString('utf8', start, this.at)) as string)
-      : this.keys.find(this.bytes, start + 1, this.at - 1);
+    const key = this.keyword(this.keys);
     this.expect(COLON);
     return key;
   }
