@@ -13,6 +13,7 @@ import { watch } from 'chokidar';
 import { MemoryLogger } from '../src/core/logger.js';
 import { UsageScanner } from '../src/core/scanner.js';
 import { ScanStateStore } from '../src/core/stateStore.js';
+import { usageRecordLine } from './usageRecordLine.mjs';
 import { countTextTokens } from '../src/core/tokenizer.js';
 
 async function main(): Promise<void> {
@@ -27,8 +28,7 @@ async function main(): Promise<void> {
   const before = scanner.ledger.incrementCount;
   const watcher = watch(join(home, 'sessions'), { ignoreInitial: true, ignored: (_path, stats) => stats?.isFile() === true });
   await new Promise<void>((resolve) => watcher.on('ready', () => resolve()));
-  const usage = { input_tokens: 1234, cached_input_tokens: 0, output_tokens: 56, reasoning_output_tokens: 0, total_tokens: 1290 };
-  const line = `${JSON.stringify({ timestamp: new Date().toISOString(), type: 'token_usage_record', payload: { thread_id: 'bench-append', response_id: `bench-${Date.now()}`, usage } })}\n`;
+  const line = usageRecordLine(`bench-${Date.now()}`);
   let appendedAt = 0;
   const done = new Promise<{ appendToLedgerMillis: number; refreshMillis: number; bytesRead: number }>((resolve) => {
     watcher.on('raw', async (_event: string, name: string | null, details: unknown) => {

@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { generateHome, parseSize } from './generateHome.mjs';
+import { usageRecordLine } from './usageRecordLine.mjs';
 
 const repo = resolve(import.meta.dirname, '..');
 const arg = (name, fallback) => {
@@ -113,8 +114,7 @@ async function main() {
     let afterAppend;
     try {
       afterAppend = series(runs, () => {
-        const usage = { input_tokens: 1234, cached_input_tokens: 0, output_tokens: 56, reasoning_output_tokens: 0, total_tokens: 1290 };
-        appendFileSync(target, `${JSON.stringify({ timestamp: new Date().toISOString(), type: 'token_usage_record', payload: { thread_id: 'bench-append', response_id: `bench-${performance.now()}`, usage } })}\n`);
+        appendFileSync(target, usageRecordLine(`bench-${performance.now()}`));
         return timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir, '--state', state]);
       });
     } finally {

@@ -1,0 +1,2 @@
+/** Types of bench/usageRecordLine.mjs (see there). */
+export function usageRecordLine(responseId: string): string;
