@@ -2,7 +2,6 @@ import { statSync } from 'node:fs';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { discoverRolloutFiles } from '../../src/core/discovery.js';
 import { defaultReaderThreads, type FileReadPool, type PooledRead, readerThreadOptions, ThreadFileReadPool } from '../../src/core/fileReadPool.js';
@@ -10,13 +9,13 @@ import { MemoryLogger } from '../../src/core/logger.js';
 import { UsageScanner } from '../../src/core/scanner.js';
 import { file, legacyHeader, legacyMessage, resetClock, sessionMeta, tokenCount, turnContext, type Usage4 } from './helpers/rolloutBuilder.js';
 import { figures, sumUsage, TempHome } from './helpers/tempHome.js';
+import { bundleReaderScript } from './helpers/readerScript.js';
 
 let bundleDir: string;
 let script: string;
 beforeAll(async () => {
   bundleDir = await mkdtemp(join(tmpdir(), 'codex-meter-reader-bundle-'));
-  script = join(bundleDir, 'reader.cjs');
-  await build({ entryPoints: [join(__dirname, 'helpers', 'fileReaderEntry.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: script, logLevel: 'error' });
+  script = await bundleReaderScript(bundleDir);
 });
 afterAll(async () => rm(bundleDir, { recursive: true, force: true }));
 

@@ -1,20 +1,19 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STATE_FILE } from '../../src/cli/cachedRun.js';
 import { type Invocation, resolveInvocation } from '../../src/cli/invocation.js';
 import { type CliIo } from '../../src/cli/io.js';
 import { scanReaders } from '../../src/cli/readerStart.js';
 import { ThreadFileReadPool } from '../../src/core/fileReadPool.js';
+import { bundleReaderScript } from './helpers/readerScript.js';
 
 let dir: string;
 let script: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'codex-meter-reader-start-'));
-  script = join(dir, 'reader.cjs');
-  await build({ entryPoints: [join(__dirname, 'helpers', 'fileReaderEntry.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: script, logLevel: 'error' });
+  script = await bundleReaderScript(dir);
 });
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 

@@ -39,6 +39,22 @@ async function scanAndSave(scanner: UsageScanner, store: ScanStateStore): Promis
 
 const next = (u: Usage4, by: Usage4): string => tokenCount(sumUsage(u, by), by);
 
+/**
+ * The home scanned and saved whole, then changed twice, each change saved as a journal entry by the
+ * same scanner; with that scanner and its state after the first entry.
+ */
+async function savedTwice(): Promise<{ live: Awaited<ReturnType<typeof reload>>; afterOne: unknown }> {
+  const first = await reload();
+  await scanAndSave(first.scanner, first.store);
+  const live = await reload();
+  await changeEverything(1);
+  await scanAndSave(live.scanner, live.store);
+  const afterOne = stateOf(live.scanner);
+  await changeEverything(2);
+  await scanAndSave(live.scanner, live.store);
+  return { live, afterOne };
+}
+
 /** Changes of every kind: lines appended, a new file, a file deleted, a file replaced by other content. */
 async function changeEverything(step: number): Promise<void> {
   await appendFile(home.path('sessions/2026/11/20/rollout-2026-11-20T10-00-00-t1.jsonl'), `${next([1000 * step, 100, 10, 1], [7, 1, 1, 0])}\n`);
@@ -81,14 +97,7 @@ describe('the scan state journal', () => {
   });
 
   it('ignores an entry cut short at the end (a save interrupted), then writes the state whole', async () => {
-    const first = await reload();
-    await scanAndSave(first.scanner, first.store);
-    const live = await reload();
-    await changeEverything(1);
-    await scanAndSave(live.scanner, live.store);
-    const afterOne = stateOf(live.scanner);
-    await changeEverything(2);
-    await scanAndSave(live.scanner, live.store);
+    const { live, afterOne } = await savedTwice();
     const text = await readFile(live.store.journalPath, 'utf8');
     await writeFile(live.store.journalPath, text.slice(0, text.length - 40));
     const loaded = await reload();
@@ -103,14 +112,7 @@ describe('the scan state journal', () => {
   });
 
   it('stops at an entry that is not valid, with a warning, and skips entries written for another state file', async () => {
-    const first = await reload();
-    await scanAndSave(first.scanner, first.store);
-    const live = await reload();
-    await changeEverything(1);
-    await scanAndSave(live.scanner, live.store);
-    const afterOne = stateOf(live.scanner);
-    await changeEverything(2);
-    await scanAndSave(live.scanner, live.store);
+    const { live, afterOne } = await savedTwice();
     const [one, two] = (await readFile(live.store.journalPath, 'utf8')).split('\n');
     const foreign = two!.replace(/^\{"base":"[0-9a-f]+"/, '{"base":"0000000000000000"');
     await writeFile(live.store.journalPath, `${foreign}\n${one}\n{"base":5}\n${two}\n`);
