@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readSync } from 'node:fs';
 import { FileAccount, newFileAccountState, type TokenCounter } from './fileAccount.js';
+import { type FileIdentity } from './fileIdentity.js';
 import { type LineProblem, type RateLimitSnapshot, type ThreadInfo, type UsageIncrement } from './ledgerTypes.js';
 import { type ReadLine, readCompleteLines, readCompressedLines } from './lineReader.js';
 import { type FileRecord, MAX_PROBLEMS_PER_FILE } from './scanState.js';
@@ -9,13 +10,6 @@ const SAMPLE_BYTES = 32;
 /** The sample at offset 0 is longer, so it covers the thread id of the first line (session_meta or legacy header). */
 const HEAD_SAMPLE_BYTES = 512;
 const SAMPLE_POINTS = 8;
-
-/** What the scanner knows of a file from `stat`. */
-export interface FileIdentity {
-  size: number;
-  mtimeMs: number;
-  ino: number;
-}
 
 /**
  * Everything one read of a file found, before any of it reaches the ledger: the caller applies it

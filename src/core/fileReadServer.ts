@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { type MessagePort } from 'node:worker_threads';
 import { type TokenCounter } from './fileAccount.js';
 import { freshRecord, readRolloutFile } from './fileRead.js';
+import { identityFromStats } from './fileIdentity.js';
 import { type FromReader, type PooledRead, type ToReader } from './fileReadPool.js';
 
 /**
@@ -18,8 +19,7 @@ export function serveFileReads(port: MessagePort, countTokens: TokenCounter): vo
 
 function readOne(path: string, countTokens: TokenCounter): PooledRead {
   try {
-    const info = statSync(path);
-    const identity = { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino };
+    const identity = identityFromStats(statSync(path));
     return { path, outcome: readRolloutFile(path, freshRecord(identity), identity, countTokens) };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

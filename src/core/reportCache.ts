@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { discoverRolloutFiles } from './discovery.js';
+import { type FileIdentity, identityOf } from './fileIdentity.js';
 import { emptyCounters, type LedgerCounters, type RateLimitSnapshot } from './ledgerTypes.js';
 import { type Logger } from './logger.js';
 import { type CellThread, type ReportCell, type ReportCells } from './reports.js';
@@ -21,13 +22,6 @@ import { stateJournalPath } from './scanState.js';
  */
 export const REPORT_CACHE_VERSION = 2;
 export const REPORT_CACHE_FILE = 'report-cache.json';
-
-/** A file as stat saw it: what tells a file with nothing new. */
-export interface FileFingerprint {
-  size: number;
-  mtimeMs: number;
-  ino: number;
-}
 
 /** What the CLI prints beside a report, as a full run with nothing new would. */
 export interface ScanFacts {
@@ -51,7 +45,7 @@ export interface ReportCacheContent {
   /** The scan state file the cells were summed from, and its journal, as they were once saved. */
   state: StateFingerprint;
   /** Every rollout file the state had read, by path, as the scanner's records had them. */
-  files: Record<string, FileFingerprint>;
+  files: Record<string, FileIdentity>;
   cells: ReportCells;
   facts: ScanFacts;
 }
@@ -97,9 +91,9 @@ export class ReportCacheStore {
     const found = await discoverRolloutFiles(key.roots, this.logger);
     if (found.problems.length > 0) return miss('a folder cannot be read');
     if (found.files.length !== files[0]) return miss(`${Math.abs(found.files.length - Number(files[0]))} rollout file(s) came or went`);
-    const now: Record<string, FileFingerprint> = {};
+    const now: Record<string, FileIdentity> = {};
     for (const file of found.files) {
-      const info = statOrUndefined(file.path);
+      const info = identityOf(file.path);
       if (!info) return miss(`${file.path} cannot be read`);
       now[file.path] = info;
     }
@@ -126,24 +120,15 @@ export class ReportCacheStore {
   }
 }
 
-function statOrUndefined(path: string): FileFingerprint | undefined {
-  try {
-    const info = statSync(path);
-    return { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino };
-  } catch {
-    return undefined;
-  }
-}
-
 /** The state file and its journal (stateStore.ts), as they are now; undefined without a state file. */
 export interface StateFingerprint {
-  state: FileFingerprint;
-  journal: FileFingerprint | undefined;
+  state: FileIdentity;
+  journal: FileIdentity | undefined;
 }
 
 function stateFingerprintOf(statePath: string): StateFingerprint | undefined {
-  const state = statOrUndefined(statePath);
-  return state ? { state, journal: statOrUndefined(stateJournalPath(statePath)) } : undefined;
+  const state = identityOf(statePath);
+  return state ? { state, journal: identityOf(stateJournalPath(statePath)) } : undefined;
 }
 
 function storedState(f: StateFingerprint): StoredReportCache['state'] {
@@ -183,7 +168,7 @@ const CELL_FIELDS = 16;
  * One digest of every file's path and fingerprint, in path order: a cache holds it instead of the
  * list (a fifth of its size on a 1 GB home), and a lookup compares it instead of each file.
  */
-export function fingerprintsDigest(files: Record<string, FileFingerprint>): string {
+export function fingerprintsDigest(files: Record<string, FileIdentity>): string {
   const hash = createHash('sha1');
   for (const path of Object.keys(files).sort()) {
     const f = files[path]!;
@@ -192,7 +177,7 @@ export function fingerprintsDigest(files: Record<string, FileFingerprint>): stri
   return hash.digest('hex');
 }
 
-const fingerprint = (f: FileFingerprint): StoredFingerprint => [f.size, f.mtimeMs, f.ino];
+const fingerprint = (f: FileIdentity): StoredFingerprint => [f.size, f.mtimeMs, f.ino];
 
 export function encodeReportCache(content: ReportCacheContent): StoredReportCache {
   const strings: string[] = [];

@@ -1,7 +1,8 @@
 import { closeSync, openSync, statSync } from 'node:fs';
 import { discoverRolloutFiles } from './discovery.js';
 import { type TokenCounter } from './fileAccount.js';
-import { type FileIdentity, type FileReadOutcome, freshRecord, readRolloutFile, wasRewritten } from './fileRead.js';
+import { type FileIdentity } from './fileIdentity.js';
+import { type FileReadOutcome, freshRecord, readRolloutFile, wasRewritten } from './fileRead.js';
 import { bytesAtLeast, DEFAULT_POOL_THRESHOLD, DEFAULT_POOL_THRESHOLD_BYTES, type FileReadPool, type PooledRead } from './fileReadPool.js';
 import { UsageLedger } from './ledger.js';
 import { addCounters, emptyCounters, type LedgerCounters, type LineProblem } from './ledgerTypes.js';
@@ -255,8 +256,8 @@ export class UsageScanner {
   }
 
   /** Each file read, as it was when read last: its size, mtime and inode (what tells a file with nothing new). */
-  fileFingerprints(): Record<string, { size: number; mtimeMs: number; ino: number }> {
-    const files: Record<string, { size: number; mtimeMs: number; ino: number }> = {};
+  fileFingerprints(): Record<string, FileIdentity> {
+    const files: Record<string, FileIdentity> = {};
     for (const [path, record] of this.records) files[path] = { size: record.size, mtimeMs: record.mtimeMs, ino: record.ino };
     return files;
   }

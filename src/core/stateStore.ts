@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import * as z from 'zod/mini';
+import { type FileIdentity, identityOf } from './fileIdentity.js';
 import { type Logger } from './logger.js';
 import { type PersistedScanState, SCAN_STATE_VERSION, type ScanStateChanges, stateJournalPath } from './scanState.js';
 import { decodeJournalEntry, decodeScanState, encodeJournalEntry, encodeScanStatePieces, type StoredScanState } from './stateCodec.js';
@@ -98,7 +99,7 @@ export class ScanStateStore {
     if (typeof id !== 'string') return state;
     const journal = await this.readJournal(id);
     if (journal.entries.length > 0) state.journal = journal.entries;
-    const identity = await identityOrUndefined(this.path);
+    const identity = identityOf(this.path);
     if (identity) this.base = { id, state: identity, journalBytes: journal.bytes };
     return state;
   }
@@ -124,7 +125,7 @@ export class ScanStateStore {
     // A journal that cannot be removed belongs to the old state (its entries are skipped on loading);
     // nothing is appended to it: every save writes the state whole.
     const removed = await rm(this.journalPath, { force: true }).then(() => true, () => false);
-    const identity = await identityOrUndefined(this.path);
+    const identity = identityOf(this.path);
     if (identity && removed) this.base = { id, state: identity, journalBytes: 0 };
   }
 
@@ -149,8 +150,8 @@ export class ScanStateStore {
 
   /** Whether the state file and the journal are as this store last left them. */
   private async unchangedSince(base: StateOnDisk): Promise<boolean> {
-    const now = await identityOrUndefined(this.path);
-    return now !== undefined && now.size === base.state.size && now.mtimeMs === base.state.mtimeMs && now.ino === base.state.ino && (await sizeOrZero(this.journalPath)) === base.journalBytes;
+    const now = identityOf(this.path);
+    return now !== undefined && now.size === base.state.size && now.mtimeMs === base.state.mtimeMs && now.ino === base.state.ino && (identityOf(this.journalPath)?.size ?? 0) === base.journalBytes;
   }
 
   /** The journal's entries for the state `id`, up to the first that is not whole or not valid, and the bytes they take. */
@@ -185,23 +186,6 @@ export class ScanStateStore {
 /** The state file as a store last read or wrote it: its id and identity, and the journal's length then. */
 interface StateOnDisk {
   id: string;
-  state: { size: number; mtimeMs: number; ino: number };
+  state: FileIdentity;
   journalBytes: number;
-}
-
-async function identityOrUndefined(path: string): Promise<StateOnDisk['state'] | undefined> {
-  try {
-    const info = await stat(path);
-    return { size: info.size, mtimeMs: info.mtimeMs, ino: info.ino };
-  } catch {
-    return undefined;
-  }
-}
-
-async function sizeOrZero(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch {
-    return 0;
-  }
 }
