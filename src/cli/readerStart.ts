@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { discoverRolloutFiles } from '../core/discovery.js';
-import { bytesAtLeast, DEFAULT_POOL_THRESHOLD, DEFAULT_POOL_THRESHOLD_BYTES, defaultReaderThreads, type FileReadPool, readerThreadOptions } from '../core/fileReadPool.js';
+import { defaultReaderThreads, type FileReadPool, readerThreadOptions, worthReaderThreads } from '../core/fileReadPool.js';
 import { silentLogger } from '../core/logger.js';
 import { STATE_FILE } from './cachedRun.js';
 import { type Invocation } from './invocation.js';
@@ -31,8 +31,8 @@ export async function scanReaders(inv: Invocation, io: CliIo): Promise<ScanReade
   const cold = !inv.args.stateDir || !existsSync(join(inv.args.stateDir, STATE_FILE));
   if (!options.openReadPool || !cold) return options;
   const paths = (await discoverRolloutFiles(inv.roots, silentLogger)).files.map((f) => f.path);
-  if (paths.length < DEFAULT_POOL_THRESHOLD) return options;
-  if (options.poolThresholdBytes === undefined && !bytesAtLeast(paths, DEFAULT_POOL_THRESHOLD_BYTES)) return options;
+  // The scan's own test (with CODEX_METER_READER_THREADS set, the count alone decides).
+  if (!worthReaderThreads(paths, undefined, options.poolThresholdBytes)) return options;
   const started = options.openReadPool();
   // The bytes were counted here; the scan still checks its count of new files.
   return { openReadPool: () => started, poolThresholdBytes: 0, started };

@@ -5,16 +5,24 @@ import { type FileReadOutcome } from './fileRead.js';
 import { SCAN_THREAD_RESOURCE_LIMITS } from './threadResources.js';
 
 /** Files never read before that make starting reader threads worth it. */
-export const DEFAULT_POOL_THRESHOLD = 32;
+const DEFAULT_POOL_THRESHOLD = 32;
 /**
  * Bytes of files never read before that make starting reader threads worth it: a thread costs a
  * tenth of a second to start (its bundle, its token table), which a cold scan of 0.25 GB does not
  * win back on two cores (0.65 s against 0.59 s without) and one of 1 GB does (1.28 s against 1.44 s).
  */
-export const DEFAULT_POOL_THRESHOLD_BYTES = 512 << 20;
+const DEFAULT_POOL_THRESHOLD_BYTES = 512 << 20;
+
+/**
+ * Whether reading `paths`, never read before, is worth starting reader threads for: at least `files`
+ * of them (default 32) adding up to at least `bytes` (default 512 MiB; 0: the count alone decides).
+ */
+export function worthReaderThreads(paths: readonly string[], files = DEFAULT_POOL_THRESHOLD, bytes = DEFAULT_POOL_THRESHOLD_BYTES): boolean {
+  return paths.length >= files && bytesAtLeast(paths, bytes);
+}
 
 /** Whether the files add up to at least `bytes` (a file that cannot be stat'ed counts 0). */
-export function bytesAtLeast(paths: readonly string[], bytes: number): boolean {
+function bytesAtLeast(paths: readonly string[], bytes: number): boolean {
   let sum = 0;
   for (const path of paths) {
     if (sum >= bytes) return true;

@@ -3,7 +3,7 @@ import { discoverRolloutFiles } from './discovery.js';
 import { type TokenCounter } from './fileAccount.js';
 import { type FileIdentity } from './fileIdentity.js';
 import { type FileReadOutcome, freshRecord, readRolloutFile, wasRewritten } from './fileRead.js';
-import { bytesAtLeast, DEFAULT_POOL_THRESHOLD, DEFAULT_POOL_THRESHOLD_BYTES, type FileReadPool, type PooledRead } from './fileReadPool.js';
+import { type FileReadPool, type PooledRead, worthReaderThreads } from './fileReadPool.js';
 import { UsageLedger } from './ledger.js';
 import { addCounters, emptyCounters, type LedgerCounters, type LineProblem } from './ledgerTypes.js';
 import { type Logger } from './logger.js';
@@ -107,8 +107,7 @@ export class UsageScanner {
     const local = async (): Promise<void> => {
       for (let path = takeNext(); path !== undefined; path = takeNext()) count(await this.refreshFile(path));
     };
-    const threshold = this.options.poolThreshold ?? DEFAULT_POOL_THRESHOLD;
-    const worthThreads = this.options.openReadPool !== undefined && fresh.length >= threshold && bytesAtLeast(fresh, this.options.poolThresholdBytes ?? DEFAULT_POOL_THRESHOLD_BYTES);
+    const worthThreads = this.options.openReadPool !== undefined && worthReaderThreads(fresh, this.options.poolThreshold, this.options.poolThresholdBytes);
     const pool = worthThreads ? this.openPool(fresh.length) : undefined;
     this.poolOpen = pool !== undefined;
     const pooled = pool
