@@ -160,20 +160,7 @@ function firstThreads(roots: ThreadPanelRow[], filter: PanelFilter, limit: numbe
 /** Threads as a tree: a sub-agent's thread under the thread that spawned it, usage rolled up. */
 function threadTree(threads: ThreadRow[]): ThreadPanelRow[] {
   const rows = new Map<string, ThreadPanelRow>();
-  for (const t of threads) {
-    rows.set(t.threadId, {
-      ...figureRow(t.threadId, t.threadId, t),
-      threadId: t.threadId,
-      parentThreadId: t.parentThreadId ?? null,
-      agent: t.agent,
-      models: [...t.models],
-      project: t.project ?? null,
-      estimated: t.estimated,
-      rolledUpTokens: t.totalTokens,
-      rolledUpCostUsd: t.costUsd ?? null,
-      children: [],
-    });
-  }
+  for (const t of threads) rows.set(t.threadId, threadPanelRow(t));
   const roots: ThreadPanelRow[] = [];
   for (const row of rows.values()) {
     const parent = row.parentThreadId ? rows.get(row.parentThreadId) : undefined;
@@ -190,6 +177,35 @@ function threadTree(threads: ThreadRow[]): ThreadPanelRow[] {
   };
   for (const root of roots) rollUp(root, 0);
   return roots;
+}
+
+/**
+ * A thread's row, its figures written out rather than spread from figureRow: a spread into an object
+ * literal takes V8's slow generic path, ~13 µs a row (a 1 GB home's All time view: 2,538 rows, 32 ms).
+ */
+function threadPanelRow(t: ThreadRow): ThreadPanelRow {
+  const b = t.buckets;
+  return {
+    key: t.threadId,
+    label: t.threadId,
+    buckets: { uncachedInput: b.uncachedInput, cachedInput: b.cachedInput, cacheWriteInput: b.cacheWriteInput, output: b.output, reasoningOutput: b.reasoningOutput },
+    totalTokens: t.totalTokens,
+    costUsd: t.costUsd ?? null,
+    unpricedTokens: t.unpricedTokens,
+    estimatedTokens: t.estimatedTokens,
+    responses: t.responses,
+    firstSeen: t.firstSeen ?? null,
+    lastSeen: t.lastSeen ?? null,
+    threadId: t.threadId,
+    parentThreadId: t.parentThreadId ?? null,
+    agent: t.agent,
+    models: [...t.models],
+    project: t.project ?? null,
+    estimated: t.estimated,
+    rolledUpTokens: t.totalTokens,
+    rolledUpCostUsd: t.costUsd ?? null,
+    children: [],
+  };
 }
 
 function threadIsAncestor(candidate: ThreadPanelRow, of: ThreadPanelRow, rows: Map<string, ThreadPanelRow>): boolean {
