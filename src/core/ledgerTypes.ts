@@ -101,7 +101,10 @@ export function emptyCounters(): LedgerCounters {
   };
 }
 
-export function addCounters(target: LedgerCounters, add: LedgerCounters): LedgerCounters {
-  for (const key of Object.keys(target) as (keyof LedgerCounters)[]) target[key] += add[key];
+const COUNTER_KEYS = Object.keys(emptyCounters()) as (keyof LedgerCounters)[];
+
+/** Adds `add`'s counters into `target` (times `sign`: -1 takes them back out). */
+export function addCounters(target: LedgerCounters, add: LedgerCounters, sign: 1 | -1 = 1): LedgerCounters {
+  for (const key of COUNTER_KEYS) target[key] += sign * add[key];
   return target;
 }

@@ -280,6 +280,31 @@ describe('reading again changes nothing', () => {
     expect({ f: figures(scanner), c: scanner.counters(), n: scanner.ledger.changeCount }).toEqual(before);
   });
 
+  it('keeps its counters summed as files are read, appended to, rewritten and deleted', async () => {
+    const one = await home.write('one', file(...threeTurns('one'), compacted(), '{not json'));
+    const two = await home.write('two', file(...threeTurns('two'), envelope('brand_new_line_type', {})));
+    const scanner = home.scanner();
+    await scanner.scanAll();
+    const fresh = () => home.scanner(scanner.toState()).counters(); // a scanner summing its files from scratch
+    expect(scanner.counters()).toEqual(fresh());
+    expect(scanner.counters()).toMatchObject({ badLines: 1, unknownLineTypes: 1, compactions: 1 });
+    await appendFile(one, `${compacted()}\n{still not json\n`);
+    await scanner.refreshFile(one);
+    expect(scanner.counters()).toMatchObject({ badLines: 2, compactions: 2 });
+    expect(scanner.counters()).toEqual(fresh());
+    await writeFile(two, file(sessionMeta('two-b'), turnContext('m'), tokenCount(a, a)));
+    await scanner.refreshFile(two);
+    expect(scanner.counters()).toMatchObject({ unknownLineTypes: 0 });
+    expect(scanner.counters()).toEqual(fresh());
+    await rm(one);
+    await scanner.scanAll();
+    expect(scanner.counters()).toMatchObject({ badLines: 0, compactions: 0 });
+    expect(scanner.counters()).toEqual(fresh());
+    const held = scanner.counters();
+    held.badLines = 99; // a copy: changing it changes nothing
+    expect(scanner.counters().badLines).toBe(0);
+  });
+
   it('a second scanner built from the persisted state reads nothing and reports the same', async () => {
     await home.write('p1', file(...threeTurns('p1'), '{oops'));
     await home.write('p2', file(legacyHeader('p2', 'one two'), legacyMessage('user', 'three'), legacyMessage('assistant', 'four five')));
