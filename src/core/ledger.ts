@@ -29,6 +29,13 @@ export class UsageLedger {
   private rateLimits: RateLimitSnapshot | undefined;
   /** Bumped on every change, so views can tell whether to recompute. */
   private revision = 0;
+  /**
+   * Bumped whenever increments are taken out or renumbered, and when a loaded snapshot is indexed:
+   * a position taken before (incrementsEnd) means nothing after. Adds only append, so they keep it.
+   */
+  private layout = 0;
+  /** Bumped whenever a thread's metadata is set (see threadRevision). */
+  private threadChanges = 0;
   /** The changes since `recordChanges` (what a state journal stores); undefined when not recording or past MAX_RECORDED_CHANGES. */
   private changes: LedgerChange[] | undefined;
 
@@ -81,11 +88,13 @@ export class UsageLedger {
     }
     this.dropThreadsOf(file);
     this.revision += 1;
+    this.layout += 1;
     if (this.deadSlots > 1024 && this.deadSlots > this.slots.size) this.compact();
   }
 
   /** Forgets what `file` said about its threads. */
   private dropThreadsOf(file: string): void {
+    this.threadChanges += 1;
     for (const [id, infos] of this.threads) {
       const kept = infos.filter((t) => t.file !== file);
       if (kept.length === 0) this.threads.delete(id);
@@ -102,6 +111,7 @@ export class UsageLedger {
     infos.sort((a, b) => archived(a) - archived(b) || a.file.localeCompare(b.file));
     this.threads.set(info.threadId, infos);
     this.revision += 1;
+    this.threadChanges += 1;
   }
 
   noteRateLimits(snapshot: RateLimitSnapshot): void {
@@ -153,6 +163,7 @@ export class UsageLedger {
 
   private applyToLoaded(loaded: [UsageIncrement, string[]][], change: Extract<LedgerChange, { kind: 'add' | 'remove' }>): void {
     this.revision += 1;
+    if (change.kind === 'remove') this.layout += 1;
     if (change.kind === 'add') {
       const byKey = (this.loadedByKey ??= new Map(loaded.map((entry) => [entry[0].key, entry])));
       const entry = byKey.get(change.increment.key);
@@ -192,6 +203,16 @@ export class UsageLedger {
     return this.revision;
   }
 
+  /** Changes whenever some thread's metadata is set or dropped: what a view that keeps thread metadata checks. */
+  get threadRevision(): number {
+    return this.threadChanges;
+  }
+
+  /** Where the increments end now: visiting from here later (forEachIncrementFrom) sees only those added since. */
+  get incrementsEnd(): IncrementPosition {
+    return { layout: this.layout, next: this.loaded ? this.loaded.length : this.store.slotCount };
+  }
+
   /** Every increment, as a new object each (see forEachIncrement for reading them all without building any). */
   *allIncrements(): IterableIterator<UsageIncrement> {
     if (this.loaded) {
@@ -207,13 +228,29 @@ export class UsageLedger {
    * object pointed at each increment in turn: read it, never keep it.
    */
   forEachIncrement(visit: (inc: IncrementView) => void): void {
-    if (this.loaded) {
-      for (const [increment] of this.loaded) visit(increment);
+    this.visitFrom(0, visit);
+  }
+
+  /**
+   * Calls `visit`, as forEachIncrement does, with the increments added since `from` (an earlier
+   * incrementsEnd), and returns where they end now. Returns undefined, visiting none, when increments
+   * were taken out or renumbered since `from`: then only a visit of them all gives the ledger as it is.
+   */
+  forEachIncrementFrom(from: IncrementPosition, visit: (inc: IncrementView) => void): IncrementPosition | undefined {
+    if (from.layout !== this.layout) return undefined;
+    this.visitFrom(from.next, visit);
+    return this.incrementsEnd;
+  }
+
+  private visitFrom(first: number, visit: (inc: IncrementView) => void): void {
+    const loaded = this.loaded;
+    if (loaded) {
+      for (let i = first, n = loaded.length; i < n; i += 1) visit(loaded[i]![0]);
       return;
     }
     const store = this.store;
     const view = newIncrementView();
-    for (let slot = 0, n = store.slotCount; slot < n; slot += 1) {
+    for (let slot = first, n = store.slotCount; slot < n; slot += 1) {
       if (!store.isLive(slot)) continue;
       store.fill(slot, view);
       visit(view);
@@ -282,6 +319,7 @@ export class UsageLedger {
     if (!loaded) return;
     this.loaded = undefined;
     this.loadedByKey = undefined;
+    this.layout += 1;
     const revision = this.revision;
     const changes = this.changes;
     this.changes = undefined;
@@ -313,6 +351,7 @@ export class UsageLedger {
     this.store = store;
     this.reporters = reporters;
     this.deadSlots = 0;
+    this.layout += 1;
   }
 }
 
@@ -332,6 +371,12 @@ export type LedgerChange =
  * new files) ends the recording, and the next save writes the whole state.
  */
 export const MAX_RECORDED_CHANGES = 20_000;
+
+/** A place in a ledger's increments (UsageLedger.incrementsEnd), valid while its layout stays the same. */
+export interface IncrementPosition {
+  readonly layout: number;
+  readonly next: number;
+}
 
 export interface LedgerSnapshot {
   /** Each increment with the files that reported it: an array once decoded, read lazily from a live ledger (toJSON). */

@@ -1,7 +1,8 @@
 import { type PanelFilter, type PanelSnapshot } from '../shared/protocol.js';
 import { periodWindow } from './budget/index.js';
 import { buildPanelSnapshot, type PanelBudget } from './panelModel.js';
-import { collectCells, type Pricer, reportFromCells, totalTokensBetween } from './reports.js';
+import { type LiveCellViews } from './liveCells.js';
+import { collectCells, type Pricer, type ReportCells, reportFromCells, totalTokensBetween } from './reports.js';
 import { type UsageScanner } from './scanner.js';
 import { nextDay, startOfLocalDay } from './timeZones.js';
 
@@ -15,6 +16,8 @@ export interface PanelQueryContext {
   projectOf?: (cwd: string | undefined) => string | undefined;
   /** Root threads the snapshot holds at most (see PANEL_THREAD_ROWS); all when undefined. */
   threadLimit?: number;
+  /** Cells kept up to date between queries (a watching process's); without them, each query sums the ledger. */
+  views?: LiveCellViews;
 }
 
 /** The instants a panel filter covers, and how to name them. */
@@ -43,7 +46,8 @@ export function queryPanel(filter: PanelFilter, ctx: PanelQueryContext): PanelSn
   const period = resolvePanelPeriod(filter, ctx.now, ctx.timeZone);
   const base = { since: period.since, until: period.until, timeZone: ctx.timeZone, pricer: ctx.pricer, projectOf: ctx.projectOf };
   // The ledger is summed once; the filter's report and the unfiltered one (its choices) group the same cells.
-  const cells = collectCells(ctx.scanner.ledger, base);
+  const ledger = ctx.scanner.ledger;
+  const cells = ctx.views ? ctx.views.cells(ledger, base) : collectCells(ledger, base);
   const unfiltered = reportFromCells(cells, base);
   const filtered = filter.agentId || filter.model || filter.project
     ? reportFromCells(cells, { ...base, agentId: filter.agentId, model: filter.model, project: filter.project })
@@ -52,7 +56,9 @@ export function queryPanel(filter: PanelFilter, ctx: PanelQueryContext): PanelSn
   let budget: PanelBudget | undefined;
   if (ctx.budget) {
     const window = periodWindow(ctx.budget.period as 'all' | 'month' | 'week' | 'day', ctx.now, ctx.timeZone, ctx.budget.resetAt);
-    budgetUsedTokens = totalTokensBetween(ctx.scanner.ledger, window.start, window.end);
+    budgetUsedTokens = ctx.views
+      ? tokensOf(ctx.views.cells(ledger, { since: window.start, until: window.end, timeZone: ctx.timeZone, pricer: ctx.pricer }))
+      : totalTokensBetween(ledger, window.start, window.end);
     budget = { ...ctx.budget, periodEnd: window.end };
   }
   return buildPanelSnapshot({
@@ -73,4 +79,11 @@ export function queryPanel(filter: PanelFilter, ctx: PanelQueryContext): PanelSn
     now: ctx.now,
     ...(ctx.threadLimit === undefined ? {} : { threadLimit: ctx.threadLimit }),
   });
+}
+
+/** The tokens of a set of cells (what totalTokensBetween gives for their period). */
+function tokensOf(cells: ReportCells): number {
+  let sum = 0;
+  for (const thread of cells.threads) for (const cell of thread.cells) sum += cell.totalTokens;
+  return sum;
 }

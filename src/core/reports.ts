@@ -148,53 +148,95 @@ export function buildReport(ledger: UsageLedger, options: ReportOptions): UsageR
   return reportFromCells(collectCells(ledger, options), options);
 }
 
+/** What cells are summed for: a period [since, until), the time zone of their days, and prices. */
+export interface CellOptions {
+  since?: Date;
+  until?: Date;
+  timeZone: string;
+  pricer: Pricer;
+}
+
 /** Sums the ledger's increments in [since, until) into cells, priced at each increment's date. */
-export function collectCells(ledger: UsageLedger, options: { since?: Date; until?: Date; timeZone: string; pricer: Pricer }): ReportCells {
-  const sinceIso = options.since?.toISOString();
-  const untilIso = options.until?.toISOString();
-  const threads = new Map<string, CellThread & { last: ReportCell | undefined; threadCwd: string | undefined }>();
-  ledger.forEachIncrement((inc) => {
-    if (sinceIso !== undefined && inc.timestamp < sinceIso) return;
-    if (untilIso !== undefined && inc.timestamp >= untilIso) return;
-    let row = threads.get(inc.threadId);
+export function collectCells(ledger: UsageLedger, options: CellOptions): ReportCells {
+  const collector = new CellCollector(ledger, options);
+  ledger.forEachIncrement(collector.add);
+  return collector.cells();
+}
+
+/** A thread's cells as they are being summed, with what summing the next increment needs. */
+interface ThreadCells {
+  thread: CellThread;
+  /** The cell the thread's last increment went to. */
+  last: ReportCell | undefined;
+  /** The thread metadata the row was made from (ledger.thread when its first increment came). */
+  info: ThreadInfo | undefined;
+}
+
+/**
+ * Sums increments into cells one at a time, in the order they are given: collectCells gives it the
+ * whole ledger, a LiveCells (liveCells.ts) what was added since it last looked.
+ */
+export class CellCollector {
+  private readonly sinceIso: string | undefined;
+  private readonly untilIso: string | undefined;
+  private readonly rows = new Map<string, ThreadCells>();
+
+  constructor(private readonly ledger: UsageLedger, private readonly options: CellOptions) {
+    this.sinceIso = options.since?.toISOString();
+    this.untilIso = options.until?.toISOString();
+  }
+
+  readonly add = (inc: IncrementView): void => {
+    if (this.sinceIso !== undefined && inc.timestamp < this.sinceIso) return;
+    if (this.untilIso !== undefined && inc.timestamp >= this.untilIso) return;
+    let row = this.rows.get(inc.threadId);
     if (!row) {
-      const thread: ThreadInfo | undefined = ledger.thread(inc.threadId);
+      const info: ThreadInfo | undefined = this.ledger.thread(inc.threadId);
       row = {
-        threadId: inc.threadId,
-        parentThreadId: thread?.parentThreadId,
-        agent: thread?.agent ?? UNKNOWN_AGENT,
-        archived: thread ? /[\\/]archived_sessions[\\/]/.test(thread.file) : false,
-        cells: [],
+        thread: {
+          threadId: inc.threadId,
+          parentThreadId: info?.parentThreadId,
+          agent: info?.agent ?? UNKNOWN_AGENT,
+          archived: info ? /[\\/]archived_sessions[\\/]/.test(info.file) : false,
+          cells: [],
+        },
         last: undefined,
-        threadCwd: thread?.cwd,
+        info,
       };
-      threads.set(inc.threadId, row);
+      this.rows.set(inc.threadId, row);
     }
-    const cwd = inc.cwd ?? row.threadCwd;
+    const cwd = inc.cwd ?? row.info?.cwd;
     const model = inc.model ?? 'unknown';
     const ms = isoToEpochMs(inc.timestamp);
-    const usd = options.pricer.price(inc.model, inc.buckets, new Date(ms)).usd;
-    const day = localDayOf(inc.timestamp, options.timeZone, ms);
+    const usd = this.options.pricer.price(inc.model, inc.buckets, new Date(ms)).usd;
+    const day = localDayOf(inc.timestamp, this.options.timeZone, ms);
     // A thread's increments mostly come in order, so the cell is nearly always the last one used.
     let cell = row.last;
     if (!cell || cell.model !== model || cell.day !== day || cell.cwd !== cwd) {
-      cell = row.cells.find((c) => c.model === model && c.day === day && c.cwd === cwd);
+      const cells = row.thread.cells;
+      cell = cells.find((c) => c.model === model && c.day === day && c.cwd === cwd);
       if (!cell) {
         cell = { buckets: emptyBuckets(), totalTokens: 0, costUsd: undefined, unpricedTokens: 0, estimatedTokens: 0, responses: 0, firstSeen: undefined, lastSeen: undefined, model, day, cwd, estimated: false };
-        row.cells.push(cell);
+        cells.push(cell);
       }
       row.last = cell;
     }
     accumulate(cell, inc, usd);
     if (inc.source === 'estimate') cell.estimated = true;
-  });
-  return {
-    timeZone: options.timeZone,
-    since: sinceIso,
-    until: untilIso,
-    threads: [...threads.values()].map(({ last: _last, threadCwd: _cwd, ...thread }) => thread),
-    rateLimits: ledger.latestRateLimits,
   };
+
+  /** Whether every thread summed so far still has the metadata its row was made from. */
+  threadsUnchanged(): boolean {
+    for (const row of this.rows.values()) if (this.ledger.thread(row.thread.threadId) !== row.info) return false;
+    return true;
+  }
+
+  /** The cells summed so far. They are the collector's own: read them before giving it more. */
+  cells(): ReportCells {
+    const threads: CellThread[] = [];
+    for (const row of this.rows.values()) threads.push(row.thread);
+    return { timeZone: this.options.timeZone, since: this.sinceIso, until: this.untilIso, threads, rateLimits: this.ledger.latestRateLimits };
+  }
 }
 
 /** The report of a set of cells: rows per thread, agent, model, project and day, filtered by agent, model and project. */
@@ -229,8 +271,7 @@ export function reportFromCells(source: ReportCells, options: CellGrouping): Usa
           archived: thread.archived,
         };
         threadRows.push(row);
-        agentRow = agents.get(thread.agent.id);
-        if (!agentRow) agents.set(thread.agent.id, (agentRow = { ...emptyGroupRow(thread.agent.id, thread.agent.name), kind: thread.agent.kind, threads: 0 }));
+        agentRow = agentRowOf(agents, thread);
         agentRow.threads += 1;
       }
       addTotals(row, cell);
@@ -244,13 +285,8 @@ export function reportFromCells(source: ReportCells, options: CellGrouping): Usa
     }
   }
 
-  // Sums of floating-point costs differ in their last bits with the order files were read in;
-  // rounded to a billionth of a dollar, the same ledger always reports the same figures.
-  for (const row of [totals, ...threadRows, ...agents.values(), ...models.values(), ...projects.values(), ...days.values()]) {
-    if (row.costUsd !== undefined) row.costUsd = Math.round(row.costUsd * 1e9) / 1e9;
-  }
+  roundCosts([totals, ...threadRows, ...agents.values(), ...models.values(), ...projects.values(), ...days.values()]);
   for (const row of threadRows) row.models.sort();
-  const byTotal = <T extends GroupRow>(a: T, b: T): number => b.totalTokens - a.totalTokens || a.key.localeCompare(b.key);
   return {
     timeZone: source.timeZone,
     since: source.since,
@@ -265,6 +301,51 @@ export function reportFromCells(source: ReportCells, options: CellGrouping): Usa
     days: [...days.values()].sort((a, b) => a.key.localeCompare(b.key)),
     rateLimits: source.rateLimits,
   };
+}
+
+/** What the status bar's meter shows of a set of cells: their totals and agents, as reportFromCells gives them. */
+export interface CellsSummary {
+  totals: UsageTotals;
+  agents: AgentRow[];
+  rateLimits: RateLimitSnapshot | undefined;
+}
+
+/**
+ * reportFromCells' totals and agents (unfiltered), without its rows per thread, model, project and
+ * day: the same sums in the same order, so the same figures, for a fraction of the work.
+ */
+export function summaryFromCells(source: ReportCells): CellsSummary {
+  const totals = emptyTotals();
+  const agents = new Map<string, AgentRow>();
+  for (const thread of source.threads) {
+    if (thread.cells.length === 0) continue;
+    const agentRow = agentRowOf(agents, thread);
+    agentRow.threads += 1;
+    for (const cell of thread.cells) {
+      addTotals(agentRow, cell);
+      addTotals(totals, cell);
+    }
+  }
+  roundCosts([totals, ...agents.values()]);
+  return { totals, agents: [...agents.values()].sort(byTotal), rateLimits: source.rateLimits };
+}
+
+function agentRowOf(agents: Map<string, AgentRow>, thread: CellThread): AgentRow {
+  let row = agents.get(thread.agent.id);
+  if (!row) agents.set(thread.agent.id, (row = { ...emptyGroupRow(thread.agent.id, thread.agent.name), kind: thread.agent.kind, threads: 0 }));
+  return row;
+}
+
+/**
+ * Sums of floating-point costs differ in their last bits with the order files were read in;
+ * rounded to a billionth of a dollar, the same ledger always reports the same figures.
+ */
+function roundCosts(rows: Iterable<UsageTotals>): void {
+  for (const row of rows) if (row.costUsd !== undefined) row.costUsd = Math.round(row.costUsd * 1e9) / 1e9;
+}
+
+function byTotal<T extends GroupRow>(a: T, b: T): number {
+  return b.totalTokens - a.totalTokens || a.key.localeCompare(b.key);
 }
 
 /** Adds one group's totals into another (costs stay undefined while nothing in either was priced). */

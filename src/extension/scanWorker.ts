@@ -14,7 +14,8 @@ import { type Logger } from '../core/logger.js';
 import { queryPanel } from '../core/panelQuery.js';
 import { openPriceBook, type PriceBook } from '../core/pricing.js';
 import { ProjectResolver } from '../core/projects.js';
-import { buildReport } from '../core/reports.js';
+import { LiveCellViews } from '../core/liveCells.js';
+import { summaryFromCells } from '../core/reports.js';
 import { UsageScanner } from '../core/scanner.js';
 import { ScanStateStore } from '../core/stateStore.js';
 import { countTextTokens } from '../core/tokenizer.js';
@@ -35,6 +36,8 @@ let config = workerData as WorkerConfig;
 /** Set before the first scan (the first piece of serial work), so every request that prices finds it. */
 let pricer: PriceBook;
 const projects = new ProjectResolver();
+/** The meter's and the panel's cells, summed on from where they stopped after each change. */
+const views = new LiveCellViews();
 const store = new ScanStateStore(config.statePath, logger);
 let scanner: UsageScanner | undefined;
 let scanning = true;
@@ -199,15 +202,16 @@ async function startWatching(): Promise<void> {
 
 function meter(period: Parameters<typeof periodWindow>[0], resetAt: string | undefined): MeterSummary {
   const window = periodWindow(period, new Date(), config.timeZone, resetAt ? new Date(resetAt) : undefined);
-  const report = buildReport(scanner!.ledger, { since: window.start, until: window.end, timeZone: config.timeZone, pricer, projectOf: projects.projectOf });
+  const cells = views.cells(scanner!.ledger, { since: window.start, until: window.end, timeZone: config.timeZone, pricer });
+  const summary = summaryFromCells(cells);
   return {
-    buckets: report.totals.buckets,
-    totalTokens: report.totals.totalTokens,
-    costUsd: report.totals.costUsd,
-    unpricedTokens: report.totals.unpricedTokens,
-    estimatedTokens: report.totals.estimatedTokens,
-    agents: report.agents.map((a) => ({ agent: a.label, kind: a.kind, totalTokens: a.totalTokens })),
-    rateLimits: report.rateLimits,
+    buckets: summary.totals.buckets,
+    totalTokens: summary.totals.totalTokens,
+    costUsd: summary.totals.costUsd,
+    unpricedTokens: summary.totals.unpricedTokens,
+    estimatedTokens: summary.totals.estimatedTokens,
+    agents: summary.agents.map((a) => ({ agent: a.label, kind: a.kind, totalTokens: a.totalTokens })),
+    rateLimits: summary.rateLimits,
     badLines: scanner!.counters().badLines,
     files: scanner!.trackedFiles,
   };
@@ -219,7 +223,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       return serial(async () => (scanner ? meter(request.period, request.resetAt) : undefined));
     case 'panel':
       return serial(async () => scanner ? queryPanel(request.filter, {
-        scanner, pricer, timeZone: config.timeZone, now: new Date(), scanning, projectOf: projects.projectOf, ...(request.threadLimit === undefined ? {} : { threadLimit: request.threadLimit }),
+        scanner, pricer, timeZone: config.timeZone, now: new Date(), scanning, projectOf: projects.projectOf, views, ...(request.threadLimit === undefined ? {} : { threadLimit: request.threadLimit }),
         budget: request.budget ? { ...request.budget, resetAt: request.budget.resetAt ? new Date(request.budget.resetAt) : undefined } : undefined,
       }) : undefined);
     case 'rescan':
@@ -230,6 +234,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       config = { ...config, roots, priceOverrides: request.priceOverrides, timeZone: request.timeZone };
       pricer = await openPriceBook(config.priceOverrides);
       for (const p of pricer.problems) logger.warn(p.message);
+      views.clear();
       if (rootsChanged) {
         scanner = new UsageScanner({ roots, logger, countTokens: countTextTokens, ...readerOptions }, scanner?.toState());
         await startWatching();

@@ -1,0 +1,75 @@
+import { type IncrementPosition, type UsageLedger } from './ledger.js';
+import { CellCollector, type CellOptions, type ReportCells } from './reports.js';
+
+/**
+ * A ledger's cells for one period, time zone and price book, kept up to date as the ledger grows:
+ * each `current()` sums only the increments added since the one before, so the watching process's
+ * meter and panel cost work in proportion to what Codex wrote, not to the home (a 10 GB home holds
+ * ~380,000 increments). The cells are summed again from the start only when the ledger changed in
+ * another way: increments taken out (a file deleted, replaced or truncated), slots renumbered, the
+ * loaded state indexed, or the metadata of a thread already summed replaced. Increments are summed
+ * in the ledger's order either way, so the figures are the ones collectCells gives, to the last bit.
+ */
+export class LiveCells {
+  private collector!: CellCollector;
+  private position!: IncrementPosition;
+  private threadRevision = -1;
+  /** How many times the cells were summed from the start (the first time included). */
+  fullSums = 0;
+
+  constructor(readonly ledger: UsageLedger, readonly options: CellOptions) {
+    this.sumAll();
+  }
+
+  /** The cells as the ledger is now. They are this view's own: read them before the next call. */
+  current(): ReportCells {
+    const ledger = this.ledger;
+    if (ledger.threadRevision !== this.threadRevision) {
+      if (!this.collector.threadsUnchanged()) this.sumAll();
+      this.threadRevision = ledger.threadRevision;
+    }
+    const end = ledger.forEachIncrementFrom(this.position, this.collector.add);
+    if (end) this.position = end;
+    else this.sumAll();
+    return this.collector.cells();
+  }
+
+  private sumAll(): void {
+    this.collector = new CellCollector(this.ledger, this.options);
+    this.threadRevision = this.ledger.threadRevision;
+    this.ledger.forEachIncrement(this.collector.add);
+    this.position = this.ledger.incrementsEnd;
+    this.fullSums += 1;
+  }
+}
+
+/** Views kept at most: the meter's period, the panel's, the budget's, and one more. */
+const VIEW_LIMIT = 4;
+
+/**
+ * The LiveCells of the periods last asked for, most recent first: a request for a period, time zone,
+ * price book and ledger seen before reads on from where its view stopped; any other makes a view.
+ */
+export class LiveCellViews {
+  private views: LiveCells[] = [];
+
+  constructor(private readonly limit = VIEW_LIMIT) {}
+
+  cells(ledger: UsageLedger, options: CellOptions): ReportCells {
+    const since = options.since?.getTime();
+    const until = options.until?.getTime();
+    const at = this.views.findIndex((v) =>
+      v.ledger === ledger && v.options.pricer === options.pricer && v.options.timeZone === options.timeZone
+      && v.options.since?.getTime() === since && v.options.until?.getTime() === until);
+    const view = at === -1 ? new LiveCells(ledger, { since: options.since, until: options.until, timeZone: options.timeZone, pricer: options.pricer }) : this.views[at]!;
+    if (at !== -1) this.views.splice(at, 1);
+    this.views.unshift(view);
+    if (this.views.length > this.limit) this.views.length = this.limit;
+    return view.current();
+  }
+
+  /** Drops every view (the ledger or the prices were replaced: the views would only hold them). */
+  clear(): void {
+    this.views = [];
+  }
+}
