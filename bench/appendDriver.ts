@@ -3,9 +3,10 @@
 // that changed), append one token event to a rollout, and time append → updated ledger; then stay
 // idle, watching, for five seconds and report the CPU time the process used meanwhile. It also saves
 // the state as the worker does after a change (a journal entry, stateStore.ts), beside a save of the
-// whole state, timed in the same run.
+// whole state, timed in the same run; and the figures the worker computes after a change for the
+// status bar and the token panel (workerFigures.ts).
 // Prints JSON: { scanMillis, appendToLedgerMillis, refreshMillis, bytesRead, saveJournalMillis,
-// journalBytes, saveWholeMillis, stateBytes, idleCpuMillis, rssMB }.
+// journalBytes, saveWholeMillis, stateBytes, figures, idleCpuMillis, rssMB }.
 import { appendFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { UsageScanner } from '../src/core/scanner.js';
 import { ScanStateStore } from '../src/core/stateStore.js';
 import { usageRecordLine } from './usageRecordLine.mjs';
 import { countTextTokens } from '../src/core/tokenizer.js';
+import { timeFiguresAfterChange } from './workerFigures.js';
 
 async function main(): Promise<void> {
   const [home, file] = process.argv.slice(2) as [string, string];
@@ -53,13 +55,14 @@ async function main(): Promise<void> {
   const saveWholeMillis = performance.now() - s1;
   const stateBytes = statSync(store.path).size;
   rmSync(stateDir, { recursive: true, force: true });
+  const figures = await timeFiguresAfterChange(scanner, 9);
   await new Promise((r) => setTimeout(r, 500)); // let chokidar's own follow-up settle
   const cpu0 = process.cpuUsage();
   await new Promise((r) => setTimeout(r, 5000));
   const cpu = process.cpuUsage(cpu0);
   const idleCpuMillis = (cpu.user + cpu.system) / 1000;
   await watcher.close();
-  console.log(JSON.stringify({ scanMillis, ...result, saveJournalMillis, journalBytes, saveWholeMillis, stateBytes, idleCpuMillis, rssMB: Math.round(process.memoryUsage().rss / 1048576) }));
+  console.log(JSON.stringify({ scanMillis, ...result, saveJournalMillis, journalBytes, saveWholeMillis, stateBytes, figures, idleCpuMillis, rssMB: Math.round(process.memoryUsage().rss / 1048576) }));
 }
 
 void main();

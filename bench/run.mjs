@@ -137,7 +137,7 @@ async function main() {
       if (!paint) console.error(`panel paint failed: ${out.stderr.slice(-400)}`);
     }
     rows.push({ size, bytes: home.bytes, paint, files: home.files, grep, ours, oneThread, theirs, warm, warmState, afterAppend, nodeStart, append, ourTotal, theirTotal, expected: home.expected.totalTokens, stateBytes: statSync(join(state, 'scan-state.json')).size });
-    console.log(`${size}: codex-meter ${ours.seconds.toFixed(3)}s / ${ours.rssMB.toFixed(0)} MB, ccusage ${theirs.seconds.toFixed(3)}s / ${theirs.rssMB.toFixed(0)} MB, grep -c ${grep.seconds.toFixed(3)}s, warm ${warm.seconds.toFixed(3)}s (state only ${warmState.seconds.toFixed(3)}s; after an appended record ${afterAppend.seconds.toFixed(3)}s / ${afterAppend.rssMB.toFixed(0)} MB; node -e 0 ${nodeStart.seconds.toFixed(3)}s), append→ledger ${append.appendToLedgerMillis.toFixed(1)} ms (refresh ${append.refreshMillis.toFixed(1)} ms), then saved as a journal entry in ${append.saveJournalMillis.toFixed(1)} ms (${append.journalBytes} B) against ${append.saveWholeMillis.toFixed(0)} ms whole (${append.stateBytes} B), idle CPU ${append.idleCpuMillis.toFixed(1)} ms in 5 s`);
+    console.log(`${size}: codex-meter ${ours.seconds.toFixed(3)}s / ${ours.rssMB.toFixed(0)} MB, ccusage ${theirs.seconds.toFixed(3)}s / ${theirs.rssMB.toFixed(0)} MB, grep -c ${grep.seconds.toFixed(3)}s, warm ${warm.seconds.toFixed(3)}s (state only ${warmState.seconds.toFixed(3)}s; after an appended record ${afterAppend.seconds.toFixed(3)}s / ${afterAppend.rssMB.toFixed(0)} MB; node -e 0 ${nodeStart.seconds.toFixed(3)}s), append→ledger ${append.appendToLedgerMillis.toFixed(1)} ms (refresh ${append.refreshMillis.toFixed(1)} ms), then saved as a journal entry in ${append.saveJournalMillis.toFixed(1)} ms (${append.journalBytes} B) against ${append.saveWholeMillis.toFixed(0)} ms whole (${append.stateBytes} B), idle CPU ${append.idleCpuMillis.toFixed(1)} ms in 5 s; after a change, the meter ${append.figures.meterLiveMillis.toFixed(1)} ms (summed again ${append.figures.meterSummedMillis.toFixed(1)} ms), the panel ${append.figures.panelLiveMillis.toFixed(1)} ms (${append.figures.panelSummedMillis.toFixed(1)} ms)`);
   }
   const lines = [];
   lines.push(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}. Medians of ${runs} runs; page cache warm (the same files are read repeatedly).`, '');
@@ -148,6 +148,11 @@ async function main() {
   }
   lines.push('', '| Home | The watching process\'s save after the appended line: a journal entry (its size) | the whole state saved instead, same run (its size) |', '|---|---:|---:|');
   for (const r of rows) lines.push(`| ${r.size} | ${r.append.saveJournalMillis.toFixed(1)} ms (${(r.append.journalBytes / 1024).toFixed(1)} KiB) | ${r.append.saveWholeMillis.toFixed(0)} ms (${(r.append.stateBytes / 2 ** 20).toFixed(1)} MiB) |`);
+  lines.push('', '| Home | After each change, the status bar\'s figures (an all-time budget): live cells | summed again from the whole ledger | the token panel\'s (All time): live cells | summed again | cells |', '|---|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    const f = r.append.figures;
+    lines.push(`| ${r.size} | ${f.meterLiveMillis.toFixed(1)} ms | ${f.meterSummedMillis.toFixed(1)} ms | ${f.panelLiveMillis.toFixed(1)} ms | ${f.panelSummedMillis.toFixed(1)} ms | ${f.cells} |`);
+  }
   if (rows.some((r) => r.paint)) {
     lines.push('', '| Home | Token panel: first paint after opening (threads shown) | switch to All time, until every thread is listed | extension host after the first scan: resident / peak (growth of the peak over an empty home) |', '|---|---:|---:|---:|');
     if (hostBaseline) lines.push(`| empty | — | — | ${hostBaseline.hostRssMiB} / ${hostBaseline.hostPeakMiB} MiB |`);
