@@ -18,20 +18,20 @@ const common = {
 };
 
 /**
- * The CLI's build identity, for its report cache (src/core/reportCache.ts): a cache written by
- * another version of the code or of the price data is not used.
+ * The build identity of the CLI and the scan worker, for their report caches (src/core/reportCache.ts):
+ * a cache written by another version of the code or of the price data is not used.
  */
 const packageVersion = (path) => JSON.parse(readFileSync(path, 'utf8')).version;
-const cliBuild = `codex-meter ${packageVersion('package.json')}; genai-prices ${packageVersion('node_modules/@pydantic/genai-prices/package.json')}`;
+const build = `codex-meter ${packageVersion('package.json')}; genai-prices ${packageVersion('node_modules/@pydantic/genai-prices/package.json')}`;
 
 const nodeTarget = { ...common, platform: 'node', format: 'cjs', target: 'node20' };
 
 const builds = [
   { ...nodeTarget, entryPoints: { extension: 'src/extension/activate.ts' }, outdir: 'dist', external: ['vscode'] },
-  { ...nodeTarget, entryPoints: { scanWorker: 'src/extension/scanWorkerEntry.ts' }, outdir: 'dist', external: ['vscode'] },
+  { ...nodeTarget, entryPoints: { scanWorker: 'src/extension/scanWorkerEntry.ts' }, outdir: 'dist', external: ['vscode'], define: { CODEX_METER_BUILD: JSON.stringify(build) } },
   // The CLI is two bundles: cli.js answers from the report cache when nothing is new, and loads
   // cliScan.js (the scanner, the state, the price data; also the reader threads' script) otherwise.
-  { ...nodeTarget, entryPoints: { cli: 'src/cli/bin.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' }, define: { CODEX_METER_BUILD: JSON.stringify(cliBuild) } },
+  { ...nodeTarget, entryPoints: { cli: 'src/cli/bin.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' }, define: { CODEX_METER_BUILD: JSON.stringify(build) } },
   { ...nodeTarget, entryPoints: { cliScan: 'src/cli/scanEntry.ts' }, outdir: 'dist' },
   { ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { panel: 'src/webview/main.ts' }, outdir: 'dist/webview' },
 ];

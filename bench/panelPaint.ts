@@ -1,9 +1,12 @@
 // Opens the token panel in a real VS Code (code-server + Chromium, as in test/e2e) over a Codex home,
 // and reports: the first paint after opening (logged by the extension), and the time until the
 // panel shows every thread after switching the period to "All time"; and the extension host's
-// memory (resident now and at its peak, from /proc) once the first scan is done.
+// memory (resident now and at its peak, from /proc) once the first scan is done; then VS Code is
+// stopped and started again on the same user data, nothing new in the logs: the extension's warm
+// restart, timed by its worker: until the meter can show the last session's figures (the report
+// cache checked against every rollout), and until the state is loaded and every rollout checked.
 // Prints JSON: { scanMillis, workerScanMillis, hostRssMiB, hostPeakMiB, openPaintMillis, openThreads, allTimeMillis, allTimeThreads, cutNote (the note above a cut thread list, or null),
-// hostPeakAfterAllTimeMiB }.
+// hostPeakAfterAllTimeMiB, restartCachedMillis, restartScanMillis }.
 // With --memory-only it stops after the scan (for a baseline on an empty home).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -87,9 +90,20 @@ async function main(): Promise<void> {
     await frame.locator('#threads-heading').scrollIntoViewIfNeeded();
     await session.screenshot('bench-all-time');
     const afterPanel = extensionHostMemory(session.processGroup);
+    await session.restart();
+    const scans = (): number[] => [...log.matchAll(/Scanned \d+ rollout files.* read (\d+) new bytes.* in (\d+) ms\./g)].map((m) => Number(m[2]));
+    for (let i = 0; i < 600 && scans().length < 2; i += 1) {
+      await new Promise((r) => setTimeout(r, 100));
+      log = await session.extensionLog();
+    }
+    const restartScanMillis = scans()[1];
+    if (restartScanMillis === undefined) throw new Error('the worker did not log its scan after the restart');
+    const cached = /Nothing new in the \d+ rollout files since the last session \(checked in (\d+) ms\)/.exec(log);
+    if (!cached) throw new Error('the worker did not use its report cache after the restart');
+    const restartCachedMillis = Number(cached[1]);
     console.log(JSON.stringify({
       scanMillis, workerScanMillis, hostRssMiB: memory.rssMiB, hostPeakMiB: memory.peakMiB, openPaintMillis: Number(painted?.[1]), openThreads: Number(painted?.[2]),
-      allTimeMillis, allTimeThreads: Number(/\((\d[\d,]*)\)/.exec(heading)?.[1]?.replace(/,/g, '')), hostPeakAfterAllTimeMiB: afterPanel.peakMiB, cutNote,
+      allTimeMillis, allTimeThreads: Number(/\((\d[\d,]*)\)/.exec(heading)?.[1]?.replace(/,/g, '')), hostPeakAfterAllTimeMiB: afterPanel.peakMiB, cutNote, restartCachedMillis, restartScanMillis,
     }));
   } finally {
     await session.stop();

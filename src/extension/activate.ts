@@ -115,6 +115,10 @@ export function activate(context: vscode.ExtensionContext): void {
       scanned = true;
       logger.info(`Scan finished: ${s.files} files, ${s.bytesRead} new bytes read in ${s.millis} ms.`);
     }),
+    client.onLastSession((s) => {
+      scanned = true;
+      logger.info(`Nothing new in ${s.files} files since the last session (checked in ${s.millis} ms); the meter shows its figures while the scan state loads.`);
+    }),
     client.onDidChange(() => scheduleRefresh()),
     budgets.onDidChange(() => scheduleRefresh(0)),
     vscode.workspace.onDidChangeConfiguration((e) => {

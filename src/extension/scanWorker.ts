@@ -8,6 +8,7 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { type FSWatcher, watch } from 'chokidar';
 import { periodWindow } from '../core/budget/index.js';
+import { cellsOfDays } from '../core/dayCells.js';
 import { isRolloutFileName } from '../core/discovery.js';
 import { readerThreadOptions } from '../core/fileReadPool.js';
 import { type Logger } from '../core/logger.js';
@@ -15,12 +16,16 @@ import { queryPanel } from '../core/panelQuery.js';
 import { openPriceBook, type PriceBook } from '../core/pricing.js';
 import { ProjectResolver } from '../core/projects.js';
 import { LiveCellViews } from '../core/liveCells.js';
-import { summaryFromCells } from '../core/reports.js';
+import { REPORT_CACHE_FILE, type ReportCacheKey, ReportCacheStore, type ScanFacts } from '../core/reportCache.js';
+import { type CellsSummary, type ReportCells, summaryFromCells } from '../core/reports.js';
 import { UsageScanner } from '../core/scanner.js';
 import { ScanStateStore } from '../core/stateStore.js';
 import { countTextTokens } from '../core/tokenizer.js';
 import { WatchErrorReporter } from './watchErrors.js';
 import { type MeterSummary, type WorkerConfig, type WorkerMessage, type WorkerRequest } from './workerProtocol.js';
+
+/** The build's identity (esbuild.mjs), for the report cache; absent when this module runs unbundled. */
+declare const CODEX_METER_BUILD: string | undefined;
 
 const port = parentPort!;
 const post = (message: WorkerMessage): void => port.postMessage(message);
@@ -47,6 +52,15 @@ let saveTimer: NodeJS.Timeout | undefined;
 let catchUpTimer: NodeJS.Timeout | undefined;
 let queue: Promise<unknown> = Promise.resolve();
 /**
+ * The figures of the last session, beside the state (reportCache.ts, as the CLI's): written when the
+ * worker stops, so that a restart with nothing new shows them before the state is loaded.
+ */
+const reportCache = new ReportCacheStore(join(dirname(config.statePath), REPORT_CACHE_FILE), config.statePath, logger);
+/** The report cache's cells and facts while the first scan runs, when nothing changed since they were written. */
+let lastSession: { cells: ReportCells; facts: ScanFacts } | undefined;
+/** Folders the last pass over the roots could not read (no report cache is written while there are any). */
+let folderProblems = 0;
+/**
  * Reader threads for a cold scan of many files, started from this same bundle (see scanWorkerEntry.ts);
  * two cores are kept free, this thread's and the editor's.
  */
@@ -67,20 +81,61 @@ function scheduleSave(): void {
   }, 500);
 }
 
-async function saveNow(): Promise<void> {
+/** Saves what changed; true when the state on disk is now the scanner's. */
+async function saveNow(): Promise<boolean> {
   const current = scanner;
-  if (!current) return;
+  if (!current) return false;
   try {
     await store.saveChanges(current.takeChanges(), () => current.toState());
+    return true;
   } catch (err) {
     logger.warn(`Could not save the scan state to ${config.statePath}: ${(err as Error).message}`);
+    return false;
   }
+}
+
+/** What the report cache is valid for: this build, Node and ICU, the price overrides, the time zone and the roots. */
+function reportCacheKey(): ReportCacheKey | undefined {
+  if (typeof CODEX_METER_BUILD !== 'string') return undefined;
+  const build = `${CODEX_METER_BUILD}; Node ${process.version}; tz ${process.versions.tz ?? 'unknown'}; price overrides ${JSON.stringify(config.priceOverrides)}`;
+  return { build, timeZone: config.timeZone, roots: config.roots };
+}
+
+/**
+ * Writes the report cache for the state as it is on disk now (call it right after a save that
+ * succeeded): the all-time cells and the facts the meter shows. Not written while some file or
+ * folder cannot be read, so the next start reads them again.
+ */
+function writeReportCache(): void {
+  const key = reportCacheKey();
+  const current = scanner;
+  if (!key || !current || folderProblems > 0 || current.unreadableFiles.size > 0) return;
+  const cells = views.cells(current.ledger, { timeZone: config.timeZone, pricer });
+  const facts: ScanFacts = { warnings: [], counters: current.counters(), estimatedThreads: current.estimatedThreads.size, trackedFiles: current.trackedFiles };
+  reportCache.save({ key, files: current.fileFingerprints(), cells, facts });
+}
+
+/**
+ * On a start, before the state is loaded: when the report cache says no rollout changed since the
+ * last session wrote it, keeps its cells for the meter (meterFromLastSession) and tells the host.
+ */
+async function useLastSession(started: number): Promise<void> {
+  const key = reportCacheKey();
+  if (!key) return;
+  const found = await reportCache.lookup(key);
+  // Settings that changed meanwhile (the time zone, the prices, the roots) make it another cache.
+  if (!found.hit || JSON.stringify(reportCacheKey()) !== JSON.stringify(key)) return;
+  lastSession = { cells: found.cells, facts: found.facts };
+  const millis = Date.now() - started;
+  logger.info(`Nothing new in the ${found.facts.trackedFiles} rollout files since the last session (checked in ${millis} ms): the meter shows its figures while the scan state loads.`);
+  post({ type: 'lastSession', files: found.facts.trackedFiles, millis });
 }
 
 async function initialScan(initial: boolean): Promise<void> {
   const started = Date.now();
   scanning = true;
   if (!scanner) {
+    if (initial) await useLastSession(started);
     const state = await store.load();
     scanner = new UsageScanner({ roots: config.roots, logger, countTokens: countTextTokens, ...readerOptions }, state);
     logger.info(state ? `Loaded the scan state (${Object.keys(state.files).length} files${state.journal ? `, and ${state.journal.length} saves from its journal` : ''}) from ${config.statePath}.` : 'No usable scan state: reading every rollout from the start.');
@@ -94,17 +149,24 @@ async function initialScan(initial: boolean): Promise<void> {
     }
   });
   scanning = false;
+  const cacheWasCurrent = lastSession !== undefined;
+  lastSession = undefined;
+  folderProblems = summary.problems.length;
   for (const p of summary.problems) logger.warn(`${p.path}: ${p.reason}`);
   const millis = Date.now() - started;
   logger.info(`Scanned ${summary.files} rollout files under ${config.roots.join(', ')}: read ${summary.bytesRead} new bytes, ${summary.newIncrements} new responses, in ${millis} ms.`);
   post({ type: 'scanned', files: summary.files, bytesRead: summary.bytesRead, newIncrements: summary.newIncrements, millis, initial });
-  if (summary.bytesRead > 0 || summary.removedFiles > 0 || !existsSync(config.statePath)) await saveNow();
+  const changed = summary.bytesRead > 0 || summary.removedFiles > 0 || !existsSync(config.statePath);
+  const saved = changed ? await saveNow() : true;
+  // A cache that was current stays so while nothing changed; otherwise one is written for this state.
+  if (initial && saved && (changed || !cacheWasCurrent)) writeReportCache();
 }
 
 /** Reads whatever changed since the last pass, and tells the host when usage moved. */
 async function catchUp(): Promise<void> {
   if (!scanner) return;
   const summary = await scanner.scanAll();
+  folderProblems = summary.problems.length;
   if (summary.bytesRead > 0 || summary.removedFiles > 0) {
     logger.info(`Caught up with ${summary.bytesRead} bytes the watcher had not reported (${summary.newIncrements} new responses).`);
     post({ type: 'changed', newIncrements: summary.newIncrements, bytesRead: summary.bytesRead });
@@ -203,7 +265,21 @@ async function startWatching(): Promise<void> {
 function meter(period: Parameters<typeof periodWindow>[0], resetAt: string | undefined): MeterSummary {
   const window = periodWindow(period, new Date(), config.timeZone, resetAt ? new Date(resetAt) : undefined);
   const cells = views.cells(scanner!.ledger, { since: window.start, until: window.end, timeZone: config.timeZone, pricer });
-  const summary = summaryFromCells(cells);
+  return meterSummary(summaryFromCells(cells), scanner!.counters().badLines, scanner!.trackedFiles);
+}
+
+/**
+ * The meter from the last session's cells, while the first scan runs: undefined when there are
+ * none, or the budget period does not start at a local midnight (reset at another time of day).
+ */
+function meterFromLastSession(period: Parameters<typeof periodWindow>[0], resetAt: string | undefined): MeterSummary | undefined {
+  if (!lastSession) return undefined;
+  const window = periodWindow(period, new Date(), config.timeZone, resetAt ? new Date(resetAt) : undefined);
+  const cells = cellsOfDays(lastSession.cells, window.start, window.end);
+  return cells ? meterSummary(summaryFromCells(cells), lastSession.facts.counters.badLines, lastSession.facts.trackedFiles) : undefined;
+}
+
+function meterSummary(summary: CellsSummary, badLines: number, files: number): MeterSummary {
   return {
     buckets: summary.totals.buckets,
     totalTokens: summary.totals.totalTokens,
@@ -212,15 +288,16 @@ function meter(period: Parameters<typeof periodWindow>[0], resetAt: string | und
     estimatedTokens: summary.totals.estimatedTokens,
     agents: summary.agents.map((a) => ({ agent: a.label, kind: a.kind, totalTokens: a.totalTokens })),
     rateLimits: summary.rateLimits,
-    badLines: scanner!.counters().badLines,
-    files: scanner!.trackedFiles,
+    badLines,
+    files,
   };
 }
 
 async function handle(request: WorkerRequest): Promise<unknown> {
   switch (request.type) {
     case 'meter':
-      return serial(async () => (scanner ? meter(request.period, request.resetAt) : undefined));
+      // Answered at once from the last session's figures while the first scan runs, when it can be.
+      return meterFromLastSession(request.period, request.resetAt) ?? serial(async () => (scanner ? meter(request.period, request.resetAt) : undefined));
     case 'panel':
       return serial(async () => scanner ? queryPanel(request.filter, {
         scanner, pricer, timeZone: config.timeZone, now: new Date(), scanning, projectOf: projects.projectOf, views, ...(request.threadLimit === undefined ? {} : { threadLimit: request.threadLimit }),
@@ -235,6 +312,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       pricer = await openPriceBook(config.priceOverrides);
       for (const p of pricer.problems) logger.warn(p.message);
       views.clear();
+      lastSession = undefined;
       if (rootsChanged) {
         scanner = new UsageScanner({ roots, logger, countTokens: countTextTokens, ...readerOptions }, scanner?.toState());
         await startWatching();
@@ -243,7 +321,10 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       return undefined;
     }
     case 'flush':
-      return serial(saveNow);
+      // The last save of a session, and the report cache the next start shows at once.
+      return serial(async () => {
+        if (await saveNow()) writeReportCache();
+      });
   }
 }
 

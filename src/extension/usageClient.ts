@@ -23,6 +23,9 @@ export class UsageClient implements PanelDataSource, vscode.Disposable {
   readonly onDidChange = this.changed.event;
   readonly onProgress = this.progress.event;
   readonly onScanned = this.scanned.event;
+  private readonly lastSession = new vscode.EventEmitter<{ files: number; millis: number }>();
+  /** On a start with nothing new since the last session: the meter can be asked before the first scan ends. */
+  readonly onLastSession = this.lastSession.event;
   private budget: (PanelBudget & { resetAt?: string }) | undefined;
   private disposed = false;
 
@@ -72,6 +75,7 @@ export class UsageClient implements PanelDataSource, vscode.Disposable {
     this.changed.dispose();
     this.progress.dispose();
     this.scanned.dispose();
+    this.lastSession.dispose();
   }
 
   private request(body: RequestBody): Promise<unknown> {
@@ -100,6 +104,10 @@ export class UsageClient implements PanelDataSource, vscode.Disposable {
         return;
       case 'scanned':
         this.scanned.fire(message);
+        this.changed.fire();
+        return;
+      case 'lastSession':
+        this.lastSession.fire(message);
         this.changed.fire();
         return;
       case 'changed':

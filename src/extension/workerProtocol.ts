@@ -45,5 +45,7 @@ export type WorkerMessage =
   | { type: 'log'; level: 'trace' | 'debug' | 'info' | 'warn' | 'error'; message: string }
   | { type: 'progress'; done: number; total: number }
   | { type: 'scanned'; files: number; bytesRead: number; newIncrements: number; millis: number; initial: boolean }
+  /** On a start: nothing changed since the last session, whose figures the meter can show before the first scan ends. */
+  | { type: 'lastSession'; files: number; millis: number }
   | { type: 'changed'; newIncrements: number; bytesRead: number };
 

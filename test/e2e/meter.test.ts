@@ -114,6 +114,24 @@ describe('the extension in a real VS Code (code-server + Chromium)', () => {
     await session.screenshot('after-restart');
   });
 
+  it('after a restart with nothing new, shows the last session\'s figures before the scan state is loaded', async () => {
+    await new Promise((r) => setTimeout(r, 1500)); // let the worker persist its state and report cache
+    await session.restart();
+    const item = session.statusBarItem('codexTokenMeter.status');
+    await expect.poll(async () => item.innerText(), { timeout: 60_000 }).toMatch(/110% · 1\.1M\/1M/);
+    let lastRun = '';
+    await expect.poll(async () => {
+      const log = await session.extensionLog();
+      lastRun = log.slice(log.lastIndexOf('Activated in'));
+      return lastRun;
+    }, { timeout: 30_000 }).toMatch(/Scanned 2 rollout files .* read 0 new bytes/);
+    // The report cache answered first: the worker checked every rollout against it, then loaded the state.
+    const cached = lastRun.search(/Nothing new in the 2 rollout files since the last session \(checked in \d+ ms\)/);
+    const loaded = lastRun.search(/Loaded the scan state/);
+    expect(cached).toBeGreaterThan(-1);
+    expect(loaded).toBeGreaterThan(cached);
+  });
+
   it('starts a new budget period on "Reset Budget Period", back to the normal colour', async () => {
     await session.runCommand('Codex Token Meter: Reset Budget Period');
     const item = session.statusBarItem('codexTokenMeter.status');

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { UsageLedger } from '../../src/core/ledger.js';
 import { type ThreadInfo, type UsageIncrement } from '../../src/core/ledgerTypes.js';
+import { cellsOfDays } from '../../src/core/dayCells.js';
 import { LiveCells, LiveCellViews } from '../../src/core/liveCells.js';
 import { type CellOptions, collectCells, type Pricer, reportFromCells, summaryFromCells } from '../../src/core/reports.js';
+import { startOfLocalDay } from '../../src/core/timeZones.js';
 import { totalTokens, type TokenBuckets } from '../../src/core/usage.js';
 
 /** Prices m-a and m-b at odd rates (so sums in another order would differ in their last bits), and counts its calls. */
@@ -189,5 +191,60 @@ describe('summaryFromCells', () => {
     expect(summary.totals).toEqual(report.totals);
     expect(summary.agents).toEqual(report.agents);
     expect(summary.agents.map((a) => a.key)).toEqual(['originator:codex', 'originator:exec', 'unknown']);
+  });
+});
+
+describe('cellsOfDays', () => {
+  const zone = 'Europe/Berlin';
+  const midnight = (day: string): Date => startOfLocalDay(day, zone);
+
+  function ledgerOverNovember(): UsageLedger {
+    const rand = random(9);
+    const ledger = new UsageLedger();
+    for (let t = 0; t < 4; t += 1) ledger.setThread(info(t, t % 2 ? 'exec' : 'codex', `/p/${t}`));
+    for (let n = 0; n < 600; n += 1) {
+      const thread = Math.floor(rand() * 5);
+      ledger.add(fileOf(thread), increment(rand, n, thread));
+    }
+    return ledger;
+  }
+
+  it('gives the figures a sum over whole local days gives, from the cells of all time', () => {
+    const ledger = ledgerOverNovember();
+    const pricer = new CountingPricer();
+    const all = collectCells(ledger, { timeZone: zone, pricer });
+    const windows: [Date | undefined, Date | undefined][] = [
+      [midnight('2026-11-10'), midnight('2026-11-11')],
+      [midnight('2026-11-09'), midnight('2026-11-16')],
+      [midnight('2026-11-01'), midnight('2026-12-01')],
+      [midnight('2026-11-20'), undefined],
+      [undefined, midnight('2026-11-05')],
+      [undefined, undefined],
+      [midnight('2026-12-02'), midnight('2026-12-03')], // nothing in it
+    ];
+    for (const [since, until] of windows) {
+      const days = cellsOfDays(all, since, until)!;
+      const direct = collectCells(ledger, { timeZone: zone, pricer, since, until });
+      const got = summaryFromCells(days);
+      const expected = summaryFromCells(direct);
+      const label = `${since?.toISOString()}..${until?.toISOString()}`;
+      expect({ ...got.totals, costUsd: undefined }, label).toEqual({ ...expected.totals, costUsd: undefined });
+      expect(got.totals.costUsd ?? 0, label).toBeCloseTo(expected.totals.costUsd ?? 0, 9);
+      expect(got.agents.map((a) => [a.key, a.totalTokens, a.threads]), label).toEqual(expected.agents.map((a) => [a.key, a.totalTokens, a.threads]));
+      expect(days.since, label).toBe(since?.toISOString());
+      expect(days.until, label).toBe(until?.toISOString());
+    }
+  });
+
+  it('gives nothing for a period that does not start and end at local midnights, or that the cells do not cover', () => {
+    const ledger = ledgerOverNovember();
+    const pricer = new CountingPricer();
+    const all = collectCells(ledger, { timeZone: zone, pricer });
+    expect(cellsOfDays(all, new Date('2026-11-10T00:00:00Z'), midnight('2026-11-12'))).toBeUndefined(); // UTC midnight, 01:00 in Berlin
+    expect(cellsOfDays(all, midnight('2026-11-10'), new Date(midnight('2026-11-12').getTime() + 1))).toBeUndefined();
+    const november = collectCells(ledger, { timeZone: zone, pricer, since: midnight('2026-11-01'), until: midnight('2026-12-01') });
+    expect(cellsOfDays(november, midnight('2026-11-03'), midnight('2026-11-04'))).toBeDefined();
+    expect(cellsOfDays(november, midnight('2026-10-31'), midnight('2026-11-04'))).toBeUndefined();
+    expect(cellsOfDays(november, midnight('2026-11-03'), undefined)).toBeUndefined();
   });
 });
