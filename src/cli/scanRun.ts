@@ -25,7 +25,7 @@ export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders):
   const store = args.stateDir ? new ScanStateStore(join(args.stateDir, STATE_FILE), logger) : undefined;
   const state = store ? await store.load() : undefined;
   const { started, ...readerOptions } = readers;
-  const scanner = new UsageScanner({ roots: inv.roots, logger, countTokens: countTextTokens, ...readerOptions }, state);
+  const scanner = new UsageScanner({ roots: inv.roots, logger, countTokens: countTextTokens, shortLived: true, ...readerOptions }, state);
   const summary = await scanner.scanAll().finally(() => started?.close());
   // Saved only when something changed: a warm run with nothing new reads and writes no state.
   const changed = !state || summary.bytesRead > 0 || summary.removedFiles > 0 || summary.newIncrements > 0;

@@ -117,4 +117,39 @@ describe('UsageLedger', () => {
     other.removeFile('/b');
     expect([...other.allIncrements()].map((i) => i.key)).toEqual(['k1']);
   });
+  it('a snapshot kept for adds (a CLI run) ends as the indexed ledger would: same increments, order, reporters, answers and recorded changes', () => {
+    const base = new UsageLedger();
+    for (let n = 0; n < 6; n += 1) base.add(n % 2 ? '/a' : '/b', inc(`k${n}`, n % 3 ? 't' : 'u', n));
+    base.add('/c', inc('k1'));
+    const snapshot = JSON.parse(JSON.stringify(base.toJSON()));
+    const indexed = UsageLedger.fromJSON(snapshot);
+    const kept = UsageLedger.fromJSON(JSON.parse(JSON.stringify(snapshot)), { keepSnapshot: true });
+    indexed.recordChanges();
+    kept.recordChanges();
+    const adds: [string, UsageIncrement][] = [['/a', inc('k1')], ['/d', inc('k1')], ['/a', inc('k9', 'v', 3)], ['/a', inc('k9', 'v', 3)], ['/b', inc('k10')], ['/d', inc('k10')], ['/a', inc('k0')]];
+    for (const [file, increment] of adds) expect(kept.add(file, increment), `${file} ${increment.key}`).toBe(indexed.add(file, increment));
+    const views = (l: UsageLedger): unknown[] => {
+      const out: unknown[] = [];
+      l.forEachIncrement((v) => out.push({ ...v, buckets: { ...v.buckets } }));
+      return out;
+    };
+    const same = (): void => {
+      expect(kept.incrementCount).toBe(indexed.incrementCount);
+      expect(JSON.parse(JSON.stringify(kept.toJSON()))).toEqual(JSON.parse(JSON.stringify(indexed.toJSON())));
+      expect(views(kept)).toEqual(views(indexed));
+      expect(kept.recordedChanges).toEqual(indexed.recordedChanges);
+    };
+    same();
+    // The kept snapshot was never indexed (positions in it stay valid); the other was, at its first add.
+    expect(kept.incrementsEnd.layout).toBe(0);
+    expect(indexed.incrementsEnd.layout).toBeGreaterThan(0);
+    expect(kept.recordedChanges!.map((c) => (c.kind === 'add' ? `${c.file} ${c.increment.key}` : c.kind))).toEqual(['/d k1', '/a k9', '/b k10', '/d k10', '/a k0']);
+    // A removal builds the key maps; both go on alike.
+    kept.removeFile('/d');
+    indexed.removeFile('/d');
+    kept.add('/e', inc('k11'));
+    indexed.add('/e', inc('k11'));
+    same();
+    expect([...kept.filesReporting('k10')!]).toEqual(['/b']);
+  });
 });

@@ -2,7 +2,7 @@ import { appendFile, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LedgerChange, MAX_RECORDED_CHANGES, UsageLedger } from '../../src/core/ledger.js';
 import { MemoryLogger } from '../../src/core/logger.js';
-import { type UsageScanner } from '../../src/core/scanner.js';
+import { UsageScanner } from '../../src/core/scanner.js';
 import { JOURNAL_MIN_LIMIT_BYTES, ScanStateStore } from '../../src/core/stateStore.js';
 import { file, legacyHeader, legacyMessage, resetClock, sessionMeta, tokenCount, turnContext, type Usage4 } from './helpers/rolloutBuilder.js';
 import { figures, sumUsage, TempHome } from './helpers/tempHome.js';
@@ -82,6 +82,30 @@ describe('the scan state journal', () => {
     expect((await readFile(live.store.journalPath, 'utf8')).split('\n').filter(Boolean)).toHaveLength(3);
     // The state file itself was written once.
     expect(figures(live.scanner).t3).toBeUndefined();
+  });
+
+  it('a scanner that reads once and ends (the CLI: adds kept in the loaded snapshot) saves what a long-lived one saves', async () => {
+    const first = await reload();
+    expect(await scanAndSave(first.scanner, first.store)).toBe('whole');
+    for (let step = 1; step <= 3; step += 1) {
+      await changeEverything(step);
+      const store = new ScanStateStore(statePath, new MemoryLogger());
+      const state = await store.load();
+      const longLived = home.scanner(structuredClone(state));
+      await longLived.scanAll();
+      const cli = new UsageScanner({ roots: [home.root], logger: new MemoryLogger(), countTokens: (t) => t.split(/\s+/).filter(Boolean).length, shortLived: true }, state);
+      const loadedLayout = cli.ledger.incrementsEnd.layout;
+      expect(await scanAndSave(cli, store)).toBe('journal');
+      expect(stateOf(cli)).toEqual(stateOf(longLived));
+      // Its adds went into the loaded snapshot (positions in it stay valid); a file deleted (step 1) or
+      // replaced (step 2) indexed it.
+      expect(cli.ledger.incrementsEnd.layout === loadedLayout, `step ${step}`).toBe(step === 3);
+      const loaded = await reload();
+      expect(stateOf(loaded.scanner)).toEqual(stateOf(longLived));
+      const fresh = home.scanner();
+      await fresh.scanAll();
+      expect(figures(loaded.scanner)).toEqual(figures(fresh));
+    }
   });
 
   it('writes a few KB for an appended line where the state is written whole without a journal', async () => {
