@@ -116,18 +116,21 @@ function writeReportCache(): void {
 }
 
 /**
- * On a start, before the state is loaded: when the report cache says no rollout changed since the
- * last session wrote it, keeps its cells for the meter (meterFromLastSession) and tells the host.
+ * On a start, before anything else (the price data, the watcher, the state): when the report cache
+ * says no rollout changed since the last session wrote it, keeps its cells for the meter
+ * (meterFromLastSession) and tells the host.
  */
-async function useLastSession(started: number): Promise<void> {
+async function useLastSession(): Promise<void> {
   const key = reportCacheKey();
   if (!key) return;
+  const started = Date.now();
   const found = await reportCache.lookup(key);
   // Settings that changed meanwhile (the time zone, the prices, the roots) make it another cache.
   if (!found.hit || JSON.stringify(reportCacheKey()) !== JSON.stringify(key)) return;
   lastSession = { cells: found.cells, facts: found.facts };
   const millis = Date.now() - started;
-  logger.info(`Nothing new in the ${found.facts.trackedFiles} rollout files since the last session (checked in ${millis} ms): the meter shows its figures while the scan state loads.`);
+  const sinceStart = config.startedAt === undefined ? '' : `, ${Date.now() - config.startedAt} ms after the worker was started`;
+  logger.info(`Nothing new in the ${found.facts.trackedFiles} rollout files since the last session (checked in ${millis} ms${sinceStart}): the meter shows its figures while the scan state loads.`);
   post({ type: 'lastSession', files: found.facts.trackedFiles, millis });
 }
 
@@ -135,7 +138,6 @@ async function initialScan(initial: boolean): Promise<void> {
   const started = Date.now();
   scanning = true;
   if (!scanner) {
-    if (initial) await useLastSession(started);
     const state = await store.load();
     scanner = new UsageScanner({ roots: config.roots, logger, countTokens: countTextTokens, ...readerOptions }, state);
     logger.info(state ? `Loaded the scan state (${Object.keys(state.files).length} files${state.journal ? `, and ${state.journal.length} saves from its journal` : ''}) from ${config.statePath}.` : 'No usable scan state: reading every rollout from the start.');
@@ -336,6 +338,7 @@ port.on('message', (request: WorkerRequest) => {
 });
 
 void serial(async () => {
+  await useLastSession();
   pricer = await openPriceBook(config.priceOverrides);
   for (const p of pricer.problems) logger.warn(p.message);
   await startWatching();

@@ -30,7 +30,7 @@ export class UsageClient implements PanelDataSource, vscode.Disposable {
   private disposed = false;
 
   constructor(workerPath: string, config: WorkerConfig, private readonly logger: Logger) {
-    this.worker = new Worker(workerPath, scanWorkerOptions(config));
+    this.worker = new Worker(workerPath, scanWorkerOptions({ ...config, startedAt: Date.now() }));
     this.worker.on('message', (message: WorkerMessage) => this.onMessage(message));
     this.worker.on('error', (err) => this.logger.error(`The scan worker failed: ${err.stack ?? err.message}`));
     this.worker.on('exit', (code) => {

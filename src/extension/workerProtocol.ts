@@ -12,6 +12,8 @@ export interface WorkerConfig {
   statePath: string;
   priceOverrides: Record<string, unknown>;
   timeZone: string;
+  /** When the host started the worker (Date.now()), for the worker's log of how long its first figures took. */
+  startedAt?: number;
 }
 
 /** How the host starts the scan worker: with its configuration and the heap limits of threadResources.ts. */
