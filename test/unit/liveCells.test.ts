@@ -48,6 +48,18 @@ function increment(rand: () => number, n: number, thread: number): UsageIncremen
   };
 }
 
+/** `increments` random increments over threads T0…T(withMeta), all but the last with session metadata (agents codex and exec). */
+function randomLedger(seed: number, withMeta: number, increments: number): UsageLedger {
+  const rand = random(seed);
+  const ledger = new UsageLedger();
+  for (let t = 0; t < withMeta; t += 1) ledger.setThread(info(t, t % 2 ? 'exec' : 'codex', `/p/${t}`));
+  for (let n = 0; n < increments; n += 1) {
+    const thread = Math.floor(rand() * (withMeta + 1));
+    ledger.add(fileOf(thread), increment(rand, n, thread));
+  }
+  return ledger;
+}
+
 describe('UsageLedger.forEachIncrementFrom', () => {
   it('visits only what was added since a position, and refuses a position once increments were taken out', () => {
     const rand = random(1);
@@ -178,13 +190,7 @@ describe('LiveCellViews', () => {
 
 describe('summaryFromCells', () => {
   it('gives reportFromCells’ totals and agents', () => {
-    const rand = random(8);
-    const ledger = new UsageLedger();
-    for (let t = 0; t < 5; t += 1) ledger.setThread(info(t, t % 2 ? 'exec' : 'codex', `/p/${t}`));
-    for (let n = 0; n < 400; n += 1) {
-      const thread = Math.floor(rand() * 6);
-      ledger.add(fileOf(thread), increment(rand, n, thread));
-    }
+    const ledger = randomLedger(8, 5, 400);
     const cells = collectCells(ledger, { timeZone: 'UTC', pricer: new CountingPricer() });
     const report = reportFromCells(cells, {});
     const summary = summaryFromCells(cells);
@@ -198,16 +204,7 @@ describe('cellsOfDays', () => {
   const zone = 'Europe/Berlin';
   const midnight = (day: string): Date => startOfLocalDay(day, zone);
 
-  function ledgerOverNovember(): UsageLedger {
-    const rand = random(9);
-    const ledger = new UsageLedger();
-    for (let t = 0; t < 4; t += 1) ledger.setThread(info(t, t % 2 ? 'exec' : 'codex', `/p/${t}`));
-    for (let n = 0; n < 600; n += 1) {
-      const thread = Math.floor(rand() * 5);
-      ledger.add(fileOf(thread), increment(rand, n, thread));
-    }
-    return ledger;
-  }
+  const ledgerOverNovember = (): UsageLedger => randomLedger(9, 4, 600);
 
   it('gives the figures a sum over whole local days gives, from the cells of all time', () => {
     const ledger = ledgerOverNovember();
