@@ -1,14 +1,12 @@
-import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { appendFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type WorkerMessage } from '../../src/extension/workerProtocol.js';
 import { file, legacyHeader, legacyMessage, resetClock, sessionMeta, tokenCount, turnContext } from './helpers/rolloutBuilder.js';
+import { ensureWorkerBundle, ShippedWorker, WORKER_BUNDLE as bundle } from './helpers/shippedWorker.js';
 import { TempHome } from './helpers/tempHome.js';
 
-const repo = resolve(__dirname, '..', '..');
-const bundle = join(repo, 'dist', 'scanWorker.js');
 
 /** The inotify watches this process holds (Linux; its threads included). */
 function inotifyWatches(): number {
@@ -24,9 +22,7 @@ function inotifyWatches(): number {
 }
 
 let home: TempHome;
-beforeAll(() => {
-  if (!existsSync(bundle)) execFileSync(process.execPath, [join(repo, 'esbuild.mjs')], { cwd: repo });
-});
+beforeAll(() => ensureWorkerBundle());
 beforeEach(async () => {
   home = await TempHome.create();
   resetClock();
@@ -37,36 +33,20 @@ afterEach(async () => home.dispose());
 
 describe('the shipped scan worker (dist/scanWorker.js)', () => {
   it('scans, estimates, prices and answers the host without any network use', async () => {
-    const worker = new Worker(bundle, {
-      workerData: { roots: [home.root], statePath: home.path('state/scan-state.json'), priceOverrides: {}, timeZone: 'UTC' },
-      execArgv: ['--require', join(__dirname, 'helpers', 'forbidNetwork.cjs')],
-    });
-    const messages: WorkerMessage[] = [];
-    const errors: Error[] = [];
-    worker.on('message', (m: WorkerMessage) => messages.push(m));
-    worker.on('error', (e) => errors.push(e));
-    const request = (body: Record<string, unknown>, id: number) =>
-      new Promise<unknown>((resolveReply, reject) => {
-        const onMessage = (m: WorkerMessage) => {
-          if (m.type === 'reply' && m.id === id) {
-            worker.off('message', onMessage);
-            if (m.ok) resolveReply(m.value);
-            else reject(new Error(m.error));
-          }
-        };
-        worker.on('message', onMessage);
-        worker.postMessage({ ...body, id });
-      });
+    const worker = new ShippedWorker(
+      { roots: [home.root], statePath: home.path('state/scan-state.json'), priceOverrides: {}, timeZone: 'UTC' },
+      { execArgv: ['--require', join(__dirname, 'helpers', 'forbidNetwork.cjs')] },
+    );
     try {
-      await expect.poll(() => messages.some((m) => m.type === 'scanned'), { timeout: 15_000 }).toBe(true);
-      const meter = (await request({ type: 'meter', period: 'all' }, 1)) as { totalTokens: number; costUsd: number };
+      await expect.poll(() => worker.indexOf('scanned'), { timeout: 15_000 }).toBeGreaterThan(-1);
+      const meter = (await worker.request({ type: 'meter', period: 'all' })) as { totalTokens: number; costUsd: number };
       expect(meter.totalTokens).toBeGreaterThan(1010);
       expect(meter.costUsd).toBeGreaterThan(0);
-      const panel = (await request({ type: 'panel', filter: { period: 'all' } }, 2)) as { threads: unknown[] };
+      const panel = (await worker.request({ type: 'panel', filter: { period: 'all' } })) as { threads: unknown[] };
       expect(panel.threads).toHaveLength(2);
-      await request({ type: 'flush' }, 3);
-      expect(errors).toEqual([]);
-      const logs = messages.filter((m) => m.type === 'log').map((m) => (m as { message: string }).message).join('\n');
+      await worker.request({ type: 'flush' });
+      expect(worker.errors).toEqual([]);
+      const logs = worker.logs();
       expect(logs).not.toMatch(/forbidden/);
       expect(logs).toContain('estimated');
     } finally {
