@@ -19,3 +19,8 @@ export function identityOf(path: string): FileIdentity | undefined {
     return undefined;
   }
 }
+
+/** Whether two identities are of the same file unchanged: same size, mtime and inode. */
+export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+}

@@ -61,7 +61,7 @@ export class LiveCellViews {
     const at = this.views.findIndex((v) =>
       v.ledger === ledger && v.options.pricer === options.pricer && v.options.timeZone === options.timeZone
       && v.options.since?.getTime() === since && v.options.until?.getTime() === until);
-    const view = at === -1 ? new LiveCells(ledger, { since: options.since, until: options.until, timeZone: options.timeZone, pricer: options.pricer }) : this.views[at]!;
+    const view = at === -1 ? new LiveCells(ledger, options) : this.views[at]!;
     if (at !== -1) this.views.splice(at, 1);
     this.views.unshift(view);
     if (this.views.length > this.limit) this.views.length = this.limit;

@@ -1,7 +1,7 @@
 import { closeSync, openSync, statSync } from 'node:fs';
 import { discoverRolloutFiles } from './discovery.js';
 import { type TokenCounter } from './fileAccount.js';
-import { type FileIdentity } from './fileIdentity.js';
+import { type FileIdentity, sameIdentity } from './fileIdentity.js';
 import { type FileReadOutcome, freshRecord, readRolloutFile, wasRewritten } from './fileRead.js';
 import { type FileReadPool, type PooledRead, worthReaderThreads } from './fileReadPool.js';
 import { UsageLedger } from './ledger.js';
@@ -162,7 +162,7 @@ export class UsageScanner {
     }
     let record = this.records.get(path);
     try {
-      if (record && record.size === info.size && record.mtimeMs === info.mtimeMs && record.ino === info.ino) return result;
+      if (record && sameIdentity(record, info)) return result;
       if (record && (path.endsWith('.zst') || this.wasReplaced(path, record, info))) {
         this.options.logger.info(`${path} was replaced or rewritten; reading it again from the start.`);
         this.removeFile(path);
@@ -192,13 +192,7 @@ export class UsageScanner {
       logger.info(`Thread ${threadId} has no usage in its log (${path}); its tokens are estimated from the text with the o200k tokenizer and marked "estimated".`);
     }
     result.bytesRead = outcome.bytesRead;
-    if (this.countersTotal) {
-      const before = this.records.get(path);
-      if (before) addCounters(this.countersTotal, before.account.counters, -1);
-      addCounters(this.countersTotal, outcome.record.account.counters);
-    }
-    this.records.set(path, outcome.record);
-    this.changedFiles?.add(path);
+    this.setRecord(path, outcome.record);
     this.unreadable.delete(path);
     return result;
   }
@@ -232,11 +226,23 @@ export class UsageScanner {
 
   /** Takes a file's contributions out of the ledger and forgets it. */
   removeFile(path: string): void {
-    const before = this.records.get(path);
-    if (before && this.countersTotal) addCounters(this.countersTotal, before.account.counters, -1);
-    this.records.delete(path);
-    this.changedFiles?.add(path);
+    this.setRecord(path, undefined);
     this.ledger.removeFile(path);
+  }
+
+  /**
+   * Keeps `record` as the file's record (undefined: forgets the file), with what follows the records:
+   * the counters' sum, once it is kept, and the files changed since the last save.
+   */
+  private setRecord(path: string, record: FileRecord | undefined): void {
+    if (this.countersTotal) {
+      const before = this.records.get(path);
+      if (before) addCounters(this.countersTotal, before.account.counters, -1);
+      if (record) addCounters(this.countersTotal, record.account.counters);
+    }
+    if (record) this.records.set(path, record);
+    else this.records.delete(path);
+    this.changedFiles?.add(path);
   }
 
   /**

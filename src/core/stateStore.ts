@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import * as z from 'zod/mini';
-import { type FileIdentity, identityOf } from './fileIdentity.js';
+import { type FileIdentity, identityOf, sameIdentity } from './fileIdentity.js';
 import { type Logger } from './logger.js';
 import { type PersistedScanState, SCAN_STATE_VERSION, type ScanStateChanges, stateJournalPath } from './scanState.js';
 import { decodeJournalEntry, decodeScanState, encodeJournalEntry, encodeScanStatePieces, type StoredScanState } from './stateCodec.js';
@@ -151,7 +151,7 @@ export class ScanStateStore {
   /** Whether the state file and the journal are as this store last left them. */
   private async unchangedSince(base: StateOnDisk): Promise<boolean> {
     const now = identityOf(this.path);
-    return now !== undefined && now.size === base.state.size && now.mtimeMs === base.state.mtimeMs && now.ino === base.state.ino && (identityOf(this.journalPath)?.size ?? 0) === base.journalBytes;
+    return now !== undefined && sameIdentity(now, base.state) && (identityOf(this.journalPath)?.size ?? 0) === base.journalBytes;
   }
 
   /** The journal's entries for the state `id`, up to the first that is not whole or not valid, and the bytes they take. */

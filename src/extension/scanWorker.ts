@@ -264,8 +264,13 @@ async function startWatching(): Promise<void> {
   watcher.on('error', (err) => watchErrors.report(err as Error));
 }
 
+/** The budget period's instants now, in the configured time zone, from a reset the host sent as ISO text. */
+function budgetWindow(period: Parameters<typeof periodWindow>[0], resetAt: string | undefined): ReturnType<typeof periodWindow> {
+  return periodWindow(period, new Date(), config.timeZone, resetAt ? new Date(resetAt) : undefined);
+}
+
 function meter(period: Parameters<typeof periodWindow>[0], resetAt: string | undefined): MeterSummary {
-  const window = periodWindow(period, new Date(), config.timeZone, resetAt ? new Date(resetAt) : undefined);
+  const window = budgetWindow(period, resetAt);
   const cells = views.cells(scanner!.ledger, { since: window.start, until: window.end, timeZone: config.timeZone, pricer });
   return meterSummary(summaryFromCells(cells), scanner!.counters().badLines, scanner!.trackedFiles);
 }
@@ -276,7 +281,7 @@ function meter(period: Parameters<typeof periodWindow>[0], resetAt: string | und
  */
 function meterFromLastSession(period: Parameters<typeof periodWindow>[0], resetAt: string | undefined): MeterSummary | undefined {
   if (!lastSession) return undefined;
-  const window = periodWindow(period, new Date(), config.timeZone, resetAt ? new Date(resetAt) : undefined);
+  const window = budgetWindow(period, resetAt);
   const cells = cellsOfDays(lastSession.cells, window.start, window.end);
   return cells ? meterSummary(summaryFromCells(cells), lastSession.facts.counters.badLines, lastSession.facts.trackedFiles) : undefined;
 }
