@@ -39,6 +39,13 @@ async function scanAndSave(scanner: UsageScanner, store: ScanStateStore): Promis
 
 const next = (u: Usage4, by: Usage4): string => tokenCount(sumUsage(u, by), by);
 
+/** The figures of a scanner that reads every file from scratch, with no state: what any loaded state must give. */
+async function figuresFromScratch(): Promise<ReturnType<typeof figures>> {
+  const fresh = home.scanner();
+  await fresh.scanAll();
+  return figures(fresh);
+}
+
 /**
  * The home scanned and saved whole, then changed twice, each change saved as a journal entry by the
  * same scanner; with that scanner and its state after the first entry.
@@ -74,9 +81,7 @@ describe('the scan state journal', () => {
       const loaded = await reload();
       expect(stateOf(loaded.scanner)).toEqual(stateOf(live.scanner));
       // The same as reading every file from scratch.
-      const fresh = home.scanner();
-      await fresh.scanAll();
-      expect(figures(loaded.scanner)).toEqual(figures(fresh));
+      expect(figures(loaded.scanner)).toEqual(await figuresFromScratch());
       live = loaded;
     }
     expect((await readFile(live.store.journalPath, 'utf8')).split('\n').filter(Boolean)).toHaveLength(3);
@@ -102,9 +107,7 @@ describe('the scan state journal', () => {
       expect(cli.ledger.incrementsEnd.layout === loadedLayout, `step ${step}`).toBe(step === 3);
       const loaded = await reload();
       expect(stateOf(loaded.scanner)).toEqual(stateOf(longLived));
-      const fresh = home.scanner();
-      await fresh.scanAll();
-      expect(figures(loaded.scanner)).toEqual(figures(fresh));
+      expect(figures(loaded.scanner)).toEqual(await figuresFromScratch());
     }
   });
 
@@ -174,9 +177,7 @@ describe('the scan state journal', () => {
     await rm(c.store.journalPath);
     await appendFile(home.path('sessions/2026/11/20/rollout-2026-11-20T10-00-00-t1.jsonl'), `${next([9000, 100, 10, 1], [3, 0, 1, 0])}\n`);
     expect(await scanAndSave(c.scanner, c.store)).toBe('whole');
-    const fresh = home.scanner();
-    await fresh.scanAll();
-    expect(figures((await reload()).scanner)).toEqual(figures(fresh));
+    expect(figures((await reload()).scanner)).toEqual(await figuresFromScratch());
   });
 
   it('writes the state whole, every time and without failing, when the journal cannot be removed (a folder in its place)', async () => {
@@ -188,9 +189,7 @@ describe('the scan state journal', () => {
       await changeEverything(step);
       expect(await scanAndSave(live.scanner, live.store)).toBe('whole');
     }
-    const fresh = home.scanner();
-    await fresh.scanAll();
-    expect(figures((await reload()).scanner)).toEqual(figures(fresh));
+    expect(figures((await reload()).scanner)).toEqual(await figuresFromScratch());
   });
 
   it('writes the state whole when none was loaded, and from a state file written before journals (no id)', async () => {
