@@ -1,7 +1,8 @@
 import { join } from 'node:path';
+import { type CacheKey } from '../core/cacheStamp.js';
 import { type Logger } from '../core/logger.js';
 import { ProjectResolver } from '../core/projects.js';
-import { REPORT_CACHE_FILE, type ReportCacheKey, ReportCacheStore, type ScanFacts } from '../core/reportCache.js';
+import { REPORT_CACHE_FILE, ReportCacheStore, type ScanFacts } from '../core/reportCache.js';
 import { reportFromCells } from '../core/reports.js';
 import { type Invocation } from './invocation.js';
 import { type CliIo, stderrLogger } from './io.js';
@@ -14,7 +15,7 @@ export const STATE_FILE = 'scan-state.json';
  * The report cache of a run that may use one: a report command (not budget) over the whole history
  * (no --since or --until), with a --state folder, from a build that has an identity.
  */
-export function reportCacheOf(inv: Invocation, io: CliIo, logger: Logger): { store: ReportCacheStore; key: ReportCacheKey } | undefined {
+export function reportCacheOf(inv: Invocation, io: CliIo, logger: Logger): { store: ReportCacheStore; key: CacheKey } | undefined {
   const { args } = inv;
   if (!args.stateDir || !io.reportCacheBuild || args.command === 'budget' || inv.since || inv.until) return undefined;
   const store = new ReportCacheStore(join(args.stateDir, REPORT_CACHE_FILE), join(args.stateDir, STATE_FILE), logger);

@@ -1,24 +1,16 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { discoverRolloutFiles } from './discovery.js';
-import { type FileIdentity, identityOf } from './fileIdentity.js';
+import { readFileSync } from 'node:fs';
+import { type CacheKey, staleReason, stampOf, type StoredStamp, writeCacheFile } from './cacheStamp.js';
+import { type FileIdentity } from './fileIdentity.js';
 import { emptyCounters, type LedgerCounters, type RateLimitSnapshot } from './ledgerTypes.js';
 import { type Logger } from './logger.js';
 import { type CellThread, type ReportCell, type ReportCells } from './reports.js';
-import { stateJournalPath } from './scanState.js';
 
 /**
  * The report cache: the cells of the last full run (reports.ts), with what they were made from, so a
  * run that finds nothing new prints its report without loading the scan state (8 MiB on a 1 GB
  * home) or the scanner. It is a pure cache: whatever is wrong with it (missing, corrupt, another
  * version, build or time zone, a rollout or the state changed since) only means the full run.
- *
- * It is current when
- * - it was written by this build (its code and price data) for the same time zone and roots;
- * - the scan state file and its journal are the ones it was written beside (size, mtime and inode);
- * - the rollout files found now are the ones the state had read, each with the size, mtime and inode
- *   recorded — the scanner's own test for "nothing new in this file" (scanner.ts).
+ * When it is current is cacheStamp.ts's to say.
  */
 export const REPORT_CACHE_VERSION = 2;
 export const REPORT_CACHE_FILE = 'report-cache.json';
@@ -31,19 +23,8 @@ export interface ScanFacts {
   trackedFiles: number;
 }
 
-/** What a cache is valid for. */
-export interface ReportCacheKey {
-  /** The build of the code that made it, with the version of its price data. */
-  build: string;
-  timeZone: string;
-  /** The roots read, resolved, in order. */
-  roots: string[];
-}
-
 export interface ReportCacheContent {
-  key: ReportCacheKey;
-  /** The scan state file the cells were summed from, and its journal, as they were once saved. */
-  state: StateFingerprint;
+  key: CacheKey;
   /** Every rollout file the state had read, by path, as the scanner's records had them. */
   files: Record<string, FileIdentity>;
   cells: ReportCells;
@@ -62,7 +43,7 @@ export class ReportCacheStore {
   ) {}
 
   /** The cache's cells when the cache is current for `key`; else why not (logged at debug level). */
-  async lookup(key: ReportCacheKey): Promise<CacheLookup> {
+  async lookup(key: CacheKey): Promise<CacheLookup> {
     const miss = (reason: string): CacheLookup => {
       this.logger.debug(`Report cache not used: ${reason}.`);
       return { hit: false, reason };
@@ -81,23 +62,8 @@ export class ReportCacheStore {
     }
     const s = stored as Partial<StoredReportCache> | null;
     if (typeof s !== 'object' || s === null || s.version !== REPORT_CACHE_VERSION) return miss(`${this.path} is of another version`);
-    if (s.build !== key.build) return miss('it was written by another build');
-    if (s.timeZone !== key.timeZone) return miss(`it is for the time zone ${String(s.timeZone)}`);
-    if (!Array.isArray(s.roots) || s.roots.length !== key.roots.length || s.roots.some((r, i) => r !== resolve(key.roots[i]!))) return miss('it is for other roots');
-    const state = stateFingerprintOf(this.statePath);
-    if (!state || !Array.isArray(s.state) || storedState(state).some((v, i) => s.state![i] !== v)) return miss('the scan state changed since');
-    const files = s.files;
-    if (!Array.isArray(files) || files.length !== 2) return miss(`${this.path} has no file list`);
-    const found = await discoverRolloutFiles(key.roots, this.logger);
-    if (found.problems.length > 0) return miss('a folder cannot be read');
-    if (found.files.length !== files[0]) return miss(`${Math.abs(found.files.length - Number(files[0]))} rollout file(s) came or went`);
-    const now: Record<string, FileIdentity> = {};
-    for (const file of found.files) {
-      const info = identityOf(file.path);
-      if (!info) return miss(`${file.path} cannot be read`);
-      now[file.path] = info;
-    }
-    if (fingerprintsDigest(now) !== files[1]) return miss('a rollout file changed');
+    const stale = await staleReason(s, key, this.statePath, this.path, this.logger);
+    if (stale) return miss(stale);
     try {
       return { hit: true, cells: decodeCells(s), facts: decodeFacts(s.facts) };
     } catch (err) {
@@ -106,51 +72,22 @@ export class ReportCacheStore {
   }
 
   /** Writes the cache atomically (a temporary file, then a rename); a failure is logged, never thrown: the cache is only a cache. */
-  save(content: Omit<ReportCacheContent, 'state'>): void {
-    const state = stateFingerprintOf(this.statePath);
-    if (!state) return;
-    const temporary = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    try {
-      writeFileSync(temporary, JSON.stringify(encodeReportCache({ ...content, state })));
-      renameSync(temporary, this.path);
-    } catch (err) {
-      rmSync(temporary, { force: true });
-      this.logger.warn(`Could not write the report cache ${this.path} (${(err as Error).message}); the next run reads the scan state instead.`);
-    }
+  save(content: ReportCacheContent): void {
+    const stamp = stampOf(content.key, this.statePath, content.files);
+    if (!stamp) return;
+    writeCacheFile(this.path, encodeReportCache(content, stamp), this.logger, 'the next run reads the scan state instead');
   }
 }
 
-/** The state file and its journal (stateStore.ts), as they are now; undefined without a state file. */
-export interface StateFingerprint {
-  state: FileIdentity;
-  journal: FileIdentity | undefined;
-}
-
-function stateFingerprintOf(statePath: string): StateFingerprint | undefined {
-  const state = identityOf(statePath);
-  return state ? { state, journal: identityOf(stateJournalPath(statePath)) } : undefined;
-}
-
-function storedState(f: StateFingerprint): StoredReportCache['state'] {
-  return [...fingerprint(f.state), ...(f.journal ? fingerprint(f.journal) : [-1, -1, -1] as StoredFingerprint)];
-}
-
 /**
- * The stored form: fingerprints as [size, mtimeMs, ino]; the rollout files as their count and the
- * digest of their fingerprints (fingerprintsDigest); a thread as [id, parent, agent (an index into
+ * The stored form: the stamp (cacheStamp.ts); a thread as [id, parent, agent (an index into
  * `agents`), archived, cells], its cells one flat array of 16 values each: model, day and cwd
  * (indexes into `strings`, -1 for none), uncached input, cached input, cache-write input, output,
  * reasoning, total, cost, unpriced, estimated tokens, responses, first seen, last seen, estimated.
  * null stands for undefined.
  */
-interface StoredReportCache {
+interface StoredReportCache extends StoredStamp {
   version: typeof REPORT_CACHE_VERSION;
-  build: string;
-  timeZone: string;
-  roots: string[];
-  /** The state file's fingerprint, then the journal's ([-1, -1, -1]: none). */
-  state: [...StoredFingerprint, ...StoredFingerprint];
-  files: [count: number, digest: string];
   since: string | null;
   until: string | null;
   strings: string[];
@@ -160,26 +97,10 @@ interface StoredReportCache {
   facts: ScanFacts;
 }
 
-type StoredFingerprint = [size: number, mtimeMs: number, ino: number];
 type StoredThread = [id: string, parent: string | null, agent: number, archived: boolean, cells: (string | number | boolean | null)[]];
 const CELL_FIELDS = 16;
 
-/**
- * One digest of every file's path and fingerprint, in path order: a cache holds it instead of the
- * list (a fifth of its size on a 1 GB home), and a lookup compares it instead of each file.
- */
-export function fingerprintsDigest(files: Record<string, FileIdentity>): string {
-  const hash = createHash('sha1');
-  for (const path of Object.keys(files).sort()) {
-    const f = files[path]!;
-    hash.update(`${path}\u0000${f.size}\u0000${f.mtimeMs}\u0000${f.ino}\n`);
-  }
-  return hash.digest('hex');
-}
-
-const fingerprint = (f: FileIdentity): StoredFingerprint => [f.size, f.mtimeMs, f.ino];
-
-export function encodeReportCache(content: ReportCacheContent): StoredReportCache {
+export function encodeReportCache(content: ReportCacheContent, stamp: StoredStamp): StoredReportCache {
   const strings: string[] = [];
   const stringIndex = new Map<string, number>();
   const ref = (value: string | undefined): number => {
@@ -209,11 +130,7 @@ export function encodeReportCache(content: ReportCacheContent): StoredReportCach
   });
   return {
     version: REPORT_CACHE_VERSION,
-    build: content.key.build,
-    timeZone: content.key.timeZone,
-    roots: content.key.roots.map((r) => resolve(r)),
-    state: storedState(content.state),
-    files: [Object.keys(content.files).length, fingerprintsDigest(content.files)],
+    ...stamp,
     since: content.cells.since ?? null,
     until: content.cells.until ?? null,
     strings,

@@ -1,0 +1,122 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { discoverRolloutFiles } from './discovery.js';
+import { type FileIdentity, identityOf } from './fileIdentity.js';
+import { type Logger } from './logger.js';
+import { stateJournalPath } from './scanState.js';
+
+/**
+ * The stamp of a cache of figures summed from the scan state (the CLI's report cache, the
+ * extension's meter cache): what the figures were made by and from, so that a reader can tell
+ * whether they are still the figures a full run would give. They are when
+ * - the cache was written by this build (its code and price data) for the same time zone and roots;
+ * - the scan state file and its journal are the ones it was written beside (size, mtime and inode);
+ * - the rollout files found now are the ones the state had read, each with the size, mtime and inode
+ *   recorded — the scanner's own test for "nothing new in this file" (scanner.ts).
+ */
+
+/** What a cache is valid for. */
+export interface CacheKey {
+  /** The build of the code that made it, with the version of its price data. */
+  build: string;
+  timeZone: string;
+  /** The roots read, resolved, in order. */
+  roots: string[];
+}
+
+type StoredFingerprint = [size: number, mtimeMs: number, ino: number];
+
+/**
+ * The stamp as stored in a cache's JSON: the key; the state file's fingerprint, then the journal's
+ * ([-1, -1, -1]: none), fingerprints as [size, mtimeMs, ino]; the rollout files as their count and
+ * the digest of their fingerprints (fingerprintsDigest).
+ */
+export interface StoredStamp {
+  build: string;
+  timeZone: string;
+  roots: string[];
+  state: [...StoredFingerprint, ...StoredFingerprint];
+  files: [count: number, digest: string];
+}
+
+/** The stamp for a cache written now beside the state at `statePath`, of the state's files; undefined without a state file. */
+export function stampOf(key: CacheKey, statePath: string, files: Record<string, FileIdentity>): StoredStamp | undefined {
+  const state = storedStateOf(statePath);
+  if (!state) return undefined;
+  return {
+    build: key.build,
+    timeZone: key.timeZone,
+    roots: key.roots.map((r) => resolve(r)),
+    state,
+    files: [Object.keys(files).length, fingerprintsDigest(files)],
+  };
+}
+
+/** Why a stored stamp is not for `key` (another build, time zone or roots); undefined when it is. Reads nothing. */
+export function keyMismatch(stored: Partial<StoredStamp>, key: CacheKey): string | undefined {
+  if (stored.build !== key.build) return 'it was written by another build';
+  if (stored.timeZone !== key.timeZone) return `it is for the time zone ${String(stored.timeZone)}`;
+  if (!Array.isArray(stored.roots) || stored.roots.length !== key.roots.length || stored.roots.some((r, i) => r !== resolve(key.roots[i]!))) return 'it is for other roots';
+  return undefined;
+}
+
+/**
+ * Why the figures under a stored stamp are not current for `key`; undefined when they are. Lists
+ * the roots and stats every rollout file (synchronously: ~25 ms on a 1 GB home of 2,538 files).
+ * `cachePath` names the cache in the reasons.
+ */
+export async function staleReason(stored: Partial<StoredStamp>, key: CacheKey, statePath: string, cachePath: string, logger: Logger): Promise<string | undefined> {
+  const mismatch = keyMismatch(stored, key);
+  if (mismatch) return mismatch;
+  const state = storedStateOf(statePath);
+  if (!state || !Array.isArray(stored.state) || state.some((v, i) => stored.state![i] !== v)) return 'the scan state changed since';
+  const files = stored.files;
+  if (!Array.isArray(files) || files.length !== 2) return `${cachePath} has no file list`;
+  const found = await discoverRolloutFiles(key.roots, logger);
+  if (found.problems.length > 0) return 'a folder cannot be read';
+  if (found.files.length !== files[0]) return `${Math.abs(found.files.length - Number(files[0]))} rollout file(s) came or went`;
+  const now: Record<string, FileIdentity> = {};
+  for (const file of found.files) {
+    const info = identityOf(file.path);
+    if (!info) return `${file.path} cannot be read`;
+    now[file.path] = info;
+  }
+  if (fingerprintsDigest(now) !== files[1]) return 'a rollout file changed';
+  return undefined;
+}
+
+/**
+ * One digest of every file's path and fingerprint, in path order: a cache holds it instead of the
+ * list (a fifth of the report cache's size on a 1 GB home), and a check compares it instead of each file.
+ */
+export function fingerprintsDigest(files: Record<string, FileIdentity>): string {
+  const hash = createHash('sha1');
+  for (const path of Object.keys(files).sort()) {
+    const f = files[path]!;
+    hash.update(`${path}\u0000${f.size}\u0000${f.mtimeMs}\u0000${f.ino}\n`);
+  }
+  return hash.digest('hex');
+}
+
+/** The state file and its journal (stateStore.ts) as they are now, in the stored form; undefined without a state file. */
+function storedStateOf(statePath: string): StoredStamp['state'] | undefined {
+  const state = identityOf(statePath);
+  if (!state) return undefined;
+  const journal = identityOf(stateJournalPath(statePath));
+  return [...fingerprint(state), ...(journal ? fingerprint(journal) : [-1, -1, -1] as StoredFingerprint)];
+}
+
+const fingerprint = (f: FileIdentity): StoredFingerprint => [f.size, f.mtimeMs, f.ino];
+
+/** Writes a cache's JSON atomically (a temporary file, then a rename); a failure is logged as a warning, never thrown. */
+export function writeCacheFile(path: string, content: unknown, logger: Logger, consequence: string): void {
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    writeFileSync(temporary, JSON.stringify(content));
+    renameSync(temporary, path);
+  } catch (err) {
+    rmSync(temporary, { force: true });
+    logger.warn(`Could not write the cache ${path} (${(err as Error).message}); ${consequence}.`);
+  }
+}
