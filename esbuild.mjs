@@ -18,7 +18,7 @@ const common = {
 };
 
 /**
- * The build identity of the CLI and the scan worker, for their report caches (src/core/reportCache.ts):
+ * The build identity of the CLI, the extension host and its scan worker, for their caches (src/core/cacheStamp.ts):
  * a cache written by another version of the code or of the price data is not used.
  */
 const packageVersion = (path) => JSON.parse(readFileSync(path, 'utf8')).version;
@@ -27,7 +27,7 @@ const build = `codex-meter ${packageVersion('package.json')}; genai-prices ${pac
 const nodeTarget = { ...common, platform: 'node', format: 'cjs', target: 'node20' };
 
 const builds = [
-  { ...nodeTarget, entryPoints: { extension: 'src/extension/activate.ts' }, outdir: 'dist', external: ['vscode'] },
+  { ...nodeTarget, entryPoints: { extension: 'src/extension/activate.ts' }, outdir: 'dist', external: ['vscode'], define: { CODEX_METER_BUILD: JSON.stringify(build) } },
   { ...nodeTarget, entryPoints: { scanWorker: 'src/extension/scanWorkerEntry.ts' }, outdir: 'dist', external: ['vscode'], define: { CODEX_METER_BUILD: JSON.stringify(build) } },
   // The CLI is two bundles: cli.js answers from the report cache when nothing is new, and loads
   // cliScan.js (the scanner, the state, the price data; also the reader threads' script) otherwise.

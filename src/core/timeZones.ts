@@ -148,3 +148,8 @@ export function nextDay(day: string): string {
   const [y, m, d] = day.split('-').map(Number) as [number, number, number];
   return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
 }
+
+/** Whether the instant is a local midnight in the time zone (no bound at all counts as one). */
+export function isLocalMidnight(instant: Date | undefined, timeZone: string): boolean {
+  return instant === undefined || startOfLocalDay(localDay(instant, timeZone), timeZone).getTime() === instant.getTime();
+}

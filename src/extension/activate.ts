@@ -3,8 +3,11 @@ import * as vscode from 'vscode';
 import { CrossingTracker, type CrossingState, evaluateBudget, periodWindow } from '../core/budget/index.js';
 import { defaultCodexHome } from '../core/discovery.js';
 import { type Logger } from '../core/logger.js';
+import { METER_CACHE_FILE, MeterCacheStore } from '../core/meterCache.js';
 import { isValidTimeZone, systemTimeZone } from '../core/timeZones.js';
 import { BudgetController } from './budgetController.js';
+import { LastSessionMeter } from './lastSessionMeter.js';
+import { meterCacheKey } from './meterCacheKey.js';
 import { meterView, scanningView } from './meterText.js';
 import { StatusBarMeter } from './statusBarMeter.js';
 import { TokenPanel } from './tokenPanel.js';
@@ -38,8 +41,9 @@ function settings(): { extraRoots: string[]; priceOverrides: Record<string, unkn
 }
 
 /**
- * Activation returns at once: the status bar shows a spinner while the scan worker reads the logs
- * in the background; everything else follows from the worker's events and the budget's changes.
+ * Activation returns at once: the status bar shows the last session's figures as soon as they are
+ * read (the meter cache, a few KiB), or a spinner while the scan worker reads the logs in the
+ * background; everything else follows from the worker's events and the budget's changes.
  */
 export function activate(context: vscode.ExtensionContext): void {
   const started = Date.now();
@@ -49,16 +53,20 @@ export function activate(context: vscode.ExtensionContext): void {
   const initial = settings();
   const meter = new StatusBarMeter();
   meter.show(scanningView(0, 0));
-  const client = new UsageClient(join(context.extensionPath, 'dist', 'scanWorker.js'), {
+  const workerConfig = {
     roots: [codexHome, ...initial.extraRoots],
     statePath: join(context.globalStorageUri.fsPath, 'scan-state.json'),
     priceOverrides: initial.priceOverrides,
     timeZone: initial.timeZone,
-  }, logger);
+  };
+  const lastSession = new LastSessionMeter(new MeterCacheStore(join(context.globalStorageUri.fsPath, METER_CACHE_FILE), workerConfig.statePath, logger));
+  const hasLastSession = lastSession.load(meterCacheKey(workerConfig));
+  const client = new UsageClient(join(context.extensionPath, 'dist', 'scanWorker.js'), workerConfig, logger);
   const budgets = new BudgetController(codexHome, process.env, logger, join(context.globalStorageUri.fsPath, 'last-good-budgets.json'));
   const panel = new TokenPanel(context.extensionUri, client, logger);
   const tracker = new CrossingTracker(context.globalState.get<CrossingState>(CROSSINGS_KEY));
   let scanned = false;
+  let shownLastSession = false;
   let timeZone = initial.timeZone;
   let refreshTimer: NodeJS.Timeout | undefined;
 
@@ -68,10 +76,11 @@ export function activate(context: vscode.ExtensionContext): void {
   };
 
   const refresh = async (): Promise<void> => {
-    if (!scanned) return;
     const budget = budgets.budget;
     const reset = resetAt();
-    const summary = await client.meter(budget.period, reset);
+    // Until the first scan ends, the last session's figures (when there are any for this period).
+    const fromLastSession = !scanned;
+    const summary = fromLastSession ? lastSession.summary(periodWindow(budget.period, new Date(), timeZone, reset)) : await client.meter(budget.period, reset);
     if (!summary) return;
     const now = new Date();
     const window = periodWindow(budget.period, now, timeZone, reset);
@@ -81,8 +90,15 @@ export function activate(context: vscode.ExtensionContext): void {
       estimatedTokens: summary.estimatedTokens,
       perAgent: summary.agents.map((a) => ({ agent: a.agent, totalTokens: a.totalTokens })),
     });
-    meter.show(meterView({ summary, budget, status, periodLabel: window.label, periodEnds: window.end, now }));
+    const pending = fromLastSession && !lastSession.checked;
+    meter.show(meterView({ summary, budget, status, periodLabel: window.label, periodEnds: window.end, now, pending }));
+    if (fromLastSession && !shownLastSession) {
+      shownLastSession = true;
+      logger.info(`Showing the last session's figures ${Date.now() - started} ms after activation${pending ? ', while the scan worker checks the rollouts for anything new' : ''}.`);
+    }
     client.setBudget({ ...budget, resetAt: reset?.toISOString() });
+    // Warnings come from figures known to be current, never from the last session's unchecked ones.
+    if (pending) return;
     const crossings = tracker.update(status, budget, window.key, window.label);
     if (crossings.length > 0) await context.globalState.update(CROSSINGS_KEY, tracker.snapshot);
     for (const crossing of crossings) {
@@ -109,15 +125,16 @@ export function activate(context: vscode.ExtensionContext): void {
     budgets,
     panel,
     client.onProgress(({ done, total }) => {
-      if (!scanned) meter.show(scanningView(done, total));
+      if (!scanned && !lastSession.hasFigures) meter.show(scanningView(done, total));
     }),
     client.onScanned((s) => {
       scanned = true;
       logger.info(`Scan finished: ${s.files} files, ${s.bytesRead} new bytes read in ${s.millis} ms.`);
     }),
     client.onLastSession((s) => {
-      scanned = true;
-      logger.info(`Nothing new in ${s.files} files since the last session (checked in ${s.millis} ms); the meter shows its figures while the scan state loads.`);
+      lastSession.confirm(s.meter);
+      logger.info(`The last session's figures are current: nothing new in ${s.files} rollout files (checked by the worker in ${s.millis} ms, ${Date.now() - started} ms after activation).`);
+      if (!scanned) void refresh().catch((err: unknown) => logger.error(`Could not update the meter: ${(err as Error).message}`));
     }),
     client.onDidChange(() => scheduleRefresh()),
     budgets.onDidChange(() => scheduleRefresh(0)),
@@ -125,6 +142,8 @@ export function activate(context: vscode.ExtensionContext): void {
       if (e.affectsConfiguration('codexTokenMeter.extraRoots') || e.affectsConfiguration('codexTokenMeter.priceOverrides') || e.affectsConfiguration('codexTokenMeter.timeZone')) {
         const next = settings();
         timeZone = next.timeZone;
+        if (!scanned && lastSession.hasFigures) meter.show(scanningView(0, 0));
+        lastSession.forget();
         void client.configure(next.priceOverrides, next.extraRoots, next.timeZone).then(() => scheduleRefresh(0));
       }
     }),
@@ -158,7 +177,11 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
   );
 
-  void budgets.reload().then(() => scheduleRefresh(0));
+  const budgetsLoaded = budgets.reload();
+  void budgetsLoaded.then(() => scheduleRefresh(0));
+  // The last session's figures, as soon as both they and the budget they are measured against are read.
+  if (hasLastSession) void budgetsLoaded.then(() => (scanned ? undefined : refresh()))
+    .catch((err: unknown) => logger.error(`Could not show the last session's figures: ${(err as Error).message}`));
   active = { dispose: () => client.dispose() };
   logger.info(`Activated in ${Date.now() - started} ms; reading ${codexHome}${initial.extraRoots.length ? ` and ${initial.extraRoots.join(', ')}` : ''}.`);
 }

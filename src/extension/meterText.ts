@@ -4,7 +4,7 @@
  */
 import { type BudgetStatus, type EffectiveBudget } from '../core/budget/index.js';
 import { formatCompact, formatInteger, formatPercent, formatUsd } from '../shared/format.js';
-import { type MeterSummary } from './workerProtocol.js';
+import { type MeterSummary } from '../core/meterCache.js';
 
 export type MeterLevel = 'ok' | 'warning' | 'error';
 
@@ -44,6 +44,8 @@ export interface MeterInput {
   periodLabel: string;
   periodEnds: Date | undefined;
   now: Date;
+  /** The last session's figures, shown while the scan worker checks the logs for anything new. */
+  pending?: boolean;
 }
 
 export function meterView(input: MeterInput): MeterView {
@@ -60,6 +62,7 @@ export function meterView(input: MeterInput): MeterView {
     text = `$(pulse) ${formatCompact(summary.totalTokens)} tokens${cost}`;
     accessibility = `Codex tokens ${input.periodLabel}: ${formatInteger(summary.totalTokens)}${cost ? `, ${formatUsd(summary.costUsd)}` : ''}`;
   }
+  if (input.pending) accessibility += ', from the last session, checking the logs for new usage';
   return { text, level, tooltip: tooltipMarkdown(input), accessibility };
 }
 
@@ -73,6 +76,7 @@ function tooltipMarkdown(input: MeterInput): string {
   } else {
     lines.push(`$(pulse) **${formatInteger(summary.totalTokens)}** tokens, no budget set`);
   }
+  if (input.pending) lines.push('', '$(history) The last session\'s figures: checking the Codex logs for anything new…');
   if (summary.estimatedTokens > 0) lines.push('', `$(info) ${formatInteger(summary.estimatedTokens)} tokens are estimates (logs without usage)`);
   lines.push('', '| | Tokens |', '|---|---:|');
   lines.push(`| Input (uncached) | ${formatInteger(b.uncachedInput)} |`);

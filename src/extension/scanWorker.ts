@@ -3,12 +3,11 @@
  * extension host. It owns the scanner, watches the roots with chokidar, reads appended bytes as they
  * arrive, persists its state (debounced, atomic) and answers the host's requests with small summaries.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { type FSWatcher, watch } from 'chokidar';
 import { periodWindow } from '../core/budget/index.js';
-import { cellsOfDays } from '../core/dayCells.js';
 import { isRolloutFileName } from '../core/discovery.js';
 import { readerThreadOptions } from '../core/fileReadPool.js';
 import { type Logger } from '../core/logger.js';
@@ -16,16 +15,14 @@ import { queryPanel } from '../core/panelQuery.js';
 import { openPriceBook, type PriceBook } from '../core/pricing.js';
 import { ProjectResolver } from '../core/projects.js';
 import { LiveCellViews } from '../core/liveCells.js';
-import { REPORT_CACHE_FILE, type ReportCacheKey, ReportCacheStore, type ScanFacts } from '../core/reportCache.js';
-import { type CellsSummary, type ReportCells, summaryFromCells } from '../core/reports.js';
+import { METER_CACHE_FILE, MeterCacheStore, meterCacheOf, type MeterSummary, meterSummaryOf } from '../core/meterCache.js';
+import { summaryFromCells } from '../core/reports.js';
 import { UsageScanner } from '../core/scanner.js';
 import { ScanStateStore } from '../core/stateStore.js';
 import { countTextTokens } from '../core/tokenizer.js';
 import { WatchErrorReporter } from './watchErrors.js';
-import { type MeterSummary, type WorkerConfig, type WorkerMessage, type WorkerRequest } from './workerProtocol.js';
-
-/** The build's identity (esbuild.mjs), for the report cache; absent when this module runs unbundled. */
-declare const CODEX_METER_BUILD: string | undefined;
+import { meterCacheKey } from './meterCacheKey.js';
+import { type WorkerConfig, type WorkerMessage, type WorkerRequest } from './workerProtocol.js';
 
 const port = parentPort!;
 const post = (message: WorkerMessage): void => port.postMessage(message);
@@ -52,12 +49,12 @@ let saveTimer: NodeJS.Timeout | undefined;
 let catchUpTimer: NodeJS.Timeout | undefined;
 let queue: Promise<unknown> = Promise.resolve();
 /**
- * The figures of the last session, beside the state (reportCache.ts, as the CLI's): written when the
- * worker stops, so that a restart with nothing new shows them before the state is loaded.
+ * The meter's figures of all time, beside the state (meterCache.ts): written when the worker stops,
+ * shown by the host at once on the next start, and checked here before the state is loaded.
  */
-const reportCache = new ReportCacheStore(join(dirname(config.statePath), REPORT_CACHE_FILE), config.statePath, logger);
-/** The report cache's cells and facts while the first scan runs, when nothing changed since they were written. */
-let lastSession: { cells: ReportCells; facts: ScanFacts } | undefined;
+const meterCache = new MeterCacheStore(join(dirname(config.statePath), METER_CACHE_FILE), config.statePath, logger);
+/** Whether the meter cache was current when this worker started (then a first scan that finds nothing new leaves it). */
+let meterCacheWasCurrent = false;
 /** Folders the last pass over the roots could not read (no report cache is written while there are any). */
 let folderProblems = 0;
 /**
@@ -94,44 +91,36 @@ async function saveNow(): Promise<boolean> {
   }
 }
 
-/** What the report cache is valid for: this build, Node and ICU, the price overrides, the time zone and the roots. */
-function reportCacheKey(): ReportCacheKey | undefined {
-  if (typeof CODEX_METER_BUILD !== 'string') return undefined;
-  const build = `${CODEX_METER_BUILD}; Node ${process.version}; tz ${process.versions.tz ?? 'unknown'}; price overrides ${JSON.stringify(config.priceOverrides)}`;
-  return { build, timeZone: config.timeZone, roots: config.roots };
-}
-
 /**
- * Writes the report cache for the state as it is on disk now (call it right after a save that
- * succeeded): the all-time cells and the facts the meter shows. Not written while some file or
- * folder cannot be read, so the next start reads them again.
+ * Writes the meter cache for the state as it is on disk now (call it right after a save that
+ * succeeded). Not written while some file or folder cannot be read, so the next start reads them again.
  */
-function writeReportCache(): void {
-  const key = reportCacheKey();
+function writeMeterCache(): void {
+  const key = meterCacheKey(config);
   const current = scanner;
   if (!key || !current || folderProblems > 0 || current.unreadableFiles.size > 0) return;
   const cells = views.cells(current.ledger, { timeZone: config.timeZone, pricer });
-  const facts: ScanFacts = { warnings: [], counters: current.counters(), estimatedThreads: current.estimatedThreads.size, trackedFiles: current.trackedFiles };
-  reportCache.save({ key, files: current.fileFingerprints(), cells, facts });
+  meterCache.save(key, current.fileFingerprints(), meterCacheOf(cells, current.counters().badLines, current.trackedFiles));
 }
 
 /**
- * On a start, before anything else (the price data, the watcher, the state): when the report cache
- * says no rollout changed since the last session wrote it, keeps its cells for the meter
- * (meterFromLastSession) and tells the host.
+ * On a start, before anything else (the price data, the watcher, the state): when the meter cache
+ * says no rollout changed since the last session wrote it, tells the host, whose meter shows its
+ * figures until the first scan ends.
  */
-async function useLastSession(): Promise<void> {
-  const key = reportCacheKey();
+async function checkLastSession(): Promise<void> {
+  // The report cache of earlier versions, which this worker neither reads nor writes any more.
+  rmSync(join(dirname(config.statePath), 'report-cache.json'), { force: true });
+  const key = meterCacheKey(config);
   if (!key) return;
   const started = Date.now();
-  const found = await reportCache.lookup(key);
-  // Settings that changed meanwhile (the time zone, the prices, the roots) make it another cache.
-  if (!found.hit || JSON.stringify(reportCacheKey()) !== JSON.stringify(key)) return;
-  lastSession = { cells: found.cells, facts: found.facts };
+  const found = await meterCache.lookup(key);
+  if (!found.hit) return;
+  meterCacheWasCurrent = true;
   const millis = Date.now() - started;
   const sinceStart = config.startedAt === undefined ? '' : `, ${Date.now() - config.startedAt} ms after the worker was started`;
-  logger.info(`Nothing new in the ${found.facts.trackedFiles} rollout files since the last session (checked in ${millis} ms${sinceStart}): the meter shows its figures while the scan state loads.`);
-  post({ type: 'lastSession', files: found.facts.trackedFiles, millis });
+  logger.info(`Nothing new in the ${found.cache.trackedFiles} rollout files since the last session (checked in ${millis} ms${sinceStart}): the meter shows its figures while the scan state loads.`);
+  post({ type: 'lastSession', files: found.cache.trackedFiles, millis, meter: found.cache });
 }
 
 async function initialScan(initial: boolean): Promise<void> {
@@ -151,8 +140,8 @@ async function initialScan(initial: boolean): Promise<void> {
     }
   });
   scanning = false;
-  const cacheWasCurrent = lastSession !== undefined;
-  lastSession = undefined;
+  const cacheWasCurrent = meterCacheWasCurrent;
+  meterCacheWasCurrent = false;
   folderProblems = summary.problems.length;
   for (const p of summary.problems) logger.warn(`${p.path}: ${p.reason}`);
   const millis = Date.now() - started;
@@ -161,7 +150,7 @@ async function initialScan(initial: boolean): Promise<void> {
   const changed = summary.bytesRead > 0 || summary.removedFiles > 0 || !existsSync(config.statePath);
   const saved = changed ? await saveNow() : true;
   // A cache that was current stays so while nothing changed; otherwise one is written for this state.
-  if (initial && saved && (changed || !cacheWasCurrent)) writeReportCache();
+  if (initial && saved && (changed || !cacheWasCurrent)) writeMeterCache();
 }
 
 /** Reads whatever changed since the last pass, and tells the host when usage moved. */
@@ -272,39 +261,13 @@ function budgetWindow(period: Parameters<typeof periodWindow>[0], resetAt: strin
 function meter(period: Parameters<typeof periodWindow>[0], resetAt: string | undefined): MeterSummary {
   const window = budgetWindow(period, resetAt);
   const cells = views.cells(scanner!.ledger, { since: window.start, until: window.end, timeZone: config.timeZone, pricer });
-  return meterSummary(summaryFromCells(cells), scanner!.counters().badLines, scanner!.trackedFiles);
-}
-
-/**
- * The meter from the last session's cells, while the first scan runs: undefined when there are
- * none, or the budget period does not start at a local midnight (reset at another time of day).
- */
-function meterFromLastSession(period: Parameters<typeof periodWindow>[0], resetAt: string | undefined): MeterSummary | undefined {
-  if (!lastSession) return undefined;
-  const window = budgetWindow(period, resetAt);
-  const cells = cellsOfDays(lastSession.cells, window.start, window.end);
-  return cells ? meterSummary(summaryFromCells(cells), lastSession.facts.counters.badLines, lastSession.facts.trackedFiles) : undefined;
-}
-
-function meterSummary(summary: CellsSummary, badLines: number, files: number): MeterSummary {
-  return {
-    buckets: summary.totals.buckets,
-    totalTokens: summary.totals.totalTokens,
-    costUsd: summary.totals.costUsd,
-    unpricedTokens: summary.totals.unpricedTokens,
-    estimatedTokens: summary.totals.estimatedTokens,
-    agents: summary.agents.map((a) => ({ agent: a.label, kind: a.kind, totalTokens: a.totalTokens })),
-    rateLimits: summary.rateLimits,
-    badLines,
-    files,
-  };
+  return meterSummaryOf(summaryFromCells(cells), scanner!.counters().badLines, scanner!.trackedFiles);
 }
 
 async function handle(request: WorkerRequest): Promise<unknown> {
   switch (request.type) {
     case 'meter':
-      // Answered at once from the last session's figures while the first scan runs, when it can be.
-      return meterFromLastSession(request.period, request.resetAt) ?? serial(async () => (scanner ? meter(request.period, request.resetAt) : undefined));
+      return serial(async () => (scanner ? meter(request.period, request.resetAt) : undefined));
     case 'panel':
       return serial(async () => scanner ? queryPanel(request.filter, {
         scanner, pricer, timeZone: config.timeZone, now: new Date(), scanning, projectOf: projects.projectOf, views, ...(request.threadLimit === undefined ? {} : { threadLimit: request.threadLimit }),
@@ -319,7 +282,6 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       pricer = await openPriceBook(config.priceOverrides);
       for (const p of pricer.problems) logger.warn(p.message);
       views.clear();
-      lastSession = undefined;
       if (rootsChanged) {
         scanner = new UsageScanner({ roots, logger, countTokens: countTextTokens, ...readerOptions }, scanner?.toState());
         await startWatching();
@@ -328,9 +290,9 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       return undefined;
     }
     case 'flush':
-      // The last save of a session, and the report cache the next start shows at once.
+      // The last save of a session, and the meter cache the next start shows at once.
       return serial(async () => {
-        if (await saveNow()) writeReportCache();
+        if (await saveNow()) writeMeterCache();
       });
   }
 }
@@ -343,7 +305,7 @@ port.on('message', (request: WorkerRequest) => {
 });
 
 void serial(async () => {
-  await useLastSession();
+  await checkLastSession();
   pricer = await openPriceBook(config.priceOverrides);
   for (const p of pricer.problems) logger.warn(p.message);
   await startWatching();

@@ -2,10 +2,11 @@ import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import { type BudgetPeriod } from '../core/budget/index.js';
 import { type Logger } from '../core/logger.js';
+import { type MeterCache, type MeterSummary } from '../core/meterCache.js';
 import { type PanelBudget } from '../core/panelModel.js';
 import { type PanelFilter, type PanelSnapshot } from '../shared/protocol.js';
 import { type PanelDataSource } from './tokenPanel.js';
-import { type MeterSummary, scanWorkerOptions, type WorkerConfig, type WorkerMessage, type WorkerRequest } from './workerProtocol.js';
+import { scanWorkerOptions, type WorkerConfig, type WorkerMessage, type WorkerRequest } from './workerProtocol.js';
 
 type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
@@ -23,8 +24,8 @@ export class UsageClient implements PanelDataSource, vscode.Disposable {
   readonly onDidChange = this.changed.event;
   readonly onProgress = this.progress.event;
   readonly onScanned = this.scanned.event;
-  private readonly lastSession = new vscode.EventEmitter<{ files: number; millis: number }>();
-  /** On a start with nothing new since the last session: the meter can be asked before the first scan ends. */
+  private readonly lastSession = new vscode.EventEmitter<{ files: number; millis: number; meter: MeterCache }>();
+  /** On a start with nothing new since the last session: its meter cache, checked, for the meter until the first scan ends. */
   readonly onLastSession = this.lastSession.event;
   private budget: (PanelBudget & { resetAt?: string }) | undefined;
   private disposed = false;
@@ -108,7 +109,6 @@ export class UsageClient implements PanelDataSource, vscode.Disposable {
         return;
       case 'lastSession':
         this.lastSession.fire(message);
-        this.changed.fire();
         return;
       case 'changed':
         this.changed.fire();

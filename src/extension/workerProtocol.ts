@@ -1,9 +1,8 @@
 import { type WorkerOptions } from 'node:worker_threads';
 import { type BudgetPeriod } from '../core/budget/index.js';
 import { type PanelBudget } from '../core/panelModel.js';
-import { type RateLimitSnapshot } from '../core/ledgerTypes.js';
+import { type MeterCache } from '../core/meterCache.js';
 import { SCAN_THREAD_RESOURCE_LIMITS } from '../core/threadResources.js';
-import { type TokenBuckets } from '../core/usage.js';
 import { type PanelFilter } from '../shared/protocol.js';
 
 /** Given to the scan worker when it starts. */
@@ -21,19 +20,6 @@ export function scanWorkerOptions(config: WorkerConfig): WorkerOptions {
   return { workerData: config, resourceLimits: { ...SCAN_THREAD_RESOURCE_LIMITS } };
 }
 
-/** The figures the status bar needs, for the budget period. */
-export interface MeterSummary {
-  buckets: TokenBuckets;
-  totalTokens: number;
-  costUsd: number | undefined;
-  unpricedTokens: number;
-  estimatedTokens: number;
-  agents: { agent: string; kind: string; totalTokens: number }[];
-  rateLimits: RateLimitSnapshot | undefined;
-  badLines: number;
-  files: number;
-}
-
 export type WorkerRequest =
   | { id: number; type: 'meter'; period: BudgetPeriod; resetAt?: string }
   | { id: number; type: 'panel'; filter: PanelFilter; budget?: PanelBudget & { resetAt?: string }; threadLimit?: number }
@@ -47,7 +33,10 @@ export type WorkerMessage =
   | { type: 'log'; level: 'trace' | 'debug' | 'info' | 'warn' | 'error'; message: string }
   | { type: 'progress'; done: number; total: number }
   | { type: 'scanned'; files: number; bytesRead: number; newIncrements: number; millis: number; initial: boolean }
-  /** On a start: nothing changed since the last session, whose figures the meter can show before the first scan ends. */
-  | { type: 'lastSession'; files: number; millis: number }
+  /**
+   * On a start: nothing changed since the last session, so its meter cache (checked against every
+   * rollout, in `millis`) holds the figures the first scan will give; the host shows them meanwhile.
+   */
+  | { type: 'lastSession'; files: number; millis: number; meter: MeterCache }
   | { type: 'changed'; newIncrements: number; bytesRead: number };
 

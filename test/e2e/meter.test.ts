@@ -114,8 +114,8 @@ describe('the extension in a real VS Code (code-server + Chromium)', () => {
     await session.screenshot('after-restart');
   });
 
-  it('after a restart with nothing new, shows the last session\'s figures before the scan state is loaded', async () => {
-    await new Promise((r) => setTimeout(r, 1500)); // let the worker persist its state and report cache
+  it('after a restart with nothing new, shows the last session\'s figures at once, checked before the scan state is loaded', async () => {
+    await new Promise((r) => setTimeout(r, 1500)); // let the worker persist its state and meter cache
     await session.restart();
     const item = session.statusBarItem('codexTokenMeter.status');
     await expect.poll(async () => item.innerText(), { timeout: 60_000 }).toMatch(/110% · 1\.1M\/1M/);
@@ -125,11 +125,16 @@ describe('the extension in a real VS Code (code-server + Chromium)', () => {
       lastRun = log.slice(log.lastIndexOf('Activated in'));
       return lastRun;
     }, { timeout: 30_000 }).toMatch(/Scanned 2 rollout files .* read 0 new bytes/);
-    // The report cache answered first: the worker checked every rollout against it, then loaded the state.
-    const cached = lastRun.search(/Nothing new in the 2 rollout files since the last session \(checked in \d+ ms, \d+ ms after the worker was started\)/);
+    // The host showed the meter cache as soon as it was read; the worker checked every rollout
+    // against it, and the host said so, all before the state was loaded.
+    const shown = lastRun.search(/Showing the last session's figures \d+ ms after activation/);
+    const checked = lastRun.search(/Nothing new in the 2 rollout files since the last session \(checked in \d+ ms, \d+ ms after the worker was started\)/);
+    const current = lastRun.search(/The last session's figures are current: nothing new in 2 rollout files \(checked by the worker in \d+ ms, \d+ ms after activation\)/);
     const loaded = lastRun.search(/Loaded the scan state/);
-    expect(cached).toBeGreaterThan(-1);
-    expect(loaded).toBeGreaterThan(cached);
+    expect(shown).toBeGreaterThan(-1);
+    expect(checked).toBeGreaterThan(-1);
+    expect(current).toBeGreaterThan(-1);
+    expect(loaded).toBeGreaterThan(Math.max(checked, current));
   });
 
   it('starts a new budget period on "Reset Budget Period", back to the normal colour', async () => {

@@ -1,64 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UsageLedger } from '../../src/core/ledger.js';
-import { type ThreadInfo, type UsageIncrement } from '../../src/core/ledgerTypes.js';
-import { cellsOfDays } from '../../src/core/dayCells.js';
 import { LiveCells, LiveCellViews } from '../../src/core/liveCells.js';
 import { type CellOptions, collectCells, type Pricer, reportFromCells, summaryFromCells } from '../../src/core/reports.js';
-import { startOfLocalDay } from '../../src/core/timeZones.js';
-import { totalTokens, type TokenBuckets } from '../../src/core/usage.js';
-
-/** Prices m-a and m-b at odd rates (so sums in another order would differ in their last bits), and counts its calls. */
-class CountingPricer implements Pricer {
-  calls = 0;
-  price(model: string | undefined, buckets: TokenBuckets) {
-    this.calls += 1;
-    const rate = model === 'm-a' ? 0.0000031 : model === 'm-b' ? 0.0000173 : undefined;
-    return rate === undefined ? { usd: undefined, known: false } : { usd: totalTokens(buckets) * rate, known: true };
-  }
-}
-
-/** A small deterministic generator (mulberry32), so a failing sequence can be run again. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const fileOf = (thread: number): string => `/h/sessions/2026/11/0${1 + (thread % 9)}/rollout-T${thread}.jsonl`;
-const info = (thread: number, agent: string, cwd: string): ThreadInfo => ({
-  threadId: `T${thread}`, file: fileOf(thread), cwd, agent: { id: `originator:${agent}`, name: agent, kind: 'top-level' },
-});
-
-function increment(rand: () => number, n: number, thread: number): UsageIncrement {
-  const day = 1 + Math.floor(rand() * 28);
-  const out = Math.floor(rand() * 900);
-  return {
-    key: `k${n}`,
-    threadId: `T${thread}`,
-    timestamp: `2026-11-${String(day).padStart(2, '0')}T${String(Math.floor(rand() * 24)).padStart(2, '0')}:30:00.000Z`,
-    ...(rand() < 0.8 ? { model: rand() < 0.5 ? 'm-a' : rand() < 0.7 ? 'm-b' : 'mystery' } : {}),
-    ...(rand() < 0.3 ? { cwd: `/p/${Math.floor(rand() * 3)}` } : {}),
-    source: rand() < 0.1 ? 'estimate' : 'snapshot',
-    buckets: { uncachedInput: Math.floor(rand() * 5000), cachedInput: Math.floor(rand() * 3000), cacheWriteInput: 0, output: out, reasoningOutput: Math.floor(out / 3) },
-  };
-}
-
-/** `increments` random increments over threads T0…T(withMeta), all but the last with session metadata (agents codex and exec). */
-function randomLedger(seed: number, withMeta: number, increments: number): UsageLedger {
-  const rand = random(seed);
-  const ledger = new UsageLedger();
-  for (let t = 0; t < withMeta; t += 1) ledger.setThread(info(t, t % 2 ? 'exec' : 'codex', `/p/${t}`));
-  for (let n = 0; n < increments; n += 1) {
-    const thread = Math.floor(rand() * (withMeta + 1));
-    ledger.add(fileOf(thread), increment(rand, n, thread));
-  }
-  return ledger;
-}
+import { CountingPricer, fileOf, increment, info, random, randomLedger } from './helpers/randomLedger.js';
 
 describe('UsageLedger.forEachIncrementFrom', () => {
   it('visits only what was added since a position, and refuses a position once increments were taken out', () => {
@@ -197,51 +141,5 @@ describe('summaryFromCells', () => {
     expect(summary.totals).toEqual(report.totals);
     expect(summary.agents).toEqual(report.agents);
     expect(summary.agents.map((a) => a.key)).toEqual(['originator:codex', 'originator:exec', 'unknown']);
-  });
-});
-
-describe('cellsOfDays', () => {
-  const zone = 'Europe/Berlin';
-  const midnight = (day: string): Date => startOfLocalDay(day, zone);
-
-  const ledgerOverNovember = (): UsageLedger => randomLedger(9, 4, 600);
-
-  it('gives the figures a sum over whole local days gives, from the cells of all time', () => {
-    const ledger = ledgerOverNovember();
-    const pricer = new CountingPricer();
-    const all = collectCells(ledger, { timeZone: zone, pricer });
-    const windows: [Date | undefined, Date | undefined][] = [
-      [midnight('2026-11-10'), midnight('2026-11-11')],
-      [midnight('2026-11-09'), midnight('2026-11-16')],
-      [midnight('2026-11-01'), midnight('2026-12-01')],
-      [midnight('2026-11-20'), undefined],
-      [undefined, midnight('2026-11-05')],
-      [undefined, undefined],
-      [midnight('2026-12-02'), midnight('2026-12-03')], // nothing in it
-    ];
-    for (const [since, until] of windows) {
-      const days = cellsOfDays(all, since, until)!;
-      const direct = collectCells(ledger, { timeZone: zone, pricer, since, until });
-      const got = summaryFromCells(days);
-      const expected = summaryFromCells(direct);
-      const label = `${since?.toISOString()}..${until?.toISOString()}`;
-      expect({ ...got.totals, costUsd: undefined }, label).toEqual({ ...expected.totals, costUsd: undefined });
-      expect(got.totals.costUsd ?? 0, label).toBeCloseTo(expected.totals.costUsd ?? 0, 9);
-      expect(got.agents.map((a) => [a.key, a.totalTokens, a.threads]), label).toEqual(expected.agents.map((a) => [a.key, a.totalTokens, a.threads]));
-      expect(days.since, label).toBe(since?.toISOString());
-      expect(days.until, label).toBe(until?.toISOString());
-    }
-  });
-
-  it('gives nothing for a period that does not start and end at local midnights, or that the cells do not cover', () => {
-    const ledger = ledgerOverNovember();
-    const pricer = new CountingPricer();
-    const all = collectCells(ledger, { timeZone: zone, pricer });
-    expect(cellsOfDays(all, new Date('2026-11-10T00:00:00Z'), midnight('2026-11-12'))).toBeUndefined(); // UTC midnight, 01:00 in Berlin
-    expect(cellsOfDays(all, midnight('2026-11-10'), new Date(midnight('2026-11-12').getTime() + 1))).toBeUndefined();
-    const november = collectCells(ledger, { timeZone: zone, pricer, since: midnight('2026-11-01'), until: midnight('2026-12-01') });
-    expect(cellsOfDays(november, midnight('2026-11-03'), midnight('2026-11-04'))).toBeDefined();
-    expect(cellsOfDays(november, midnight('2026-10-31'), midnight('2026-11-04'))).toBeUndefined();
-    expect(cellsOfDays(november, midnight('2026-11-03'), undefined)).toBeUndefined();
   });
 });

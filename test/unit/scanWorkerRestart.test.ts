@@ -1,6 +1,9 @@
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type MeterSummary, type WorkerConfig, type WorkerMessage } from '../../src/extension/workerProtocol.js';
+import { periodWindow } from '../../src/core/budget/index.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { METER_CACHE_FILE, type MeterCache, MeterCacheStore, meterFromCache, type MeterSummary } from '../../src/core/meterCache.js';
+import { type WorkerConfig, type WorkerMessage } from '../../src/extension/workerProtocol.js';
 import { file, resetClock, sessionMeta, tokenCount, turnContext } from './helpers/rolloutBuilder.js';
 import { ensureWorkerBundle, ShippedWorker } from './helpers/shippedWorker.js';
 import { TempHome } from './helpers/tempHome.js';
@@ -22,7 +25,7 @@ const r1 = (): string => home.path('sessions/2026/11/20/rollout-2026-11-20T10-00
 /**
  * A first session: the worker scans, answers the meter, saves at the host's flush (deactivation)
  * and stops. With `liveChange`, a response is appended while it watches, after the first scan (the
- * report cache written then goes stale; the flush must write it again).
+ * meter cache written then goes stale; the flush must write it again).
  */
 async function firstSession(liveChange = false): Promise<MeterSummary> {
   const worker = new ShippedWorker(config);
@@ -42,35 +45,48 @@ async function firstSession(liveChange = false): Promise<MeterSummary> {
   }
 }
 
-const replyIndex = (worker: ShippedWorker, id: number): number => worker.messages.findIndex((m) => m.type === 'reply' && m.id === id);
+/** The meter cache the worker left beside its state, as the host reads it at activation (not checked). */
+function storedMeterCache(): MeterCache | undefined {
+  const path = home.path(`state/${METER_CACHE_FILE}`);
+  if (!existsSync(path)) return undefined;
+  const build = (JSON.parse(readFileSync(path, 'utf8')) as { build: string }).build;
+  return new MeterCacheStore(path, config.statePath, silentLogger).read({ build, timeZone: config.timeZone, roots: config.roots });
+}
+
+const monthOf = (now: Date): { start: Date; end: Date } => {
+  const w = periodWindow('month', now, 'UTC');
+  return { start: w.start!, end: w.end! };
+};
 
 describe('the shipped scan worker across a restart', () => {
-  it('with nothing new, answers the meter from the last session before its first scan ends, with the figures the scan gives', async () => {
+  it('with nothing new, sends the meter cache it checked before its first scan ends: the figures the scan gives', async () => {
     const before = await firstSession(true);
     expect(before.totalTokens).toBe(1010 + 4300 + 2020);
-    let early: Promise<unknown> | undefined;
-    // Asked the moment the worker says it has the last session's figures, as the host does.
-    const worker = new ShippedWorker(config, {}, (m: WorkerMessage, w) => {
-      if (m.type === 'lastSession') early = w.request({ type: 'meter', period: 'all' });
-    });
+    // What the host shows at once on the next start: written at the flush, after the change the worker watched.
+    const unchecked = storedMeterCache();
+    expect(unchecked && meterFromCache(unchecked, undefined, undefined)).toEqual(before);
+    // The report cache of earlier versions goes.
+    writeFileSync(home.path('state/report-cache.json'), '{}');
+    const worker = new ShippedWorker(config);
     try {
       await expect.poll(() => worker.indexOf('scanned'), { timeout: 15_000 }).toBeGreaterThan(-1);
       expect(worker.indexOf('lastSession')).toBeGreaterThan(-1);
       expect(worker.indexOf('lastSession')).toBeLessThan(worker.indexOf('scanned'));
       expect(worker.logs()).toMatch(/Nothing new in the 2 rollout files since the last session \(checked in \d+ ms\)/);
-      const fromCache = (await early) as MeterSummary;
-      expect(replyIndex(worker, 1)).toBeLessThan(worker.indexOf('scanned'));
-      expect(fromCache).toEqual(before);
-      // The same figures once the state is loaded and every rollout checked.
-      expect(await worker.request({ type: 'meter', period: 'all' })).toEqual(before);
-      expect(await worker.request({ type: 'meter', period: 'month' })).toMatchObject({ totalTokens: expect.any(Number) });
+      const checked = (worker.messages[worker.indexOf('lastSession')] as Extract<WorkerMessage, { type: 'lastSession' }>).meter;
+      expect(checked).toEqual(unchecked);
+      // The same figures once the state is loaded and every rollout checked, of all time and of this month.
+      expect(meterFromCache(checked, undefined, undefined)).toEqual(await worker.request({ type: 'meter', period: 'all' }));
+      const month = monthOf(new Date());
+      expect(meterFromCache(checked, month.start, month.end)).toEqual(await worker.request({ type: 'meter', period: 'month' }));
+      expect(existsSync(home.path('state/report-cache.json'))).toBe(false);
       expect(worker.errors).toEqual([]);
     } finally {
       await worker.terminate();
     }
   }, 30_000);
 
-  it('when a rollout changed while it was stopped, waits for the scan, which counts the change', async () => {
+  it('when a rollout changed while it was stopped, sends nothing before its scan, which counts the change and writes the cache again', async () => {
     const before = await firstSession();
     appendFileSync(r1(), file(tokenCount([3000, 100, 30, 0], [2000, 0, 20, 0])));
     const worker = new ShippedWorker(config);
@@ -79,23 +95,11 @@ describe('the shipped scan worker across a restart', () => {
       expect(worker.indexOf('lastSession')).toBe(-1);
       const after = (await worker.request({ type: 'meter', period: 'all' })) as MeterSummary;
       expect(after.totalTokens).toBe(before.totalTokens + 2020);
-    } finally {
-      await worker.terminate();
-    }
-  }, 30_000);
-
-  it('asked for a budget period reset at another time than midnight, answers after the scan', async () => {
-    await firstSession();
-    const resetAt = new Date(Date.now() - 3_600_000 - 17_000).toISOString(); // an hour ago, not at a midnight
-    let early: Promise<unknown> | undefined;
-    const worker = new ShippedWorker(config, {}, (m: WorkerMessage, w) => {
-      if (m.type === 'lastSession') early = w.request({ type: 'meter', period: 'month', resetAt });
-    });
-    try {
-      await expect.poll(() => worker.indexOf('scanned'), { timeout: 15_000 }).toBeGreaterThan(-1);
-      expect(worker.indexOf('lastSession')).toBeGreaterThan(-1);
-      await early;
-      expect(replyIndex(worker, 1)).toBeGreaterThan(worker.indexOf('scanned'));
+      // Written again after the scan that read the change (no flush needed).
+      await expect.poll(() => {
+        const cache = storedMeterCache();
+        return cache && meterFromCache(cache, undefined, undefined)?.totalTokens;
+      }, { timeout: 10_000 }).toBe(after.totalTokens);
     } finally {
       await worker.terminate();
     }

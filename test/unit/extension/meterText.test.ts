@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BUDGET, evaluateBudget } from '../../../src/core/budget/index.js';
 import { escapeMarkdown, meterView, scanningView, TOOLTIP_COMMANDS } from '../../../src/extension/meterText.js';
-import { type MeterSummary } from '../../../src/extension/workerProtocol.js';
+import { type MeterSummary } from '../../../src/core/meterCache.js';
 
 const summary = (overrides: Partial<MeterSummary> = {}): MeterSummary => ({
   buckets: { uncachedInput: 500_000, cachedInput: 100_000, cacheWriteInput: 0, output: 20_000, reasoningOutput: 5_000 },
@@ -16,10 +16,10 @@ const summary = (overrides: Partial<MeterSummary> = {}): MeterSummary => ({
   ...overrides,
 });
 
-function view(totalBudget: number, s = summary()) {
+function view(totalBudget: number, s = summary(), pending?: boolean) {
   const budget = { ...DEFAULT_BUDGET, totalBudget };
   const status = evaluateBudget(budget, { totalTokens: s.totalTokens, costUsd: s.costUsd, estimatedTokens: s.estimatedTokens, perAgent: s.agents.map((a) => ({ agent: a.agent, totalTokens: a.totalTokens })) });
-  return meterView({ summary: s, budget, status, periodLabel: 'this month', periodEnds: undefined, now: new Date('2026-11-24T10:00:00Z') });
+  return meterView({ summary: s, budget, status, periodLabel: 'this month', periodEnds: undefined, now: new Date('2026-11-24T10:00:00Z'), pending });
 }
 
 describe('status bar meter text', () => {
@@ -33,6 +33,14 @@ describe('status bar meter text', () => {
   it('turns to warning at the threshold and error at 100 %', () => {
     expect(view(775_000).level).toBe('warning'); // 80 %
     expect(view(620_000).level).toBe('error');
+  });
+
+  it('says so while it shows the last session\'s figures, not yet checked', () => {
+    const pending = view(1_000_000, summary(), true);
+    expect(pending.text).toBe(view(1_000_000).text);
+    expect(pending.tooltip).toContain('The last session\'s figures: checking the Codex logs for anything new');
+    expect(pending.accessibility).toMatch(/from the last session, checking the logs for new usage$/);
+    expect(view(1_000_000).tooltip).not.toContain('last session');
   });
 
   it('spins while the first scan runs', () => {

@@ -1,0 +1,47 @@
+import { type CacheKey } from '../core/cacheStamp.js';
+import { type MeterCache, type MeterCacheStore, meterFromCache, type MeterSummary } from '../core/meterCache.js';
+
+/**
+ * The host's figures of the last session (the meter cache, meterCache.ts) until the worker's first
+ * scan ends: read at activation and shown at once, not yet checked; checked when the worker says
+ * that nothing changed since (it sends the cache it checked). Pure (no vscode import), tested in Node.
+ */
+export class LastSessionMeter {
+  private cache: MeterCache | undefined;
+  private isChecked = false;
+
+  constructor(private readonly store: MeterCacheStore) {}
+
+  /** Reads the cache written for `key` (synchronously; see MeterCacheStore.read); true when there is one to show. Never replaces a checked cache. */
+  load(key: CacheKey | undefined): boolean {
+    if (!key || this.isChecked) return this.cache !== undefined;
+    this.cache = this.store.read(key);
+    return this.cache !== undefined;
+  }
+
+  /** The worker checked this cache against every rollout: its figures are those the scan will give. */
+  confirm(cache: MeterCache): void {
+    this.cache = cache;
+    this.isChecked = true;
+  }
+
+  /** The settings the cache was for changed: nothing of it is shown any more. */
+  forget(): void {
+    this.cache = undefined;
+    this.isChecked = false;
+  }
+
+  get hasFigures(): boolean {
+    return this.cache !== undefined;
+  }
+
+  /** Whether the figures were checked by the worker (and not only read). */
+  get checked(): boolean {
+    return this.isChecked;
+  }
+
+  /** The meter for the budget period [start, end); undefined without figures, or for a period that is not whole local days. */
+  summary(period: { start: Date | undefined; end: Date | undefined }): MeterSummary | undefined {
+    return this.cache ? meterFromCache(this.cache, period.start, period.end) : undefined;
+  }
+}
