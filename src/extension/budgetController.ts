@@ -1,14 +1,19 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { BudgetConfigStore, type BudgetLoadResult, type BudgetPatch, type BudgetSettings, type EffectiveBudget } from '../core/budget/index.js';
 import { type Logger } from '../core/logger.js';
 
 
+/**
+ * Reads a budget file (a few hundred bytes) synchronously: at the extension host's start its thread
+ * pool is busy with the editor's own reads, and an asynchronous read of so small a file waited
+ * 50–100 ms there, holding back the status bar's first figures.
+ */
 async function readIfPresent(path: string): Promise<string | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw err;
@@ -29,6 +34,9 @@ export class BudgetController implements vscode.Disposable {
   private current: BudgetLoadResult | undefined;
   private readonly reported = new Set<string>();
   private reloadTimer: NodeJS.Timeout | undefined;
+  /** The last good budgets as last read from or written to lastGoodPath: they are written when they differ. */
+  private savedLastGood: string;
+  private saving: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly codexHome: string,
@@ -44,6 +52,7 @@ export class BudgetController implements vscode.Disposable {
       /* first run, or unreadable: start without */
     }
     this.store = new BudgetConfigStore(readIfPresent, remembered);
+    this.savedLastGood = JSON.stringify(this.store.remembered());
     const watch = (base: vscode.Uri): void => {
       const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(base, '{config,token-budget}.toml'));
       watcher.onDidChange(() => this.scheduleReload(), undefined, this.disposables);
@@ -98,7 +107,8 @@ export class BudgetController implements vscode.Disposable {
         this.logger.warn(`Budget configuration: ${problem.message}`);
       }
     }
-    await this.saveLastGood();
+    // Kept in the background: the budget in force does not wait for the file.
+    void this.saveLastGood();
     const before = JSON.stringify(this.current?.budget);
     this.current = result;
     this.logger.info(`Budget in force: ${JSON.stringify(result.budget)} from ${result.sources.map((s) => s.source).join(', ') || 'defaults'}.`);
@@ -106,11 +116,20 @@ export class BudgetController implements vscode.Disposable {
     return result.budget;
   }
 
-  private async saveLastGood(): Promise<void> {
+  /** Writes the last good budgets when they changed, one write after another. */
+  private saveLastGood(): Promise<void> {
+    const text = JSON.stringify(this.store.remembered());
+    if (text === this.savedLastGood) return this.saving;
+    this.savedLastGood = text;
+    this.saving = this.saving.then(() => this.writeLastGood(text));
+    return this.saving;
+  }
+
+  private async writeLastGood(text: string): Promise<void> {
     try {
       await mkdir(dirname(this.lastGoodPath), { recursive: true });
       const temporary = `${this.lastGoodPath}.${process.pid}.tmp`;
-      await writeFile(temporary, JSON.stringify(this.store.remembered()));
+      await writeFile(temporary, text);
       await rename(temporary, this.lastGoodPath);
     } catch (err) {
       this.logger.warn(`Could not keep the last good budget in ${this.lastGoodPath}: ${(err as Error).message}`);
