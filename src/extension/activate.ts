@@ -42,7 +42,7 @@ function settings(): { extraRoots: string[]; priceOverrides: Record<string, unkn
 
 /**
  * Activation returns at once: the status bar shows the last session's figures as soon as they are
- * read (the meter cache, a few KiB), or a spinner while the scan worker reads the logs in the
+ * read (the meter cache, tens of KiB), or a spinner while the scan worker reads the logs in the
  * background; everything else follows from the worker's events and the budget's changes.
  */
 export function activate(context: vscode.ExtensionContext): void {
