@@ -11,8 +11,9 @@ import { addBuckets, emptyBuckets, type TokenBuckets } from './usage.js';
  * The meter cache: what the status bar needs of all time, summed per local day and agent, with the
  * stamp of the state it was summed from (cacheStamp.ts). The extension's scan worker writes it
  * beside its state when it stops; on the next start the host shows its figures at once, before the
- * worker has started (55 KiB to read on the 1 GB bench home and 69 KiB on the 10 GB one, eight months of five agents: it grows with days and agents, not with the logs; the scan state is 8 and 83 MiB), and the
- * worker checks them against every rollout before it loads the state.
+ * worker has started, and the worker checks them against every rollout before it loads the state.
+ * It grows with days and agents, not with the logs: 55 KiB on the 1 GB bench home and 69 KiB on
+ * the 10 GB one (eight months, five agents), where the scan state is 8 and 83 MiB.
  */
 export const METER_CACHE_VERSION = 1;
 export const METER_CACHE_FILE = 'meter-cache.json';
