@@ -28,7 +28,10 @@ const nodeTarget = { ...common, platform: 'node', format: 'cjs', target: 'node20
 
 const builds = [
   { ...nodeTarget, entryPoints: { extension: 'src/extension/activate.ts' }, outdir: 'dist', external: ['vscode'], define: { CODEX_METER_BUILD: JSON.stringify(build) } },
+  // The scan worker is two bundles too: scanWorker.js checks the last session's meter cache, then
+  // loads scanWorkerMain.js (the scanner, the state, the price data; also the reader threads' script).
   { ...nodeTarget, entryPoints: { scanWorker: 'src/extension/scanWorkerEntry.ts' }, outdir: 'dist', external: ['vscode'], define: { CODEX_METER_BUILD: JSON.stringify(build) } },
+  { ...nodeTarget, entryPoints: { scanWorkerMain: 'src/extension/scanWorkerMainEntry.ts' }, outdir: 'dist', external: ['vscode'], define: { CODEX_METER_BUILD: JSON.stringify(build) } },
   // The CLI is two bundles: cli.js answers from the report cache when nothing is new, and loads
   // cliScan.js (the scanner, the state, the price data; also the reader threads' script) otherwise.
   { ...nodeTarget, entryPoints: { cli: 'src/cli/bin.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' }, define: { CODEX_METER_BUILD: JSON.stringify(build) } },

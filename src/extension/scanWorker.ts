@@ -3,7 +3,7 @@
  * extension host. It owns the scanner, watches the roots with chokidar, reads appended bytes as they
  * arrive, persists its state (debounced, atomic) and answers the host's requests with small summaries.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { type FSWatcher, watch } from 'chokidar';
@@ -21,18 +21,13 @@ import { UsageScanner } from '../core/scanner.js';
 import { ScanStateStore } from '../core/stateStore.js';
 import { countTextTokens } from '../core/tokenizer.js';
 import { WatchErrorReporter } from './watchErrors.js';
+import { workerLogger } from './workerLog.js';
 import { meterCacheKey } from './meterCacheKey.js';
 import { type WorkerConfig, type WorkerMessage, type WorkerRequest } from './workerProtocol.js';
 
 const port = parentPort!;
 const post = (message: WorkerMessage): void => port.postMessage(message);
-const logger: Logger = {
-  trace: (message) => post({ type: 'log', level: 'trace', message }),
-  debug: (message) => post({ type: 'log', level: 'debug', message }),
-  info: (message) => post({ type: 'log', level: 'info', message }),
-  warn: (message) => post({ type: 'log', level: 'warn', message }),
-  error: (message) => post({ type: 'log', level: 'error', message }),
-};
+const logger: Logger = workerLogger(post);
 
 let config = workerData as WorkerConfig;
 /** Set before the first scan (the first piece of serial work), so every request that prices finds it. */
@@ -50,10 +45,11 @@ let catchUpTimer: NodeJS.Timeout | undefined;
 let queue: Promise<unknown> = Promise.resolve();
 /**
  * The meter's figures of all time, beside the state (meterCache.ts): written when the worker stops,
- * shown by the host at once on the next start, and checked here before the state is loaded.
+ * shown by the host at once on the next start, and checked by lastSessionCheck.ts before this
+ * module is loaded.
  */
 const meterCache = new MeterCacheStore(join(dirname(config.statePath), METER_CACHE_FILE), config.statePath, logger);
-/** Whether the meter cache was current when this worker started (then a first scan that finds nothing new leaves it). */
+/** Whether the meter cache was current when this worker started (then a first scan that finds nothing new leaves it); set by begin(). */
 let meterCacheWasCurrent = false;
 /** Folders the last pass over the roots could not read (no report cache is written while there are any). */
 let folderProblems = 0;
@@ -101,26 +97,6 @@ function writeMeterCache(): void {
   if (!key || !current || folderProblems > 0 || current.unreadableFiles.size > 0) return;
   const cells = views.cells(current.ledger, { timeZone: config.timeZone, pricer });
   meterCache.save(key, current.fileFingerprints(), meterCacheOf(cells, current.counters().badLines, current.trackedFiles));
-}
-
-/**
- * On a start, before anything else (the price data, the watcher, the state): when the meter cache
- * says no rollout changed since the last session wrote it, tells the host, whose meter shows its
- * figures until the first scan ends.
- */
-async function checkLastSession(): Promise<void> {
-  // The report cache of earlier versions, which this worker neither reads nor writes any more.
-  rmSync(join(dirname(config.statePath), 'report-cache.json'), { force: true });
-  const key = meterCacheKey(config);
-  if (!key) return;
-  const started = Date.now();
-  const found = await meterCache.lookup(key);
-  if (!found.hit) return;
-  meterCacheWasCurrent = true;
-  const millis = Date.now() - started;
-  const sinceStart = config.startedAt === undefined ? '' : `, ${Date.now() - config.startedAt} ms after the worker was started`;
-  logger.info(`Nothing new in the ${found.cache.trackedFiles} rollout files since the last session (checked in ${millis} ms${sinceStart}): the meter shows its figures while the scan state loads.`);
-  post({ type: 'lastSession', files: found.cache.trackedFiles, millis, meter: found.cache });
 }
 
 async function initialScan(initial: boolean): Promise<void> {
@@ -304,10 +280,16 @@ port.on('message', (request: WorkerRequest) => {
   );
 });
 
-void serial(async () => {
-  await checkLastSession();
-  pricer = await openPriceBook(config.priceOverrides);
-  for (const p of pricer.problems) logger.warn(p.message);
-  await startWatching();
-  await initialScan(true);
-});
+/**
+ * Starts the worker's work: the price data, the watcher and the first scan. Called by
+ * scanWorkerEntry.ts once it has checked the meter cache (`meterCacheWasCurrentAtStart`: it was).
+ */
+export function begin(meterCacheWasCurrentAtStart: boolean): void {
+  meterCacheWasCurrent = meterCacheWasCurrentAtStart;
+  void serial(async () => {
+    pricer = await openPriceBook(config.priceOverrides);
+    for (const p of pricer.problems) logger.warn(p.message);
+    await startWatching();
+    await initialScan(true);
+  });
+}

@@ -16,7 +16,7 @@ describe('what ships', () => {
   it('the VSIX holds the extension and nothing else (vsce accepts the manifest and .vscodeignore)', () => {
     const listed = execFileSync('npx', ['--no-install', 'vsce', 'ls', '--no-dependencies'], { cwd: repo, encoding: 'utf8' });
     expect(listed.trim().split('\n').sort()).toEqual([
-      'LICENSE', 'README.md', 'dist/extension.js', 'dist/o200k_base.bin.br', 'dist/scanWorker.js', 'dist/webview/panel.js', 'media/icon.svg', 'media/panel.css', 'package.json',
+      'LICENSE', 'README.md', 'dist/extension.js', 'dist/o200k_base.bin.br', 'dist/scanWorker.js', 'dist/scanWorkerMain.js', 'dist/webview/panel.js', 'media/icon.svg', 'media/panel.css', 'package.json',
     ]);
   }, 60_000);
 

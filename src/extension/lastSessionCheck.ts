@@ -1,0 +1,26 @@
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { type Logger } from '../core/logger.js';
+import { METER_CACHE_FILE, MeterCacheStore } from '../core/meterCache.js';
+import { meterCacheKey } from './meterCacheKey.js';
+import { type WorkerConfig, type WorkerMessage } from './workerProtocol.js';
+
+/**
+ * The scan worker's first job, before it loads the scanner (see scanWorkerEntry.ts): when the
+ * meter cache says no rollout changed since the last session wrote it, tells the host (whose meter
+ * then counts its figures as checked) and returns true.
+ */
+export async function checkLastSession(config: WorkerConfig, post: (message: WorkerMessage) => void, logger: Logger): Promise<boolean> {
+  // The report cache of earlier versions, which the worker neither reads nor writes any more.
+  rmSync(join(dirname(config.statePath), 'report-cache.json'), { force: true });
+  const key = meterCacheKey(config);
+  if (!key) return false;
+  const started = Date.now();
+  const found = await new MeterCacheStore(join(dirname(config.statePath), METER_CACHE_FILE), config.statePath, logger).lookup(key);
+  if (!found.hit) return false;
+  const millis = Date.now() - started;
+  const sinceStart = config.startedAt === undefined ? '' : `, ${Date.now() - config.startedAt} ms after the worker was started`;
+  logger.info(`Nothing new in the ${found.cache.trackedFiles} rollout files since the last session (checked in ${millis} ms${sinceStart}): the meter shows its figures while the scan state loads.`);
+  post({ type: 'lastSession', files: found.cache.trackedFiles, millis, meter: found.cache });
+  return true;
+}
