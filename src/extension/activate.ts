@@ -90,15 +90,15 @@ export function activate(context: vscode.ExtensionContext): void {
       estimatedTokens: summary.estimatedTokens,
       perAgent: summary.agents.map((a) => ({ agent: a.agent, totalTokens: a.totalTokens })),
     });
-    const pending = fromLastSession && !lastSession.checked;
-    meter.show(meterView({ summary, budget, status, periodLabel: window.label, periodEnds: window.end, now, pending }));
+    const known = fromLastSession ? lastSession.state : 'checked';
+    meter.show(meterView({ summary, budget, status, periodLabel: window.label, periodEnds: window.end, now, ...(known === 'checked' ? {} : { lastSession: known }) }));
     if (fromLastSession && !shownLastSession) {
       shownLastSession = true;
-      logger.info(`Showing the last session's figures ${Date.now() - started} ms after activation${pending ? ', while the scan worker checks the rollouts for anything new' : ''}.`);
+      logger.info(`Showing the last session's figures ${Date.now() - started} ms after activation${known === 'unchecked' ? ', while the scan worker checks the rollouts for anything new' : ''}.`);
     }
     client.setBudget({ ...budget, resetAt: reset?.toISOString() });
     // Warnings come from figures known to be current, never from the last session's unchecked ones.
-    if (pending) return;
+    if (known !== 'checked') return;
     const crossings = tracker.update(status, budget, window.key, window.label);
     if (crossings.length > 0) await context.globalState.update(CROSSINGS_KEY, tracker.snapshot);
     for (const crossing of crossings) {
@@ -135,6 +135,12 @@ export function activate(context: vscode.ExtensionContext): void {
       lastSession.confirm(s.meter);
       logger.info(`The last session's figures are current: nothing new in ${s.files} rollout files (checked by the worker in ${s.millis} ms, ${Date.now() - started} ms after activation).`);
       if (!scanned) void refresh().catch((err: unknown) => logger.error(`Could not update the meter: ${(err as Error).message}`));
+    }),
+    client.onLastSessionStale(({ reason }) => {
+      lastSession.markStale();
+      if (!lastSession.hasFigures || scanned) return;
+      logger.info(`The last session's figures are out of date (${reason}); the meter shows them until the scan has read what changed.`);
+      void refresh().catch((err: unknown) => logger.error(`Could not update the meter: ${(err as Error).message}`));
     }),
     client.onDidChange(() => scheduleRefresh()),
     budgets.onDidChange(() => scheduleRefresh(0)),

@@ -9,6 +9,7 @@ import { type MeterCache, type MeterCacheStore, meterFromCache, type MeterSummar
 export class LastSessionMeter {
   private cache: MeterCache | undefined;
   private isChecked = false;
+  private isStale = false;
 
   constructor(private readonly store: MeterCacheStore) {}
 
@@ -25,19 +26,25 @@ export class LastSessionMeter {
     this.isChecked = true;
   }
 
+  /** The worker found that something changed since the cache was written: its figures are out of date until the first scan ends. */
+  markStale(): void {
+    if (!this.isChecked) this.isStale = true;
+  }
+
   /** The settings the cache was for changed: nothing of it is shown any more. */
   forget(): void {
     this.cache = undefined;
     this.isChecked = false;
+    this.isStale = false;
+  }
+
+  /** What is known of the figures: 'checked' (the scan will give them), 'stale' (it will not) or 'unchecked' (not known yet). */
+  get state(): 'checked' | 'stale' | 'unchecked' {
+    return this.isChecked ? 'checked' : this.isStale ? 'stale' : 'unchecked';
   }
 
   get hasFigures(): boolean {
     return this.cache !== undefined;
-  }
-
-  /** Whether the figures were checked by the worker (and not only read). */
-  get checked(): boolean {
-    return this.isChecked;
   }
 
   /** The meter for the budget period [start, end); undefined without figures, or for a period that is not whole local days. */

@@ -44,8 +44,11 @@ export interface MeterInput {
   periodLabel: string;
   periodEnds: Date | undefined;
   now: Date;
-  /** The last session's figures, shown while the scan worker checks the logs for anything new. */
-  pending?: boolean;
+  /**
+   * The last session's figures, not yet checked: 'unchecked' while the scan worker checks the logs
+   * for anything new, 'stale' once it found something (until its first scan ends).
+   */
+  lastSession?: 'unchecked' | 'stale';
 }
 
 export function meterView(input: MeterInput): MeterView {
@@ -62,7 +65,12 @@ export function meterView(input: MeterInput): MeterView {
     text = `$(pulse) ${formatCompact(summary.totalTokens)} tokens${cost}`;
     accessibility = `Codex tokens ${input.periodLabel}: ${formatInteger(summary.totalTokens)}${cost ? `, ${formatUsd(summary.costUsd)}` : ''}`;
   }
-  if (input.pending) accessibility += ', from the last session, checking the logs for new usage';
+  if (input.lastSession === 'unchecked') accessibility += ', from the last session, checking the logs for new usage';
+  if (input.lastSession === 'stale') {
+    // Known to be behind: the figures stay, with the spinner the first scan shows.
+    text = text.replace('$(pulse)', '$(sync~spin)');
+    accessibility += ', from the last session, reading the usage since';
+  }
   return { text, level, tooltip: tooltipMarkdown(input), accessibility };
 }
 
@@ -76,7 +84,8 @@ function tooltipMarkdown(input: MeterInput): string {
   } else {
     lines.push(`$(pulse) **${formatInteger(summary.totalTokens)}** tokens, no budget set`);
   }
-  if (input.pending) lines.push('', '$(history) The last session\'s figures: checking the Codex logs for anything new…');
+  if (input.lastSession === 'unchecked') lines.push('', '$(history) The last session\'s figures: checking the Codex logs for anything new…');
+  if (input.lastSession === 'stale') lines.push('', '$(sync~spin) The last session\'s figures: reading what the Codex logs gained since…');
   if (summary.estimatedTokens > 0) lines.push('', `$(info) ${formatInteger(summary.estimatedTokens)} tokens are estimates (logs without usage)`);
   lines.push('', '| | Tokens |', '|---|---:|');
   lines.push(`| Input (uncached) | ${formatInteger(b.uncachedInput)} |`);

@@ -27,6 +27,9 @@ export class UsageClient implements PanelDataSource, vscode.Disposable {
   private readonly lastSession = new vscode.EventEmitter<{ files: number; millis: number; meter: MeterCache }>();
   /** On a start with nothing new since the last session: its meter cache, checked, for the meter until the first scan ends. */
   readonly onLastSession = this.lastSession.event;
+  private readonly lastSessionStale = new vscode.EventEmitter<{ reason: string }>();
+  /** On a start: the last session's figures are out of date (something changed since); the first scan will tell. */
+  readonly onLastSessionStale = this.lastSessionStale.event;
   private budget: (PanelBudget & { resetAt?: string }) | undefined;
   private disposed = false;
 
@@ -77,6 +80,7 @@ export class UsageClient implements PanelDataSource, vscode.Disposable {
     this.progress.dispose();
     this.scanned.dispose();
     this.lastSession.dispose();
+    this.lastSessionStale.dispose();
   }
 
   private request(body: RequestBody): Promise<unknown> {
@@ -109,6 +113,9 @@ export class UsageClient implements PanelDataSource, vscode.Disposable {
         return;
       case 'lastSession':
         this.lastSession.fire(message);
+        return;
+      case 'lastSessionStale':
+        this.lastSessionStale.fire(message);
         return;
       case 'changed':
         this.changed.fire();

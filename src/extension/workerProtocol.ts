@@ -38,5 +38,7 @@ export type WorkerMessage =
    * rollout, in `millis`) holds the figures the first scan will give; the host shows them meanwhile.
    */
   | { type: 'lastSession'; files: number; millis: number; meter: MeterCache }
+  /** On a start: the meter cache is not current (why); the host's figures from it are out of date until the first scan ends. */
+  | { type: 'lastSessionStale'; reason: string }
   | { type: 'changed'; newIncrements: number; bytesRead: number };
 

@@ -153,11 +153,13 @@ describe('LastSessionMeter (the host)', () => {
     const last = new LastSessionMeter(store);
     expect(last.hasFigures).toBe(false);
     expect(last.load(key())).toBe(true);
-    expect(last.checked).toBe(false);
+    expect(last.state).toBe('unchecked');
     expect(last.summary({ start: undefined, end: undefined })).toEqual(meterFromCache(cache, undefined, undefined));
     const newer = { ...cache, badLines: 5 };
     last.confirm(newer);
-    expect(last.checked).toBe(true);
+    expect(last.state).toBe('checked');
+    last.markStale(); // a late word cannot undo a check
+    expect(last.state).toBe('checked');
     expect(last.summary({ start: undefined, end: undefined })?.badLines).toBe(5);
     // A read after the worker's confirmation does not replace what it checked.
     expect(last.load(key())).toBe(true);
@@ -168,7 +170,11 @@ describe('LastSessionMeter (the host)', () => {
     const { store } = await storeWithCache();
     const last = new LastSessionMeter(store);
     expect(last.load(key())).toBe(true);
+    last.markStale();
+    expect(last.state).toBe('stale');
+    expect(last.summary({ start: undefined, end: undefined })).toBeDefined(); // still shown, as out of date
     last.forget();
+    expect(last.state).toBe('unchecked');
     expect(last.hasFigures).toBe(false);
     expect(last.summary({ start: undefined, end: undefined })).toBeUndefined();
     expect(last.load(undefined)).toBe(false);

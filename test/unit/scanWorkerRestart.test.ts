@@ -72,6 +72,7 @@ describe('the shipped scan worker across a restart', () => {
       await expect.poll(() => worker.indexOf('scanned'), { timeout: 15_000 }).toBeGreaterThan(-1);
       expect(worker.indexOf('lastSession')).toBeGreaterThan(-1);
       expect(worker.indexOf('lastSession')).toBeLessThan(worker.indexOf('scanned'));
+      expect(worker.indexOf('lastSessionStale')).toBe(-1);
       expect(worker.logs()).toMatch(/Nothing new in the 2 rollout files since the last session \(checked in \d+ ms\)/);
       const checked = (worker.messages[worker.indexOf('lastSession')] as Extract<WorkerMessage, { type: 'lastSession' }>).meter;
       expect(checked).toEqual(unchecked);
@@ -93,6 +94,11 @@ describe('the shipped scan worker across a restart', () => {
     try {
       await expect.poll(() => worker.indexOf('scanned'), { timeout: 15_000 }).toBeGreaterThan(-1);
       expect(worker.indexOf('lastSession')).toBe(-1);
+      // The host hears, before the scan ends, that the figures it shows from the cache are behind.
+      const stale = worker.indexOf('lastSessionStale');
+      expect(stale).toBeGreaterThan(-1);
+      expect(stale).toBeLessThan(worker.indexOf('scanned'));
+      expect(worker.messages[stale]).toEqual({ type: 'lastSessionStale', reason: 'a rollout file changed' });
       const after = (await worker.request({ type: 'meter', period: 'all' })) as MeterSummary;
       expect(after.totalTokens).toBe(before.totalTokens + 2020);
       // Written again after the scan that read the change (no flush needed).

@@ -16,10 +16,10 @@ const summary = (overrides: Partial<MeterSummary> = {}): MeterSummary => ({
   ...overrides,
 });
 
-function view(totalBudget: number, s = summary(), pending?: boolean) {
+function view(totalBudget: number, s = summary(), lastSession?: 'unchecked' | 'stale') {
   const budget = { ...DEFAULT_BUDGET, totalBudget };
   const status = evaluateBudget(budget, { totalTokens: s.totalTokens, costUsd: s.costUsd, estimatedTokens: s.estimatedTokens, perAgent: s.agents.map((a) => ({ agent: a.agent, totalTokens: a.totalTokens })) });
-  return meterView({ summary: s, budget, status, periodLabel: 'this month', periodEnds: undefined, now: new Date('2026-11-24T10:00:00Z'), pending });
+  return meterView({ summary: s, budget, status, periodLabel: 'this month', periodEnds: undefined, now: new Date('2026-11-24T10:00:00Z'), ...(lastSession ? { lastSession } : {}) });
 }
 
 describe('status bar meter text', () => {
@@ -35,11 +35,16 @@ describe('status bar meter text', () => {
     expect(view(620_000).level).toBe('error');
   });
 
-  it('says so while it shows the last session\'s figures, not yet checked', () => {
-    const pending = view(1_000_000, summary(), true);
-    expect(pending.text).toBe(view(1_000_000).text);
-    expect(pending.tooltip).toContain('The last session\'s figures: checking the Codex logs for anything new');
-    expect(pending.accessibility).toMatch(/from the last session, checking the logs for new usage$/);
+  it('says so while it shows the last session\'s figures, not yet checked, and spins once they are known to be behind', () => {
+    const unchecked = view(1_000_000, summary(), 'unchecked');
+    expect(unchecked.text).toBe(view(1_000_000).text);
+    expect(unchecked.tooltip).toContain('The last session\'s figures: checking the Codex logs for anything new');
+    expect(unchecked.accessibility).toMatch(/from the last session, checking the logs for new usage$/);
+    const stale = view(1_000_000, summary(), 'stale');
+    expect(stale.text).toBe('$(sync~spin) 62% · 620k/1M');
+    expect(view(0, summary(), 'stale').text).toBe('$(sync~spin) 620k tokens · $1.23');
+    expect(stale.tooltip).toContain('The last session\'s figures: reading what the Codex logs gained since');
+    expect(stale.accessibility).toMatch(/from the last session, reading the usage since$/);
     expect(view(1_000_000).tooltip).not.toContain('last session');
   });
 
