@@ -44,9 +44,9 @@ let saveTimer: NodeJS.Timeout | undefined;
 let catchUpTimer: NodeJS.Timeout | undefined;
 let queue: Promise<unknown> = Promise.resolve();
 /**
- * The meter's figures of all time, beside the state (meterCache.ts): written when the worker stops,
- * shown by the host at once on the next start, and checked by lastSessionCheck.ts before this
- * module is loaded.
+ * The meter's figures of all time, beside the state (meterCache.ts): written after every save of
+ * the state, shown by the host at once on the next start, and checked by lastSessionCheck.ts before
+ * this module is loaded.
  */
 const meterCache = new MeterCacheStore(join(dirname(config.statePath), METER_CACHE_FILE), config.statePath, logger);
 /** Whether the meter cache was current when this worker started (then a first scan that finds nothing new leaves it); set by begin(). */
@@ -70,7 +70,11 @@ function scheduleSave(): void {
   if (saveTimer) clearTimeout(saveTimer);
   saveTimer = setTimeout(() => {
     saveTimer = undefined;
-    void serial(saveNow);
+    // The meter cache follows every save, so that it is current even when the worker is never told
+    // to stop (VS Code killed, or its server stopped): a few ms from the live cells of all time.
+    void serial(async () => {
+      if (await saveNow()) writeMeterCache();
+    });
   }, 500);
 }
 

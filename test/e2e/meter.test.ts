@@ -111,6 +111,10 @@ describe('the extension in a real VS Code (code-server + Chromium)', () => {
     // The changes read since the first scan were saved as journal entries, and made again on loading.
     expect(lastRun).toMatch(/Loaded the scan state \(2 files, and [1-9]\d* saves from its journal\)/);
     expect(lastRun).toContain(`read ${Buffer.byteLength(added)} new bytes, 1 new responses`);
+    // Meanwhile the meter showed the last session's figures, known to be behind once the worker had
+    // checked (the meter cache follows every save, so the appended rollout is what it names).
+    expect(lastRun).toMatch(/Showing the last session's figures \d+ ms after activation/);
+    expect(lastRun).toContain('The last session\'s figures are out of date (a rollout file changed)');
     await session.screenshot('after-restart');
   });
 

@@ -25,9 +25,11 @@ const r1 = (): string => home.path('sessions/2026/11/20/rollout-2026-11-20T10-00
 /**
  * A first session: the worker scans, answers the meter, saves at the host's flush (deactivation)
  * and stops. With `liveChange`, a response is appended while it watches, after the first scan (the
- * meter cache written then goes stale; the flush must write it again).
+ * meter cache written then goes stale; the save after the change, or the flush, writes it again).
+ * With `killed`, the worker is stopped without the flush, once its save after the change is on disk
+ * (VS Code killed, or its server stopped).
  */
-async function firstSession(liveChange = false): Promise<MeterSummary> {
+async function firstSession(liveChange = false, killed = false): Promise<MeterSummary> {
   const worker = new ShippedWorker(config);
   try {
     await expect.poll(() => worker.indexOf('scanned'), { timeout: 15_000 }).toBeGreaterThan(-1);
@@ -37,7 +39,12 @@ async function firstSession(liveChange = false): Promise<MeterSummary> {
       await expect.poll(() => worker.indexOf('changed'), { timeout: 15_000 }).toBeGreaterThan(-1);
     }
     const meter = (await worker.request({ type: 'meter', period: 'all' })) as MeterSummary;
-    await worker.request({ type: 'flush' });
+    if (killed) {
+      // The debounced save (500 ms after the change) and the meter cache after it.
+      await expect.poll(() => storedMeterCache() && meterFromCache(storedMeterCache()!, undefined, undefined)?.totalTokens, { timeout: 10_000 }).toBe(meter.totalTokens);
+    } else {
+      await worker.request({ type: 'flush' });
+    }
     expect(worker.errors).toEqual([]);
     return meter;
   } finally {
@@ -82,6 +89,18 @@ describe('the shipped scan worker across a restart', () => {
       expect(meterFromCache(checked, month.start, month.end)).toEqual(await worker.request({ type: 'meter', period: 'month' }));
       expect(existsSync(home.path('state/report-cache.json'))).toBe(false);
       expect(worker.errors).toEqual([]);
+    } finally {
+      await worker.terminate();
+    }
+  }, 30_000);
+
+  it('finds the meter cache current after a session that was stopped without its last save, once its save after a change was done', async () => {
+    const before = await firstSession(true, true);
+    const worker = new ShippedWorker(config);
+    try {
+      await expect.poll(() => worker.indexOf('scanned'), { timeout: 15_000 }).toBeGreaterThan(-1);
+      const last = worker.messages[worker.indexOf('lastSession')] as Extract<WorkerMessage, { type: 'lastSession' }> | undefined;
+      expect(last && meterFromCache(last.meter, undefined, undefined)).toEqual(before);
     } finally {
       await worker.terminate();
     }
