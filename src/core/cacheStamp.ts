@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { discoverRolloutFiles } from './discovery.js';
 import { type FileIdentity, identityOf } from './fileIdentity.js';
@@ -108,6 +108,15 @@ function storedStateOf(statePath: string): StoredStamp['state'] | undefined {
 }
 
 const fingerprint = (f: FileIdentity): StoredFingerprint => [f.size, f.mtimeMs, f.ino];
+
+/** A cache file's text, or why there is none to read ('there is none yet' when it does not exist). */
+export function readCacheFile(path: string): { text: string } | { reason: string } {
+  try {
+    return { text: readFileSync(path, 'utf8') };
+  } catch (err) {
+    return { reason: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'there is none yet' : `cannot read ${path} (${(err as Error).message})` };
+  }
+}
 
 /** Writes a cache's JSON atomically (a temporary file, then a rename); a failure is logged as a warning, never thrown. */
 export function writeCacheFile(path: string, content: unknown, logger: Logger, consequence: string): void {

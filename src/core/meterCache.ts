@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { type CacheKey, keyMismatch, staleReason, stampOf, type StoredStamp, writeCacheFile } from './cacheStamp.js';
+import { type CacheKey, keyMismatch, readCacheFile, staleReason, stampOf, type StoredStamp, writeCacheFile } from './cacheStamp.js';
 import { type FileIdentity } from './fileIdentity.js';
 import { type RateLimitSnapshot } from './ledgerTypes.js';
 import { type Logger } from './logger.js';
@@ -146,14 +145,12 @@ export class MeterCacheStore {
    * synchronously: at the extension host's start an asynchronous read waited ~50 ms for its thread pool.
    */
   read(key: CacheKey): MeterCache | undefined {
-    let text: string;
-    try {
-      text = readFileSync(this.path, 'utf8');
-    } catch (err) {
-      this.logger.debug(`No meter cache to show: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'there is none yet' : `cannot read ${this.path} (${(err as Error).message})`}.`);
+    const file = readCacheFile(this.path);
+    if ('reason' in file) {
+      this.logger.debug(`No meter cache to show: ${file.reason}.`);
       return undefined;
     }
-    const decoded = this.decode(text, key);
+    const decoded = this.decode(file.text, key);
     if (typeof decoded === 'string') {
       this.logger.debug(`Meter cache not shown: ${decoded}.`);
       return undefined;
@@ -167,13 +164,9 @@ export class MeterCacheStore {
       this.logger.debug(`Meter cache not used: ${reason}.`);
       return { hit: false, reason };
     };
-    let text: string;
-    try {
-      text = readFileSync(this.path, 'utf8');
-    } catch (err) {
-      return miss((err as NodeJS.ErrnoException).code === 'ENOENT' ? 'there is none yet' : `cannot read ${this.path} (${(err as Error).message})`);
-    }
-    const decoded = this.decode(text, key);
+    const file = readCacheFile(this.path);
+    if ('reason' in file) return miss(file.reason);
+    const decoded = this.decode(file.text, key);
     if (typeof decoded === 'string') return miss(decoded);
     const stale = await staleReason(decoded.stored, key, this.statePath, this.path, this.logger);
     return stale ? miss(stale) : { hit: true, cache: decoded.cache };

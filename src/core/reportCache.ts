@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { type CacheKey, staleReason, stampOf, type StoredStamp, writeCacheFile } from './cacheStamp.js';
+import { type CacheKey, readCacheFile, staleReason, stampOf, type StoredStamp, writeCacheFile } from './cacheStamp.js';
 import { type FileIdentity } from './fileIdentity.js';
 import { emptyCounters, type LedgerCounters, type RateLimitSnapshot } from './ledgerTypes.js';
 import { type Logger } from './logger.js';
@@ -48,15 +47,11 @@ export class ReportCacheStore {
       this.logger.debug(`Report cache not used: ${reason}.`);
       return { hit: false, reason };
     };
-    let text: string;
-    try {
-      text = readFileSync(this.path, 'utf8');
-    } catch (err) {
-      return miss((err as NodeJS.ErrnoException).code === 'ENOENT' ? 'there is none yet' : `cannot read ${this.path} (${(err as Error).message})`);
-    }
+    const file = readCacheFile(this.path);
+    if ('reason' in file) return miss(file.reason);
     let stored: unknown;
     try {
-      stored = JSON.parse(text);
+      stored = JSON.parse(file.text);
     } catch {
       return miss(`${this.path} is not valid JSON`);
     }

@@ -66,7 +66,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const panel = new TokenPanel(context.extensionUri, client, logger);
   const tracker = new CrossingTracker(context.globalState.get<CrossingState>(CROSSINGS_KEY));
   let scanned = false;
-  let shownLastSession = false;
+  /** Whether the meter shows the last session's figures (until the first scan ends). */
+  let showingLastSession = false;
   let timeZone = initial.timeZone;
   let refreshTimer: NodeJS.Timeout | undefined;
 
@@ -92,8 +93,8 @@ export function activate(context: vscode.ExtensionContext): void {
     });
     const known = fromLastSession ? lastSession.state : 'checked';
     meter.show(meterView({ summary, budget, status, periodLabel: window.label, periodEnds: window.end, now, ...(known === 'checked' ? {} : { lastSession: known }) }));
-    if (fromLastSession && !shownLastSession) {
-      shownLastSession = true;
+    if (fromLastSession && !showingLastSession) {
+      showingLastSession = true;
       logger.info(`Showing the last session's figures ${Date.now() - started} ms after activation${known === 'unchecked' ? ', while the scan worker checks the rollouts for anything new' : ''}.`);
     }
     client.setBudget({ ...budget, resetAt: reset?.toISOString() });
@@ -125,7 +126,7 @@ export function activate(context: vscode.ExtensionContext): void {
     budgets,
     panel,
     client.onProgress(({ done, total }) => {
-      if (!scanned && !lastSession.hasFigures) meter.show(scanningView(done, total));
+      if (!scanned && !showingLastSession) meter.show(scanningView(done, total));
     }),
     client.onScanned((s) => {
       scanned = true;
@@ -138,7 +139,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     client.onLastSessionStale(({ reason }) => {
       lastSession.markStale();
-      if (!lastSession.hasFigures || scanned) return;
+      if (!showingLastSession || scanned) return;
       logger.info(`The last session's figures are out of date (${reason}); the meter shows them until the scan has read what changed.`);
       void refresh().catch((err: unknown) => logger.error(`Could not update the meter: ${(err as Error).message}`));
     }),
@@ -148,8 +149,9 @@ export function activate(context: vscode.ExtensionContext): void {
       if (e.affectsConfiguration('codexTokenMeter.extraRoots') || e.affectsConfiguration('codexTokenMeter.priceOverrides') || e.affectsConfiguration('codexTokenMeter.timeZone')) {
         const next = settings();
         timeZone = next.timeZone;
-        if (!scanned && lastSession.hasFigures) meter.show(scanningView(0, 0));
         lastSession.forget();
+        if (!scanned && showingLastSession) meter.show(scanningView(0, 0));
+        showingLastSession = false;
         void client.configure(next.priceOverrides, next.extraRoots, next.timeZone).then(() => scheduleRefresh(0));
       }
     }),

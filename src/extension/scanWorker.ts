@@ -51,7 +51,7 @@ let queue: Promise<unknown> = Promise.resolve();
 const meterCache = new MeterCacheStore(join(dirname(config.statePath), METER_CACHE_FILE), config.statePath, logger);
 /** Whether the meter cache was current when this worker started (then a first scan that finds nothing new leaves it); set by begin(). */
 let meterCacheWasCurrent = false;
-/** Folders the last pass over the roots could not read (no report cache is written while there are any). */
+/** Folders the last pass over the roots could not read (no meter cache is written while there are any). */
 let folderProblems = 0;
 /**
  * Reader threads for a cold scan of many files, started from this same bundle (see scanWorkerEntry.ts);
