@@ -56,7 +56,7 @@ export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders):
   // read: the next run tries again, and says why.
   const cache = reportCacheOf(inv, io, logger);
   if (cache && stateSaved && summary.problems.length === 0 && scanner.unreadableFiles.size === 0) {
-    cache.store.save({ key: cache.key, files: scanner.fileFingerprints(), cells, facts });
+    cache.store.save({ key: cache.key, files: scanner.filesStamp(), cells, facts });
   }
   return printReport(args.command, args.json, report, warnings, diagnosticsOf(facts, scanner.unreadableFiles.size, summary.bytesRead), counters.badLines, io);
 }

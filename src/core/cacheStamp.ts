@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { discoverRolloutFiles } from './discovery.js';
-import { type FileIdentity, identityOf } from './fileIdentity.js';
+import { type FileIdentity, FilesDigest, type FilesStamp, identityOf } from './fileIdentity.js';
 import { type Logger } from './logger.js';
 import { stateJournalPath } from './scanState.js';
 
@@ -30,7 +30,7 @@ type StoredFingerprint = [size: number, mtimeMs: number, ino: number];
 /**
  * The stamp as stored in a cache's JSON: the key; the state file's fingerprint, then the journal's
  * ([-1, -1, -1]: none), fingerprints as [size, mtimeMs, ino]; the rollout files as their count and
- * the digest of their fingerprints (fingerprintsDigest).
+ * the digest of their paths and fingerprints (FilesDigest, fileIdentity.ts).
  */
 export interface StoredStamp {
   build: string;
@@ -41,7 +41,7 @@ export interface StoredStamp {
 }
 
 /** The stamp for a cache written now beside the state at `statePath`, of the state's files; undefined without a state file. */
-export function stampOf(key: CacheKey, statePath: string, files: Record<string, FileIdentity>): StoredStamp | undefined {
+export function stampOf(key: CacheKey, statePath: string, files: FilesStamp): StoredStamp | undefined {
   const state = storedStateOf(statePath);
   if (!state) return undefined;
   return {
@@ -49,7 +49,7 @@ export function stampOf(key: CacheKey, statePath: string, files: Record<string, 
     timeZone: key.timeZone,
     roots: key.roots.map((r) => resolve(r)),
     state,
-    files: [Object.keys(files).length, fingerprintsDigest(files)],
+    files: [files.count, files.digest],
   };
 }
 
@@ -76,27 +76,14 @@ export async function staleReason(stored: Partial<StoredStamp>, key: CacheKey, s
   const found = await discoverRolloutFiles(key.roots, logger);
   if (found.problems.length > 0) return 'a folder cannot be read';
   if (found.files.length !== files[0]) return `${Math.abs(found.files.length - Number(files[0]))} rollout file(s) came or went`;
-  const now: Record<string, FileIdentity> = {};
+  const now = new FilesDigest();
   for (const file of found.files) {
     const info = identityOf(file.path);
     if (!info) return `${file.path} cannot be read`;
-    now[file.path] = info;
+    now.add(file.path, info);
   }
-  if (fingerprintsDigest(now) !== files[1]) return 'a rollout file changed';
+  if (now.stamp.digest !== files[1]) return 'a rollout file changed';
   return undefined;
-}
-
-/**
- * One digest of every file's path and fingerprint, in path order: a cache holds it instead of the
- * list (a fifth of the report cache's size on a 1 GB home), and a check compares it instead of each file.
- */
-export function fingerprintsDigest(files: Record<string, FileIdentity>): string {
-  const hash = createHash('sha1');
-  for (const path of Object.keys(files).sort()) {
-    const f = files[path]!;
-    hash.update(`${path}\u0000${f.size}\u0000${f.mtimeMs}\u0000${f.ino}\n`);
-  }
-  return hash.digest('hex');
 }
 
 /** The state file and its journal (stateStore.ts) as they are now, in the stored form; undefined without a state file. */

@@ -1,5 +1,5 @@
 import { type CacheKey, keyMismatch, readCacheFile, staleReason, stampOf, type StoredStamp, writeCacheFile } from './cacheStamp.js';
-import { type FileIdentity } from './fileIdentity.js';
+import { type FilesStamp } from './fileIdentity.js';
 import { type RateLimitSnapshot } from './ledgerTypes.js';
 import { type Logger } from './logger.js';
 import { type CellsSummary, type ReportCells } from './reports.js';
@@ -14,7 +14,7 @@ import { addBuckets, emptyBuckets, type TokenBuckets } from './usage.js';
  * It grows with days and agents, not with the logs: 55 KiB on the 1 GB bench home and 69 KiB on
  * the 10 GB one (eight months, five agents), where the scan state is 8 and 83 MiB.
  */
-export const METER_CACHE_VERSION = 1;
+export const METER_CACHE_VERSION = 2;
 export const METER_CACHE_FILE = 'meter-cache.json';
 
 /** The figures the status bar needs, for the budget period. */
@@ -173,7 +173,7 @@ export class MeterCacheStore {
   }
 
   /** Writes the cache for the state as it is on disk now, atomically; a failure is logged, never thrown. */
-  save(key: CacheKey, files: Record<string, FileIdentity>, cache: MeterCache): void {
+  save(key: CacheKey, files: FilesStamp, cache: MeterCache): void {
     const stamp = stampOf(key, this.statePath, files);
     if (!stamp) return;
     writeCacheFile(this.path, encodeMeterCache(cache, stamp), this.logger, 'the next start shows the meter once the scan state is loaded');

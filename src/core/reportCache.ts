@@ -1,5 +1,5 @@
 import { type CacheKey, readCacheFile, staleReason, stampOf, type StoredStamp, writeCacheFile } from './cacheStamp.js';
-import { type FileIdentity } from './fileIdentity.js';
+import { type FilesStamp } from './fileIdentity.js';
 import { emptyCounters, type LedgerCounters, type RateLimitSnapshot } from './ledgerTypes.js';
 import { type Logger } from './logger.js';
 import { type CellThread, type ReportCell, type ReportCells } from './reports.js';
@@ -11,7 +11,7 @@ import { type CellThread, type ReportCell, type ReportCells } from './reports.js
  * version, build or time zone, a rollout or the state changed since) only means the full run.
  * When it is current is cacheStamp.ts's to say.
  */
-export const REPORT_CACHE_VERSION = 2;
+export const REPORT_CACHE_VERSION = 3;
 export const REPORT_CACHE_FILE = 'report-cache.json';
 
 /** What the CLI prints beside a report, as a full run with nothing new would. */
@@ -24,8 +24,8 @@ export interface ScanFacts {
 
 export interface ReportCacheContent {
   key: CacheKey;
-  /** Every rollout file the state had read, by path, as the scanner's records had them. */
-  files: Record<string, FileIdentity>;
+  /** Every rollout file the state had read, as the scanner's records had them (UsageScanner.filesStamp). */
+  files: FilesStamp;
   cells: ReportCells;
   facts: ScanFacts;
 }

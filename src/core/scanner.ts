@@ -1,7 +1,7 @@
 import { closeSync, openSync, statSync } from 'node:fs';
 import { discoverRolloutFiles } from './discovery.js';
 import { type TokenCounter } from './fileAccount.js';
-import { type FileIdentity, sameIdentity } from './fileIdentity.js';
+import { type FileIdentity, FilesDigest, type FilesStamp, sameIdentity } from './fileIdentity.js';
 import { type FileReadOutcome, freshRecord, readRolloutFile, wasRewritten } from './fileRead.js';
 import { type FileReadPool, type PooledRead, worthReaderThreads } from './fileReadPool.js';
 import { UsageLedger } from './ledger.js';
@@ -65,6 +65,8 @@ export class UsageScanner {
    * files on a 10 GB home).
    */
   private countersTotal: LedgerCounters | undefined;
+  /** The digest of every file's path and identity, kept up to date as records are set once it was first asked for (filesStamp()). */
+  private digest: FilesDigest | undefined;
   /** Files whose record changed since the state was loaded or last saved; undefined until then. */
   private changedFiles: Set<string> | undefined;
 
@@ -232,13 +234,17 @@ export class UsageScanner {
 
   /**
    * Keeps `record` as the file's record (undefined: forgets the file), with what follows the records:
-   * the counters' sum, once it is kept, and the files changed since the last save.
+   * the counters' sum and the files' digest, once they are kept, and the files changed since the last save.
    */
   private setRecord(path: string, record: FileRecord | undefined): void {
+    const before = this.records.get(path);
     if (this.countersTotal) {
-      const before = this.records.get(path);
       if (before) addCounters(this.countersTotal, before.account.counters, -1);
       if (record) addCounters(this.countersTotal, record.account.counters);
+    }
+    if (this.digest) {
+      if (before) this.digest.remove(path, before);
+      if (record) this.digest.add(path, record);
     }
     if (record) this.records.set(path, record);
     else this.records.delete(path);
@@ -278,11 +284,13 @@ export class UsageScanner {
     return this.reportedEstimates;
   }
 
-  /** Each file read, as it was when read last: its size, mtime and inode (what tells a file with nothing new). */
-  fileFingerprints(): Record<string, FileIdentity> {
-    const files: Record<string, FileIdentity> = {};
-    for (const [path, record] of this.records) files[path] = { size: record.size, mtimeMs: record.mtimeMs, ino: record.ino };
-    return files;
+  /**
+   * The files read, as they were when read last (their paths, sizes, mtimes and inodes: what tells a
+   * file with nothing new), as a count and a digest; kept up to date from the first call on.
+   */
+  filesStamp(): FilesStamp {
+    this.digest ??= FilesDigest.of(this.records);
+    return this.digest.stamp;
   }
 
   get trackedFiles(): number {

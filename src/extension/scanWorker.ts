@@ -100,7 +100,7 @@ function writeMeterCache(): void {
   const current = scanner;
   if (!key || !current || folderProblems > 0 || current.unreadableFiles.size > 0) return;
   const cells = views.cells(current.ledger, { timeZone: config.timeZone, pricer });
-  meterCache.save(key, current.fileFingerprints(), meterCacheOf(cells, current.counters().badLines, current.trackedFiles));
+  meterCache.save(key, current.filesStamp(), meterCacheOf(cells, current.counters().badLines, current.trackedFiles));
 }
 
 async function initialScan(initial: boolean): Promise<void> {

@@ -1,9 +1,9 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CacheKey } from '../../src/core/cacheStamp.js';
-import { type FileIdentity, identityOf } from '../../src/core/fileIdentity.js';
+import { FilesDigest, type FilesStamp, identityOf } from '../../src/core/fileIdentity.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { METER_CACHE_FILE, type MeterCache, meterCacheOf, MeterCacheStore, meterFromCache, type MeterSummary, meterSummaryOf } from '../../src/core/meterCache.js';
+import { METER_CACHE_FILE, METER_CACHE_VERSION, type MeterCache, meterCacheOf, MeterCacheStore, meterFromCache, type MeterSummary, meterSummaryOf } from '../../src/core/meterCache.js';
 import { collectCells, summaryFromCells } from '../../src/core/reports.js';
 import { startOfLocalDay } from '../../src/core/timeZones.js';
 import { LastSessionMeter } from '../../src/extension/lastSessionMeter.js';
@@ -67,7 +67,7 @@ describe('MeterCacheStore', () => {
   let store: MeterCacheStore;
   let cache: MeterCache;
   const statePath = (): string => home.path('state/scan-state.json');
-  const fingerprints = (...paths: string[]): Record<string, FileIdentity> => Object.fromEntries(paths.map((p) => [p, identityOf(p)!]));
+  const fingerprints = (...paths: string[]): FilesStamp => FilesDigest.of(paths.map((p) => [p, identityOf(p)!] as const)).stamp;
 
   beforeEach(async () => {
     home = await TempHome.create();
@@ -99,7 +99,7 @@ describe('MeterCacheStore', () => {
     expect(store.read({ ...key, timeZone: 'Europe/Paris' })).toBeUndefined();
     expect(store.read({ ...key, roots: [home.root, home.path('more')] })).toBeUndefined();
     const text = readFileSync(store.path, 'utf8');
-    writeFileSync(store.path, text.replace('"version":1', '"version":0'));
+    writeFileSync(store.path, text.replace(`"version":${METER_CACHE_VERSION}`, '"version":0'));
     expect(await store.lookup(key)).toMatchObject({ hit: false, reason: expect.stringMatching(/is of another version/) });
     writeFileSync(store.path, text.slice(0, 40));
     expect(store.read(key)).toBeUndefined();
@@ -144,7 +144,7 @@ describe('LastSessionMeter (the host)', () => {
     await home.write('state/scan-state.json', '{}');
     const store = new MeterCacheStore(home.path(`state/${METER_CACHE_FILE}`), home.path('state/scan-state.json'), silentLogger);
     const cache = meterCacheOf(collectCells(randomLedger(21, 3, 60), { timeZone: 'UTC', pricer: new CountingPricer() }), 0, 0);
-    store.save(key(), {}, cache);
+    store.save(key(), new FilesDigest().stamp, cache);
     return { store, cache };
   }
 

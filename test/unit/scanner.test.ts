@@ -1,7 +1,8 @@
-import { appendFile, chmod, mkdir, readFile, rename, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, readFile, rename, rm, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryLogger } from '../../src/core/logger.js';
+import { FilesDigest, identityOf } from '../../src/core/fileIdentity.js';
 import { FileAccount, newFileAccountState } from '../../src/core/fileAccount.js';
 import { digestOfSamples, sampleLength, samplePositions } from '../../src/core/fileRead.js';
 import { PREFIX_BYTES, readCompleteLines } from '../../src/core/lineReader.js';
@@ -303,6 +304,41 @@ describe('reading again changes nothing', () => {
     const held = scanner.counters();
     held.badLines = 99; // a copy: changing it changes nothing
     expect(scanner.counters().badLines).toBe(0);
+  });
+
+  it('keeps its files\' digest up to date as files are read, appended to, rewritten, touched and deleted: the digest of the files as they are', async () => {
+    const one = await home.write('one', file(...threeTurns('one')));
+    const two = await home.write('two', file(...threeTurns('two')));
+    const scanner = home.scanner();
+    await scanner.scanAll();
+    // What a check of the files on disk finds (cacheStamp.ts), and what a scanner made from the state computes.
+    const onDisk = (...paths: string[]) => FilesDigest.of(paths.map((p) => [p, identityOf(p)!] as const)).stamp;
+    const stamps = [scanner.filesStamp()];
+    expect(scanner.filesStamp()).toEqual(onDisk(one, two));
+    await appendFile(one, `${tokenCount(a, a)}\n`);
+    await scanner.refreshFile(one);
+    expect(scanner.filesStamp()).toEqual(onDisk(one, two));
+    stamps.push(scanner.filesStamp());
+    await writeFile(two, file(sessionMeta('two-b'), turnContext('m'), tokenCount(a, a)));
+    await scanner.refreshFile(two);
+    expect(scanner.filesStamp()).toEqual(onDisk(one, two));
+    stamps.push(scanner.filesStamp());
+    await utimes(one, new Date('2026-11-30T10:00:00Z'), new Date('2026-11-30T10:00:00Z'));
+    await scanner.scanAll();
+    expect(scanner.filesStamp()).toEqual(onDisk(one, two));
+    stamps.push(scanner.filesStamp());
+    const three = await home.write('three', file(...threeTurns('three')));
+    await scanner.scanAll();
+    expect(scanner.filesStamp()).toEqual(onDisk(one, two, three));
+    stamps.push(scanner.filesStamp());
+    await rm(one);
+    await scanner.scanAll();
+    expect(scanner.filesStamp()).toEqual(onDisk(two, three));
+    expect(scanner.filesStamp()).toEqual(home.scanner(scanner.toState()).filesStamp());
+    stamps.push(scanner.filesStamp());
+    // Every step gave another digest.
+    expect(new Set(stamps.map((s) => s.digest)).size).toBe(stamps.length);
+    expect(stamps.map((s) => s.count)).toEqual([2, 2, 2, 2, 3, 2]);
   });
 
   it('a second scanner built from the persisted state reads nothing and reports the same', async () => {
