@@ -106,26 +106,34 @@ function writeMeterCache(): void {
 async function initialScan(initial: boolean): Promise<void> {
   const started = Date.now();
   scanning = true;
+  let loaded = false;
   if (!scanner) {
     const state = await store.load();
+    loaded = state !== undefined;
     scanner = new UsageScanner({ roots: config.roots, logger, countTokens: countTextTokens, ...readerOptions }, state);
     logger.info(state ? `Loaded the scan state (${Object.keys(state.files).length} files${state.journal ? `, and ${state.journal.length} saves from its journal` : ''}) from ${config.statePath}.` : 'No usable scan state: reading every rollout from the start.');
   }
+  // With the meter cache current at the start, every rollout was then as this state records it
+  // (lastSessionCheck.ts listed and compared them all), so a pass now would read nothing: it is left
+  // to the watcher's catch-up pass, once the watcher is ready, to read what changed since the check.
+  const checked = initial && meterCacheWasCurrent && loaded;
   let lastProgress = 0;
-  const summary = await scanner.scanAll((done, total) => {
-    const now = Date.now();
-    if (now - lastProgress > 200 || done === total) {
-      lastProgress = now;
-      post({ type: 'progress', done, total });
-    }
-  });
+  const summary = checked
+    ? { files: scanner.trackedFiles, bytesRead: 0, newIncrements: 0, removedFiles: 0, problems: [] }
+    : await scanner.scanAll((done, total) => {
+      const now = Date.now();
+      if (now - lastProgress > 200 || done === total) {
+        lastProgress = now;
+        post({ type: 'progress', done, total });
+      }
+    });
   scanning = false;
   const cacheWasCurrent = meterCacheWasCurrent;
   meterCacheWasCurrent = false;
   folderProblems = summary.problems.length;
   for (const p of summary.problems) logger.warn(`${p.path}: ${p.reason}`);
   const millis = Date.now() - started;
-  logger.info(`Scanned ${summary.files} rollout files under ${config.roots.join(', ')}: read ${summary.bytesRead} new bytes, ${summary.newIncrements} new responses, in ${millis} ms.`);
+  logger.info(`Scanned ${summary.files} rollout files under ${config.roots.join(', ')}${checked ? ' (each checked at the start against the last session\'s meter cache)' : ''}: read ${summary.bytesRead} new bytes, ${summary.newIncrements} new responses, in ${millis} ms.`);
   post({ type: 'scanned', files: summary.files, bytesRead: summary.bytesRead, newIncrements: summary.newIncrements, millis, initial });
   const changed = summary.bytesRead > 0 || summary.removedFiles > 0 || !existsSync(config.statePath);
   const saved = changed ? await saveNow() : true;

@@ -94,6 +94,21 @@ describe('the shipped scan worker across a restart', () => {
     }
   }, 30_000);
 
+  it('with the cache current, skips its own pass over the rollouts, and still counts what is written after the check', async () => {
+    const before = await firstSession();
+    // Appended the moment the worker says the cache was current: after its check, before its watcher.
+    const worker = new ShippedWorker(config, {}, (m: WorkerMessage) => {
+      if (m.type === 'lastSession') appendFileSync(r1(), file(tokenCount([3000, 100, 30, 0], [2000, 0, 20, 0])));
+    });
+    try {
+      await expect.poll(() => worker.indexOf('scanned'), { timeout: 15_000 }).toBeGreaterThan(-1);
+      expect(worker.logs()).toMatch(/Scanned 2 rollout files under .* \(each checked at the start against the last session's meter cache\): read 0 new bytes/);
+      await expect.poll(async () => ((await worker.request({ type: 'meter', period: 'all' })) as MeterSummary).totalTokens, { timeout: 15_000 }).toBe(before.totalTokens + 2020);
+    } finally {
+      await worker.terminate();
+    }
+  }, 30_000);
+
   it('finds the meter cache current after a session that was stopped without its last save, once its save after a change was done', async () => {
     const before = await firstSession(true, true);
     const worker = new ShippedWorker(config);
