@@ -154,7 +154,7 @@ async function main() {
     lines.push(`| ${r.size} | ${f.meterLiveMillis.toFixed(1)} ms | ${f.meterSummedMillis.toFixed(1)} ms | ${f.panelLiveMillis.toFixed(1)} ms | ${f.panelSummedMillis.toFixed(1)} ms | ${f.cells} |`);
   }
   if (rows.some((r) => r.paint)) {
-    lines.push('', '| Home | Token panel: first paint after opening (threads shown) | switch to All time, until every thread is listed | extension host after the first scan: resident / peak (growth of the peak over an empty home) | the extension\'s warm restart: from activation until the meter shows the last session\'s figures / until they are checked (from the worker\'s start; of which the check of every rollout) / the scan\'s own time, the state loaded and every rollout checked |', '|---|---:|---:|---:|---:|');
+    lines.push('', '| Home | Token panel: first paint after opening (threads shown) | switch to All time, until every thread is listed | extension host after the first scan: resident / peak (growth of the peak over an empty home) | the extension\'s warm restart: from activation until the meter shows the last session\'s figures / until they are checked (from the worker\'s start; of which the check of every rollout) / the first scan\'s own time (the state loaded; the rollouts were checked at the start) |', '|---|---:|---:|---:|---:|');
     if (hostBaseline) lines.push(`| empty | — | — | ${hostBaseline.hostRssMiB} / ${hostBaseline.hostPeakMiB} MiB | — |`);
     for (const r of rows) {
       if (!r.paint) continue;
