@@ -59,9 +59,10 @@ export function activate(context: vscode.ExtensionContext): void {
     priceOverrides: initial.priceOverrides,
     timeZone: initial.timeZone,
   };
+  // The worker first, so that its thread starts while this one reads the last session's figures.
+  const client = new UsageClient(join(context.extensionPath, 'dist', 'scanWorker.js'), workerConfig, logger);
   const lastSession = new LastSessionMeter(new MeterCacheStore(join(context.globalStorageUri.fsPath, METER_CACHE_FILE), workerConfig.statePath, logger));
   const hasLastSession = lastSession.load(meterCacheKey(workerConfig));
-  const client = new UsageClient(join(context.extensionPath, 'dist', 'scanWorker.js'), workerConfig, logger);
   const budgets = new BudgetController(codexHome, process.env, logger, join(context.globalStorageUri.fsPath, 'last-good-budgets.json'));
   const panel = new TokenPanel(context.extensionUri, client, logger);
   const tracker = new CrossingTracker(context.globalState.get<CrossingState>(CROSSINGS_KEY));
