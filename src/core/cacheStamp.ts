@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { discoverRolloutFiles } from './discovery.js';
 import { type FileIdentity, FilesDigest, type FilesStamp, identityOf } from './fileIdentity.js';
@@ -96,12 +96,20 @@ function storedStateOf(statePath: string): StoredStamp['state'] | undefined {
 
 const fingerprint = (f: FileIdentity): StoredFingerprint => [f.size, f.mtimeMs, f.ino];
 
-/** A cache file's text, or why there is none to read ('there is none yet' when it does not exist). */
-export function readCacheFile(path: string): { text: string } | { reason: string } {
+/**
+ * A cache file's text, or why there is none to read ('there is none yet' when it does not exist).
+ * With `maxBytes`, a larger file is not read (it cannot be one this code wrote).
+ */
+export function readCacheFile(path: string, maxBytes?: number): { text: string } | { reason: string; missing: boolean } {
   try {
+    if (maxBytes !== undefined) {
+      const size = statSync(path).size;
+      if (size > maxBytes) return { reason: `${path} holds ${size} bytes, more than such a cache ever does (${maxBytes})`, missing: false };
+    }
     return { text: readFileSync(path, 'utf8') };
   } catch (err) {
-    return { reason: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'there is none yet' : `cannot read ${path} (${(err as Error).message})` };
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    return { reason: missing ? 'there is none yet' : `cannot read ${path} (${(err as Error).message})`, missing };
   }
 }
 

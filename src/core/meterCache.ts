@@ -16,6 +16,11 @@ import { addBuckets, emptyBuckets, type TokenBuckets } from './usage.js';
  */
 export const METER_CACHE_VERSION = 2;
 export const METER_CACHE_FILE = 'meter-cache.json';
+/**
+ * The most the host reads at activation (synchronously): a meter cache holds a row per day and
+ * agent, ~70 bytes each (55 KiB for eight months of five agents), so 4 MiB is decades of many agents.
+ */
+export const METER_CACHE_MAX_BYTES = 4 << 20;
 
 /** The figures the status bar needs, for the budget period. */
 export interface MeterSummary {
@@ -145,9 +150,9 @@ export class MeterCacheStore {
    * synchronously: at the extension host's start an asynchronous read waited ~50 ms for its thread pool.
    */
   read(key: CacheKey): MeterCache | undefined {
-    const file = readCacheFile(this.path);
+    const file = readCacheFile(this.path, METER_CACHE_MAX_BYTES);
     if ('reason' in file) {
-      this.logger.debug(`No meter cache to show: ${file.reason}.`);
+      this.logger[file.missing ? 'debug' : 'warn'](`No meter cache to show: ${file.reason}.`);
       return undefined;
     }
     const decoded = this.decode(file.text, key);

@@ -2,8 +2,8 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CacheKey } from '../../src/core/cacheStamp.js';
 import { FilesDigest, type FilesStamp, identityOf } from '../../src/core/fileIdentity.js';
-import { silentLogger } from '../../src/core/logger.js';
-import { METER_CACHE_FILE, METER_CACHE_VERSION, type MeterCache, meterCacheOf, MeterCacheStore, meterFromCache, type MeterSummary, meterSummaryOf } from '../../src/core/meterCache.js';
+import { MemoryLogger, silentLogger } from '../../src/core/logger.js';
+import { METER_CACHE_FILE, METER_CACHE_MAX_BYTES, METER_CACHE_VERSION, type MeterCache, meterCacheOf, MeterCacheStore, meterFromCache, type MeterSummary, meterSummaryOf } from '../../src/core/meterCache.js';
 import { collectCells, summaryFromCells } from '../../src/core/reports.js';
 import { startOfLocalDay } from '../../src/core/timeZones.js';
 import { LastSessionMeter } from '../../src/extension/lastSessionMeter.js';
@@ -122,6 +122,14 @@ describe('MeterCacheStore', () => {
     await savedOverTwoRollouts();
     writeFileSync(statePath(), '{"saved":"again"}');
     expect(await store.lookup(key)).toEqual({ hit: false, reason: 'the scan state changed since' });
+  });
+
+  it('is not read by the host when it is far larger than a meter cache can be, and says so', async () => {
+    await savedOverTwoRollouts();
+    writeFileSync(store.path, ' '.repeat(METER_CACHE_MAX_BYTES + 1));
+    const logger = new MemoryLogger();
+    expect(new MeterCacheStore(store.path, statePath(), logger).read(key)).toBeUndefined();
+    expect(logger.messages).toContainEqual({ level: 'warn', message: expect.stringMatching(/^No meter cache to show: .*meter-cache\.json holds 4194305 bytes, more than such a cache ever does/) });
   });
 
   it('is not written without a scan state to stamp it with', async () => {
