@@ -62,7 +62,6 @@ export function activate(context: vscode.ExtensionContext): void {
   // The worker first, so that its thread starts while this one reads the last session's figures.
   const client = new UsageClient(join(context.extensionPath, 'dist', 'scanWorker.js'), workerConfig, logger);
   const lastSession = new LastSessionMeter(new MeterCacheStore(join(context.globalStorageUri.fsPath, METER_CACHE_FILE), workerConfig.statePath, logger));
-  const hasLastSession = lastSession.load(meterCacheKey(workerConfig));
   const budgets = new BudgetController(codexHome, process.env, logger, join(context.globalStorageUri.fsPath, 'last-good-budgets.json'));
   const panel = new TokenPanel(context.extensionUri, client, logger);
   const tracker = new CrossingTracker(context.globalState.get<CrossingState>(CROSSINGS_KEY));
@@ -188,8 +187,9 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const budgetsLoaded = budgets.reload();
   void budgetsLoaded.then(() => scheduleRefresh(0));
-  // The last session's figures, as soon as both they and the budget they are measured against are read.
-  if (hasLastSession) void budgetsLoaded.then(() => (scanned ? undefined : refresh()))
+  // The last session's figures, read once the budget they are measured against is (after activation
+  // returns, though at once: the read is synchronous, a few ms for tens of KiB).
+  void budgetsLoaded.then(() => (!scanned && lastSession.load(meterCacheKey(workerConfig)) ? refresh() : undefined))
     .catch((err: unknown) => logger.error(`Could not show the last session's figures: ${(err as Error).message}`));
   active = { dispose: () => client.dispose() };
   logger.info(`Activated in ${Date.now() - started} ms; reading ${codexHome}${initial.extraRoots.length ? ` and ${initial.extraRoots.join(', ')}` : ''}.`);
