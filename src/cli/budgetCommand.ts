@@ -5,17 +5,36 @@ import { buildReport, type Pricer } from '../core/reports.js';
 import { formatInteger, formatUsd } from '../shared/format.js';
 import { type CliArguments } from './args.js';
 import { type CliIo } from './io.js';
+import { noteSkippedLines } from './reportOutput.js';
+
+/** What the budget is measured against, for the period: the figures of its usage. */
+export interface BudgetUsage {
+  totalTokens: number;
+  costUsd: number | undefined;
+  estimatedTokens: number;
+  unpricedTokens: number;
+  agents: { agent: string; totalTokens: number }[];
+}
 
 export interface BudgetCommandInput {
   args: CliArguments;
   io: CliIo;
   codexHomes: string[];
-  ledger: UsageLedger;
-  pricer: Pricer;
+  /** The usage of the budget's period [start, end); undefined when it cannot be told (then nothing is printed). */
+  usageFor: (period: { start: Date | undefined; end: Date | undefined }) => BudgetUsage | undefined;
   timeZone: string;
   warnings: { file: string; line: number; reason: string }[];
-  projectOf: (cwd: string | undefined) => string | undefined;
+  /** Lines that could not be used (noted on stderr unless --json). */
+  badLines: number;
   now: Date;
+}
+
+/** The period's usage from the ledger (a full run). */
+export function ledgerUsage(ledger: UsageLedger, pricer: Pricer, timeZone: string, projectOf: (cwd: string | undefined) => string | undefined): BudgetCommandInput['usageFor'] {
+  return (period) => {
+    const report = buildReport(ledger, { since: period.start, until: period.end, timeZone, pricer, projectOf });
+    return { ...report.totals, agents: report.agents.map((a) => ({ agent: a.label, totalTokens: a.totalTokens })) };
+  };
 }
 
 async function readIfPresent(path: string): Promise<string | undefined> {
@@ -30,9 +49,10 @@ async function readIfPresent(path: string): Promise<string | undefined> {
 /**
  * `codex-meter budget`: reads the [token_budget] configuration (Codex home, then the workspace given
  * with --workspace, then the environment) and prints where the current period's usage stands.
- * A broken file is reported with its path, line and key, and the exit code is 1.
+ * A broken file is reported with its path, line and key, and the exit code is 1. Undefined (and
+ * nothing printed) when `usageFor` cannot tell the period's usage.
  */
-export async function runBudgetCommand(input: BudgetCommandInput): Promise<number> {
+export async function runBudgetCommand(input: BudgetCommandInput): Promise<number | undefined> {
   const { args, io } = input;
   const store = new BudgetConfigStore(readIfPresent);
   const loaded = await store.load({
@@ -44,20 +64,22 @@ export async function runBudgetCommand(input: BudgetCommandInput): Promise<numbe
   const errors = loaded.problems.filter((p) => p.severity === 'error');
   const budget = loaded.budget;
   const window = periodWindow(budget.period, input.now, input.timeZone);
-  const report = buildReport(input.ledger, { since: window.start, until: window.end, timeZone: input.timeZone, pricer: input.pricer, projectOf: input.projectOf });
+  const usage = input.usageFor(window);
+  if (!usage) return undefined;
+  noteSkippedLines(args.json, input.badLines, io);
   const status = evaluateBudget(budget, {
-    totalTokens: report.totals.totalTokens,
-    costUsd: report.totals.costUsd,
-    estimatedTokens: report.totals.estimatedTokens,
-    perAgent: report.agents.map((a) => ({ agent: a.label, totalTokens: a.totalTokens })),
+    totalTokens: usage.totalTokens,
+    costUsd: usage.costUsd,
+    estimatedTokens: usage.estimatedTokens,
+    perAgent: usage.agents,
   });
   if (args.json) {
     io.out(`${JSON.stringify({
       budget,
       period: { name: budget.period, label: window.label, start: window.start?.toISOString() ?? null, end: window.end?.toISOString() ?? null },
       status,
-      costUsd: report.totals.costUsd ?? null,
-      unpricedTokens: report.totals.unpricedTokens,
+      costUsd: usage.costUsd ?? null,
+      unpricedTokens: usage.unpricedTokens,
       sources: loaded.sources,
       problems: loaded.problems,
       warnings: input.warnings,
@@ -71,8 +93,8 @@ export async function runBudgetCommand(input: BudgetCommandInput): Promise<numbe
     } else {
       lines.push(`No token budget set; ${formatInteger(status.usedTokens)} tokens used ${window.label}${estimated}.`);
     }
-    const cost = report.totals.costUsd;
-    lines.push(`Cost ${window.label}: ${formatUsd(cost)}${budget.costBudgetUsd ? ` of ${formatUsd(budget.costBudgetUsd)}` : ''}${report.totals.unpricedTokens > 0 ? ` (+ ${formatInteger(report.totals.unpricedTokens)} tokens on unpriced models)` : ''}`);
+    const cost = usage.costUsd;
+    lines.push(`Cost ${window.label}: ${formatUsd(cost)}${budget.costBudgetUsd ? ` of ${formatUsd(budget.costBudgetUsd)}` : ''}${usage.unpricedTokens > 0 ? ` (+ ${formatInteger(usage.unpricedTokens)} tokens on unpriced models)` : ''}`);
     for (const a of status.agents) lines.push(`Agent ${a.agent}: ${formatInteger(a.used)} of ${formatInteger(a.limit)} tokens (${a.percent.toFixed(1)}%)${a.level === 'ok' ? '' : a.level === 'exceeded' ? ' — EXCEEDED' : ' — warning'}`);
     if (loaded.sources.length > 0) lines.push(`From: ${loaded.sources.map((s) => `${s.source} (${s.keys.join(', ')})`).join('; ')}`);
     io.out(`${lines.join('\n')}\n`);

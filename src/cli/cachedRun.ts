@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import { type CacheKey } from '../core/cacheStamp.js';
 import { type Logger } from '../core/logger.js';
+import { meterCacheOf, meterFromCache } from '../core/meterCache.js';
 import { ProjectResolver } from '../core/projects.js';
 import { REPORT_CACHE_FILE, ReportCacheStore, type ScanFacts } from '../core/reportCache.js';
 import { reportFromCells } from '../core/reports.js';
+import { type BudgetCommandInput } from './budgetCommand.js';
 import { type Invocation } from './invocation.js';
 import { type CliIo, stderrLogger } from './io.js';
 import { type CliDiagnostics, printReport } from './reportOutput.js';
@@ -12,12 +14,12 @@ import { type CliDiagnostics, printReport } from './reportOutput.js';
 export const STATE_FILE = 'scan-state.json';
 
 /**
- * The report cache of a run that may use one: a report command (not budget) over the whole history
- * (no --since or --until), with a --state folder, from a build that has an identity.
+ * The report cache of a run that may use one: a report command over the whole history (no --since
+ * or --until) or the budget command, with a --state folder, from a build that has an identity.
  */
 export function reportCacheOf(inv: Invocation, io: CliIo, logger: Logger): { store: ReportCacheStore; key: CacheKey } | undefined {
   const { args } = inv;
-  if (!args.stateDir || !io.reportCacheBuild || args.command === 'budget' || inv.since || inv.until) return undefined;
+  if (!args.stateDir || !io.reportCacheBuild || inv.since || inv.until) return undefined;
   const store = new ReportCacheStore(join(args.stateDir, REPORT_CACHE_FILE), join(args.stateDir, STATE_FILE), logger);
   return { store, key: { build: io.reportCacheBuild, timeZone: inv.timeZone, roots: inv.roots } };
 }
@@ -40,8 +42,19 @@ export async function runFromReportCache(inv: Invocation, io: CliIo): Promise<nu
   const found = await cache.store.lookup(cache.key);
   if (!found.hit) return undefined;
   const { facts } = found;
+  const { command, json } = inv.args;
+  if (command === 'budget') {
+    // The budget's period is whole local days (periodWindow, without a reset), which the cells of
+    // all time hold day by day; were it not, the full run would answer.
+    const days = meterCacheOf(found.cells, facts.counters.badLines, facts.trackedFiles);
+    const usageFor: BudgetCommandInput['usageFor'] = (period) => meterFromCache(days, period.start, period.end);
+    logger.info(`Nothing new in the ${facts.trackedFiles} rollout file(s) since the last run; the budget's figures come from ${cache.store.path}.`);
+    // Loaded here: the budget's configuration code (its TOML parser and schemas) costs a report
+    // command ~15 ms to set up, were it imported at the top.
+    const { runBudgetCommand } = await import('./budgetCommand.js');
+    return runBudgetCommand({ args: inv.args, io, codexHomes: inv.codexHomes, usageFor, timeZone: inv.timeZone, warnings: facts.warnings, badLines: facts.counters.badLines, now: new Date() });
+  }
   logger.info(`Nothing new in the ${facts.trackedFiles} rollout file(s) since the last run; the report comes from ${cache.store.path}.`);
   const report = reportFromCells(found.cells, { projectOf: new ProjectResolver().projectOf });
-  const command = inv.args.command as Exclude<typeof inv.args.command, 'budget'>;
-  return printReport(command, inv.args.json, report, facts.warnings, diagnosticsOf(facts, 0, 0), facts.counters.badLines, io);
+  return printReport(command, json, report, facts.warnings, diagnosticsOf(facts, 0, 0), facts.counters.badLines, io);
 }

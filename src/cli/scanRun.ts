@@ -5,12 +5,12 @@ import { collectCells, reportFromCells } from '../core/reports.js';
 import { UsageScanner } from '../core/scanner.js';
 import { ScanStateStore } from '../core/stateStore.js';
 import { countTextTokens } from '../core/tokenizer.js';
-import { runBudgetCommand } from './budgetCommand.js';
+import { ledgerUsage, runBudgetCommand } from './budgetCommand.js';
 import { diagnosticsOf, reportCacheOf, STATE_FILE } from './cachedRun.js';
 import { type Invocation } from './invocation.js';
 import { type CliIo, stderrLogger } from './io.js';
 import { type ScanReaders } from './readerStart.js';
-import { type CliWarning, noteSkippedLines, printReport } from './reportOutput.js';
+import { type CliWarning, printReport } from './reportOutput.js';
 
 /**
  * Runs a command in full: loads the scan state (with --state), reads what is new in the rollouts,
@@ -44,19 +44,22 @@ export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders):
     ...summary.problems.map((p) => ({ file: p.path, line: 0, reason: p.reason })),
   ];
   const counters = scanner.counters();
+  const facts = { warnings, counters, estimatedThreads: scanner.estimatedThreads.size, trackedFiles: scanner.trackedFiles };
+  // The report cache holds the cells of all time: what a report over the whole history, or the
+  // budget command, needs on the next run with nothing new (reportCacheOf). Written only when
+  // everything could be read: the next run tries again, and says why.
+  const cache = reportCacheOf(inv, io, logger);
+  const allTime = cache ? collectCells(scanner.ledger, { timeZone, pricer }) : undefined;
+  if (cache && allTime && stateSaved && summary.problems.length === 0 && scanner.unreadableFiles.size === 0) {
+    cache.store.save({ key: cache.key, files: scanner.filesStamp(), cells: allTime, facts });
+  }
   if (args.command === 'budget') {
-    noteSkippedLines(args.json, counters.badLines, io);
-    return runBudgetCommand({ args, io, codexHomes: inv.codexHomes, ledger: scanner.ledger, pricer, timeZone, warnings, projectOf, now: new Date() });
+    const code = await runBudgetCommand({ args, io, codexHomes: inv.codexHomes, usageFor: ledgerUsage(scanner.ledger, pricer, timeZone, projectOf), timeZone, warnings, badLines: counters.badLines, now: new Date() });
+    // The ledger tells the usage of any period.
+    return code!;
   }
 
-  const facts = { warnings, counters, estimatedThreads: scanner.estimatedThreads.size, trackedFiles: scanner.trackedFiles };
-  const cells = collectCells(scanner.ledger, { since, until, timeZone, pricer });
+  const cells = allTime ?? collectCells(scanner.ledger, { since, until, timeZone, pricer });
   const report = reportFromCells(cells, { projectOf });
-  // Only a report over the whole history is cached (reportCacheOf), and only when everything could be
-  // read: the next run tries again, and says why.
-  const cache = reportCacheOf(inv, io, logger);
-  if (cache && stateSaved && summary.problems.length === 0 && scanner.unreadableFiles.size === 0) {
-    cache.store.save({ key: cache.key, files: scanner.filesStamp(), cells, facts });
-  }
   return printReport(args.command, args.json, report, warnings, diagnosticsOf(facts, scanner.unreadableFiles.size, summary.bytesRead), counters.badLines, io);
 }

@@ -1,6 +1,6 @@
 import { appendFile, mkdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type CliIo, runCli } from '../../src/cli/main.js';
 import { REPORT_CACHE_FILE } from '../../src/core/reportCache.js';
 import {
@@ -97,6 +97,48 @@ describe('the report cache', () => {
     expect(threads.diagnostics.files).toBe(4);
   });
 
+  it('answers the budget command with nothing new with exactly what a full run prints, for each period, as JSON and as text', async () => {
+    await fixture();
+    // "Now" in the fixture's month, so that each period holds some of its usage.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-11-21T12:00:00.000Z'));
+    try {
+      for (const zone of ['UTC', 'Asia/Kathmandu']) {
+        for (const period of ['day', 'week', 'month', 'all']) {
+          await writeFile(home.path('config.toml'), `[token_budget]\ntotal_budget = 9000\nperiod = "${period}"\ncost_budget_usd = 0.02\n[token_budget.per_agent_limits]\n"Curie (explorer)" = 1000\n`);
+          await rm(join(state, REPORT_CACHE_FILE), { force: true });
+          expect((await cli(['threads', '--tz', zone, ...base()])).code).toBe(0);
+          for (const asJson of [true, false]) {
+            const argv = ['budget', ...(asJson ? ['--json'] : []), '--tz', zone, ...base()];
+            const cached = await cli(argv);
+            const full = await cli(argv, null);
+            expect(cached.out, `${period} ${asJson ? '--json' : ''} in ${zone}`).toBe(full.out);
+            expect(cached.err).toBe(full.err);
+            expect(cached.code).toBe(full.code);
+            expect((await cli([...argv, '--verbose'])).err).toContain('the budget\'s figures come from');
+          }
+        }
+      }
+      // What the periods are for: they hold different usage, and the sub-agent is over its limit this month.
+      const used: number[] = [];
+      let month: { status: { usedTokens: number; agents: { agent: string; level: string }[] } } | undefined;
+      for (const period of ['day', 'week', 'month', 'all']) {
+        await writeFile(home.path('config.toml'), `[token_budget]\ntotal_budget = 9000\nperiod = "${period}"\n[token_budget.per_agent_limits]\n"Curie (explorer)" = 1000\n`);
+        const run = JSON.parse((await cli(['budget', '--json', '--tz', 'UTC', ...base()])).out) as NonNullable<typeof month>;
+        used.push(run.status.usedTokens);
+        if (period === 'month') month = run;
+      }
+      const [day, week, inMonth, all] = used as [number, number, number, number];
+      expect(day).toBeGreaterThan(0);
+      expect(day).toBeLessThan(week);
+      expect(week).toBeLessThanOrEqual(inMonth); // the fixture's week holds all its November
+      expect(inMonth).toBeLessThan(all); // the legacy thread of 2025
+      expect(month?.status.agents).toContainEqual(expect.objectContaining({ agent: 'Curie (explorer)', level: 'exceeded' }));
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('resolves projects when it answers: a folder that became a git repository since is the project', async () => {
     await fixture();
     const repo = home.path('work-repo');
@@ -176,7 +218,7 @@ describe('the report cache', () => {
     expect(answeredFromCache(await cli(['daily', '--json', '--verbose', '--tz', 'Europe/Berlin', '--root', extra, ...base()], 'build-2'))).toBe(true);
   });
 
-  it('is neither read nor written for a period (--since, --until), for budget, or without --state or a build identity', async () => {
+  it('is neither read nor written for a period (--since, --until), or without --state or a build identity; the budget command writes it', async () => {
     await fixture();
     const cacheFile = join(state, REPORT_CACHE_FILE);
     const exists = () => readFile(cacheFile).then(() => true, () => false);
@@ -184,11 +226,9 @@ describe('the report cache', () => {
     expect(await exists()).toBe(false);
     await cli(['daily', '--json', '--until', '2026-11-21', ...base()]);
     expect(await exists()).toBe(false);
-    await cli(['budget', '--json', ...base()]);
-    expect(await exists()).toBe(false);
     await cli(['daily', '--json', ...base()], null);
     expect(await exists()).toBe(false);
-    await cli(['daily', '--json', ...base()]);
+    await cli(['budget', '--json', ...base()]);
     expect(await exists()).toBe(true);
     // A cache present, a period is still computed in full, from the state.
     const since = await cli(['daily', '--json', '--verbose', '--since', '2026-11-21', '--tz', 'UTC', ...base()]);
