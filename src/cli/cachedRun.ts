@@ -1,10 +1,12 @@
 import { join } from 'node:path';
 import { type CacheKey } from '../core/cacheStamp.js';
+import { cellsOfDays } from '../core/dayCells.js';
 import { type Logger } from '../core/logger.js';
 import { meterCacheOf, meterFromCache } from '../core/meterCache.js';
 import { ProjectResolver } from '../core/projects.js';
 import { REPORT_CACHE_FILE, ReportCacheStore, type ScanFacts } from '../core/reportCache.js';
 import { reportFromCells } from '../core/reports.js';
+import { isLocalMidnight } from '../core/timeZones.js';
 import { type BudgetCommandInput } from './budgetCommand.js';
 import { type Invocation } from './invocation.js';
 import { type CliIo, stderrLogger } from './io.js';
@@ -14,12 +16,14 @@ import { type CliDiagnostics, printReport } from './reportOutput.js';
 export const STATE_FILE = 'scan-state.json';
 
 /**
- * The report cache of a run that may use one: a report command over the whole history (no --since
- * or --until) or the budget command, with a --state folder, from a build that has an identity.
+ * The report cache of a run that may use one: any command with a --state folder, from a build that
+ * has an identity. It holds the cells of all time: a report for a period of whole local days (--since
+ * and --until as days) or the budget's period is taken from them; a period that starts or ends at
+ * another time of day is read in full.
  */
 export function reportCacheOf(inv: Invocation, io: CliIo, logger: Logger): { store: ReportCacheStore; key: CacheKey } | undefined {
   const { args } = inv;
-  if (!args.stateDir || !io.reportCacheBuild || inv.since || inv.until) return undefined;
+  if (!args.stateDir || !io.reportCacheBuild) return undefined;
   const store = new ReportCacheStore(join(args.stateDir, REPORT_CACHE_FILE), join(args.stateDir, STATE_FILE), logger);
   return { store, key: { build: io.reportCacheBuild, timeZone: inv.timeZone, roots: inv.roots } };
 }
@@ -39,6 +43,8 @@ export async function runFromReportCache(inv: Invocation, io: CliIo): Promise<nu
   const logger = stderrLogger(io, inv.args.verbose);
   const cache = reportCacheOf(inv, io, logger);
   if (!cache) return undefined;
+  // A period that is not whole local days is summed from the state (checked before the cache is read).
+  if (!isLocalMidnight(inv.since, inv.timeZone) || !isLocalMidnight(inv.until, inv.timeZone)) return undefined;
   const found = await cache.store.lookup(cache.key);
   if (!found.hit) return undefined;
   const { facts } = found;
@@ -54,7 +60,9 @@ export async function runFromReportCache(inv: Invocation, io: CliIo): Promise<nu
     const { runBudgetCommand } = await import('./budgetCommand.js');
     return runBudgetCommand({ args: inv.args, io, codexHomes: inv.codexHomes, usageFor, timeZone: inv.timeZone, warnings: facts.warnings, badLines: facts.counters.badLines, now: new Date() });
   }
+  const cells = cellsOfDays(found.cells, inv.since, inv.until);
+  if (!cells) return undefined;
   logger.info(`Nothing new in the ${facts.trackedFiles} rollout file(s) since the last run; the report comes from ${cache.store.path}.`);
-  const report = reportFromCells(found.cells, { projectOf: new ProjectResolver().projectOf });
+  const report = reportFromCells(cells, { projectOf: new ProjectResolver().projectOf });
   return printReport(command, json, report, facts.warnings, diagnosticsOf(facts, 0, 0), facts.counters.badLines, io);
 }

@@ -45,9 +45,9 @@ export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders):
   ];
   const counters = scanner.counters();
   const facts = { warnings, counters, estimatedThreads: scanner.estimatedThreads.size, trackedFiles: scanner.trackedFiles };
-  // The report cache holds the cells of all time: what a report over the whole history, or the
-  // budget command, needs on the next run with nothing new (reportCacheOf). Written only when
-  // everything could be read: the next run tries again, and says why.
+  // The report cache holds the cells of all time: what any report of whole local days, or the budget
+  // command, needs on the next run with nothing new (reportCacheOf). Written only when everything
+  // could be read: the next run tries again, and says why.
   const cache = reportCacheOf(inv, io, logger);
   const allTime = cache ? collectCells(scanner.ledger, { timeZone, pricer }) : undefined;
   if (cache && allTime && stateSaved && summary.problems.length === 0 && scanner.unreadableFiles.size === 0) {
@@ -59,7 +59,7 @@ export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders):
     return code!;
   }
 
-  const cells = allTime ?? collectCells(scanner.ledger, { since, until, timeZone, pricer });
+  const cells = allTime && !since && !until ? allTime : collectCells(scanner.ledger, { since, until, timeZone, pricer });
   const report = reportFromCells(cells, { projectOf });
   return printReport(args.command, args.json, report, warnings, diagnosticsOf(facts, scanner.unreadableFiles.size, summary.bytesRead), counters.badLines, io);
 }

@@ -218,22 +218,42 @@ describe('the report cache', () => {
     expect(answeredFromCache(await cli(['daily', '--json', '--verbose', '--tz', 'Europe/Berlin', '--root', extra, ...base()], 'build-2'))).toBe(true);
   });
 
-  it('is neither read nor written for a period (--since, --until), or without --state or a build identity; the budget command writes it', async () => {
+  it('answers a period of whole local days (--since, --until) from the cells of all time, as a full run does; a period from another time is read in full', async () => {
     await fixture();
     const cacheFile = join(state, REPORT_CACHE_FILE);
     const exists = () => readFile(cacheFile).then(() => true, () => false);
+    // A run for a period writes the cache of all time, which the next run for any period of days answers.
     await cli(['daily', '--json', '--since', '2026-11-21', ...base()]);
-    expect(await exists()).toBe(false);
-    await cli(['daily', '--json', '--until', '2026-11-21', ...base()]);
-    expect(await exists()).toBe(false);
+    expect(await exists()).toBe(true);
+    for (const zone of ['UTC', 'Asia/Kathmandu']) {
+      await cli(['daily', '--since', '2026-11-21', '--tz', zone, ...base()]); // the cache is of one time zone
+      for (const period of [['--since', '2026-11-21'], ['--until', '2026-11-21'], ['--since', '2026-11-20', '--until', '2026-11-21'], ['--since', '2025-01-01', '--until', '2025-12-31']]) {
+        for (const command of COMMANDS) {
+          const argv = [command, '--json', ...period, '--tz', zone, ...base()];
+          const cached = await cli([...argv, '--verbose']);
+          expect(answeredFromCache(cached), `${command} ${period.join(' ')} in ${zone}`).toBe(true);
+          const full = await cli(argv, null);
+          expect(cached.out, `${command} ${period.join(' ')} in ${zone}`).toBe(full.out);
+          expect(cached.code).toBe(full.code);
+        }
+      }
+    }
+    const since = JSON.parse((await cli(['daily', '--json', '--since', '2026-11-21', '--tz', 'UTC', ...base()])).out) as { days: { key: string }[] };
+    expect(since.days.map((d) => d.key)).toEqual(['2026-11-21']);
+    // An ISO time that is not a local midnight: the state is read.
+    const atNoon = await cli(['daily', '--json', '--verbose', '--since', '2026-11-20T12:00:00Z', '--tz', 'UTC', ...base()]);
+    expect(answeredFromCache(atNoon)).toBe(false);
+    expect(atNoon.out).toBe((await cli(['daily', '--json', '--since', '2026-11-20T12:00:00Z', '--tz', 'UTC', ...base()], null)).out);
+  });
+
+  it('is neither read nor written without --state or a build identity; the budget command writes it', async () => {
+    await fixture();
+    const cacheFile = join(state, REPORT_CACHE_FILE);
+    const exists = () => readFile(cacheFile).then(() => true, () => false);
     await cli(['daily', '--json', ...base()], null);
     expect(await exists()).toBe(false);
     await cli(['budget', '--json', ...base()]);
     expect(await exists()).toBe(true);
-    // A cache present, a period is still computed in full, from the state.
-    const since = await cli(['daily', '--json', '--verbose', '--since', '2026-11-21', '--tz', 'UTC', ...base()]);
-    expect(answeredFromCache(since)).toBe(false);
-    expect((JSON.parse(since.out) as { days: { key: string }[] }).days.map((d) => d.key)).toEqual(['2026-11-21']);
     const noState = await cli(['daily', '--json', '--verbose', '--codex-home', home.root]);
     expect(answeredFromCache(noState)).toBe(false);
   });
