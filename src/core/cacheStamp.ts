@@ -97,20 +97,32 @@ function storedStateOf(statePath: string): StoredStamp['state'] | undefined {
 const fingerprint = (f: FileIdentity): StoredFingerprint => [f.size, f.mtimeMs, f.ino];
 
 /**
- * A cache file's text, or why there is none to read ('there is none yet' when it does not exist).
- * With `maxBytes`, a larger file is not read (it cannot be one this code wrote).
+ * A cache file's stored object, when it is JSON of `version`; else why there is none to use, and
+ * of what kind: 'missing' (no such file: 'there is none yet'), 'unreadable' (it cannot be read, or
+ * is larger than `maxBytes`: it cannot be one this code wrote), 'invalid' (not JSON, another version).
  */
-export function readCacheFile(path: string, maxBytes?: number): { text: string } | { reason: string; missing: boolean } {
+export function readStoredCache<T extends StoredStamp>(path: string, version: number, maxBytes?: number): { stored: Partial<T> } | { reason: string; kind: 'missing' | 'unreadable' | 'invalid' } {
+  let text: string;
   try {
     if (maxBytes !== undefined) {
       const size = statSync(path).size;
-      if (size > maxBytes) return { reason: `${path} holds ${size} bytes, more than such a cache ever does (${maxBytes})`, missing: false };
+      if (size > maxBytes) return { reason: `${path} holds ${size} bytes, more than such a cache ever does (${maxBytes})`, kind: 'unreadable' };
     }
-    return { text: readFileSync(path, 'utf8') };
+    text = readFileSync(path, 'utf8');
   } catch (err) {
-    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    return { reason: missing ? 'there is none yet' : `cannot read ${path} (${(err as Error).message})`, missing };
+    return (err as NodeJS.ErrnoException).code === 'ENOENT'
+      ? { reason: 'there is none yet', kind: 'missing' }
+      : { reason: `cannot read ${path} (${(err as Error).message})`, kind: 'unreadable' };
   }
+  let stored: unknown;
+  try {
+    stored = JSON.parse(text);
+  } catch {
+    return { reason: `${path} is not valid JSON`, kind: 'invalid' };
+  }
+  const s = stored as (Partial<T> & { version?: unknown }) | null;
+  if (typeof s !== 'object' || s === null || s.version !== version) return { reason: `${path} is of another version`, kind: 'invalid' };
+  return { stored: s };
 }
 
 /** Writes a cache's JSON atomically (a temporary file, then a rename); a failure is logged as a warning, never thrown. */

@@ -1,8 +1,8 @@
-import { type CacheKey, keyMismatch, readCacheFile, staleReason, stampOf, type StoredStamp, writeCacheFile } from './cacheStamp.js';
+import { type CacheKey, keyMismatch, readStoredCache, staleReason, stampOf, type StoredStamp, writeCacheFile } from './cacheStamp.js';
 import { type FilesStamp } from './fileIdentity.js';
 import { type RateLimitSnapshot } from './ledgerTypes.js';
 import { type Logger } from './logger.js';
-import { type CellsSummary, type ReportCells } from './reports.js';
+import { type CellsSummary, type ReportCells, roundCost } from './reports.js';
 import { isLocalMidnight, localDay } from './timeZones.js';
 import { addBuckets, emptyBuckets, type TokenBuckets } from './usage.js';
 
@@ -50,16 +50,31 @@ export function meterSummaryOf(summary: CellsSummary, badLines: number, files: n
   };
 }
 
-/** One local day's usage by one agent. */
-export interface MeterDay {
-  day: string;
-  /** An index into the cache's agents. */
-  agent: number;
+/** The figures the meter sums: a cell's, a day's or a period's. */
+interface MeterFigures {
   buckets: TokenBuckets;
   totalTokens: number;
   costUsd: number | undefined;
   unpricedTokens: number;
   estimatedTokens: number;
+}
+
+/** One local day's usage by one agent. */
+export interface MeterDay extends MeterFigures {
+  day: string;
+  /** An index into the cache's agents. */
+  agent: number;
+}
+
+const noFigures = (): MeterFigures => ({ buckets: emptyBuckets(), totalTokens: 0, costUsd: undefined, unpricedTokens: 0, estimatedTokens: 0 });
+
+/** Adds `source`'s figures into `target` (a cost stays undefined while nothing in either was priced). */
+function addFigures(target: MeterFigures, source: MeterFigures): void {
+  addBuckets(target.buckets, source.buckets);
+  target.totalTokens += source.totalTokens;
+  if (source.costUsd !== undefined) target.costUsd = (target.costUsd ?? 0) + source.costUsd;
+  target.unpricedTokens += source.unpricedTokens;
+  target.estimatedTokens += source.estimatedTokens;
 }
 
 export interface MeterCache {
@@ -82,12 +97,8 @@ export function meterCacheOf(cells: ReportCells, badLines: number, trackedFiles:
     for (const cell of thread.cells) {
       const key = `${cell.day}\u0000${agent}`;
       let row = days.get(key);
-      if (!row) days.set(key, (row = { day: cell.day, agent, buckets: emptyBuckets(), totalTokens: 0, costUsd: undefined, unpricedTokens: 0, estimatedTokens: 0 }));
-      addBuckets(row.buckets, cell.buckets);
-      row.totalTokens += cell.totalTokens;
-      if (cell.costUsd !== undefined) row.costUsd = (row.costUsd ?? 0) + cell.costUsd;
-      row.unpricedTokens += cell.unpricedTokens;
-      row.estimatedTokens += cell.estimatedTokens;
+      if (!row) days.set(key, (row = { day: cell.day, agent, ...noFigures() }));
+      addFigures(row, cell);
     }
   }
   return { timeZone: cells.timeZone, agents, days: [...days.values()], rateLimits: cells.rateLimits, badLines, trackedFiles };
@@ -103,15 +114,11 @@ export function meterFromCache(cache: MeterCache, since: Date | undefined, until
   if (!isLocalMidnight(since, cache.timeZone) || !isLocalMidnight(until, cache.timeZone)) return undefined;
   const first = since ? localDay(since, cache.timeZone) : undefined;
   const end = until ? localDay(until, cache.timeZone) : undefined;
-  const totals = { buckets: emptyBuckets(), totalTokens: 0, costUsd: undefined as number | undefined, unpricedTokens: 0, estimatedTokens: 0 };
+  const totals = noFigures();
   const agents = new Map<number, { agent: string; id: string; kind: string; totalTokens: number }>();
   for (const row of cache.days) {
     if ((first !== undefined && row.day < first) || (end !== undefined && row.day >= end)) continue;
-    addBuckets(totals.buckets, row.buckets);
-    totals.totalTokens += row.totalTokens;
-    if (row.costUsd !== undefined) totals.costUsd = (totals.costUsd ?? 0) + row.costUsd;
-    totals.unpricedTokens += row.unpricedTokens;
-    totals.estimatedTokens += row.estimatedTokens;
+    addFigures(totals, row);
     let agent = agents.get(row.agent);
     if (!agent) {
       const a = cache.agents[row.agent]!;
@@ -122,7 +129,7 @@ export function meterFromCache(cache: MeterCache, since: Date | undefined, until
   return {
     ...totals,
     // Rounded as reports.ts rounds its sums: the same figures whatever order they were added in.
-    costUsd: totals.costUsd === undefined ? undefined : Math.round(totals.costUsd * 1e9) / 1e9,
+    costUsd: totals.costUsd === undefined ? undefined : roundCost(totals.costUsd),
     agents: [...agents.values()]
       .sort((a, b) => b.totalTokens - a.totalTokens || a.id.localeCompare(b.id))
       .map((a) => ({ agent: a.agent, kind: a.kind, totalTokens: a.totalTokens })),
@@ -150,12 +157,13 @@ export class MeterCacheStore {
    * synchronously: at the extension host's start an asynchronous read waited ~50 ms for its thread pool.
    */
   read(key: CacheKey): MeterCache | undefined {
-    const file = readCacheFile(this.path, METER_CACHE_MAX_BYTES);
-    if ('reason' in file) {
-      this.logger[file.missing ? 'debug' : 'warn'](`No meter cache to show: ${file.reason}.`);
+    const read = readStoredCache<StoredMeterCache>(this.path, METER_CACHE_VERSION, METER_CACHE_MAX_BYTES);
+    if ('reason' in read) {
+      if (read.kind === 'invalid') this.logger.debug(`Meter cache not shown: ${read.reason}.`);
+      else this.logger[read.kind === 'missing' ? 'debug' : 'warn'](`No meter cache to show: ${read.reason}.`);
       return undefined;
     }
-    const decoded = this.decode(file.text, key);
+    const decoded = this.decode(read.stored, key);
     if (typeof decoded === 'string') {
       this.logger.debug(`Meter cache not shown: ${decoded}.`);
       return undefined;
@@ -169,9 +177,9 @@ export class MeterCacheStore {
       this.logger.debug(`Meter cache not used: ${reason}.`);
       return { hit: false, reason };
     };
-    const file = readCacheFile(this.path);
-    if ('reason' in file) return miss(file.reason);
-    const decoded = this.decode(file.text, key);
+    const read = readStoredCache<StoredMeterCache>(this.path, METER_CACHE_VERSION);
+    if ('reason' in read) return miss(read.reason);
+    const decoded = this.decode(read.stored, key);
     if (typeof decoded === 'string') return miss(decoded);
     const stale = await staleReason(decoded.stored, key, this.statePath, this.path, this.logger);
     return stale ? miss(stale) : { hit: true, cache: decoded.cache };
@@ -184,15 +192,7 @@ export class MeterCacheStore {
     writeCacheFile(this.path, encodeMeterCache(cache, stamp), this.logger, 'the next start shows the meter once the scan state is loaded');
   }
 
-  private decode(text: string, key: CacheKey): { stored: StoredMeterCache; cache: MeterCache } | string {
-    let stored: unknown;
-    try {
-      stored = JSON.parse(text);
-    } catch {
-      return `${this.path} is not valid JSON`;
-    }
-    const s = stored as Partial<StoredMeterCache> | null;
-    if (typeof s !== 'object' || s === null || s.version !== METER_CACHE_VERSION) return `${this.path} is of another version`;
+  private decode(s: Partial<StoredMeterCache>, key: CacheKey): { stored: StoredMeterCache; cache: MeterCache } | string {
     const mismatch = keyMismatch(s, key);
     if (mismatch) return mismatch;
     try {

@@ -1,4 +1,4 @@
-import { type CacheKey, readCacheFile, staleReason, stampOf, type StoredStamp, writeCacheFile } from './cacheStamp.js';
+import { type CacheKey, readStoredCache, staleReason, stampOf, type StoredStamp, writeCacheFile } from './cacheStamp.js';
 import { type FilesStamp } from './fileIdentity.js';
 import { emptyCounters, type LedgerCounters, type RateLimitSnapshot } from './ledgerTypes.js';
 import { type Logger } from './logger.js';
@@ -47,16 +47,9 @@ export class ReportCacheStore {
       this.logger.debug(`Report cache not used: ${reason}.`);
       return { hit: false, reason };
     };
-    const file = readCacheFile(this.path);
-    if ('reason' in file) return miss(file.reason);
-    let stored: unknown;
-    try {
-      stored = JSON.parse(file.text);
-    } catch {
-      return miss(`${this.path} is not valid JSON`);
-    }
-    const s = stored as Partial<StoredReportCache> | null;
-    if (typeof s !== 'object' || s === null || s.version !== REPORT_CACHE_VERSION) return miss(`${this.path} is of another version`);
+    const read = readStoredCache<StoredReportCache>(this.path, REPORT_CACHE_VERSION);
+    if ('reason' in read) return miss(read.reason);
+    const s = read.stored;
     const stale = await staleReason(s, key, this.statePath, this.path, this.logger);
     if (stale) return miss(stale);
     try {

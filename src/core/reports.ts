@@ -340,8 +340,12 @@ function agentRowOf(agents: Map<string, AgentRow>, thread: CellThread): AgentRow
  * Sums of floating-point costs differ in their last bits with the order files were read in;
  * rounded to a billionth of a dollar, the same ledger always reports the same figures.
  */
+export function roundCost(usd: number): number {
+  return Math.round(usd * 1e9) / 1e9;
+}
+
 function roundCosts(rows: Iterable<UsageTotals>): void {
-  for (const row of rows) if (row.costUsd !== undefined) row.costUsd = Math.round(row.costUsd * 1e9) / 1e9;
+  for (const row of rows) if (row.costUsd !== undefined) row.costUsd = roundCost(row.costUsd);
 }
 
 function byTotal<T extends GroupRow>(a: T, b: T): number {
