@@ -2,9 +2,9 @@ import { type CacheKey, keyMismatch, readStoredCache, staleReason, stampOf, type
 import { type FilesStamp } from './fileIdentity.js';
 import { type RateLimitSnapshot } from './ledgerTypes.js';
 import { type Logger } from './logger.js';
-import { type CellsSummary, type ReportCells, roundCost } from './reports.js';
+import { addFigures, type CellsSummary, type ReportCells, roundCost, type UsageFigures } from './reports.js';
 import { isLocalMidnight, localDay } from './timeZones.js';
-import { addBuckets, emptyBuckets, type TokenBuckets } from './usage.js';
+import { emptyBuckets, type TokenBuckets } from './usage.js';
 
 /**
  * The meter cache: what the status bar needs of all time, summed per local day and agent, with the
@@ -50,32 +50,14 @@ export function meterSummaryOf(summary: CellsSummary, badLines: number, files: n
   };
 }
 
-/** The figures the meter sums: a cell's, a day's or a period's. */
-interface MeterFigures {
-  buckets: TokenBuckets;
-  totalTokens: number;
-  costUsd: number | undefined;
-  unpricedTokens: number;
-  estimatedTokens: number;
-}
-
 /** One local day's usage by one agent. */
-export interface MeterDay extends MeterFigures {
+export interface MeterDay extends UsageFigures {
   day: string;
   /** An index into the cache's agents. */
   agent: number;
 }
 
-const noFigures = (): MeterFigures => ({ buckets: emptyBuckets(), totalTokens: 0, costUsd: undefined, unpricedTokens: 0, estimatedTokens: 0 });
-
-/** Adds `source`'s figures into `target` (a cost stays undefined while nothing in either was priced). */
-function addFigures(target: MeterFigures, source: MeterFigures): void {
-  addBuckets(target.buckets, source.buckets);
-  target.totalTokens += source.totalTokens;
-  if (source.costUsd !== undefined) target.costUsd = (target.costUsd ?? 0) + source.costUsd;
-  target.unpricedTokens += source.unpricedTokens;
-  target.estimatedTokens += source.estimatedTokens;
-}
+const noFigures = (): UsageFigures => ({ buckets: emptyBuckets(), totalTokens: 0, costUsd: undefined, unpricedTokens: 0, estimatedTokens: 0 });
 
 export interface MeterCache {
   timeZone: string;

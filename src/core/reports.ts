@@ -352,13 +352,21 @@ function byTotal<T extends GroupRow>(a: T, b: T): number {
   return b.totalTokens - a.totalTokens || a.key.localeCompare(b.key);
 }
 
-/** Adds one group's totals into another (costs stay undefined while nothing in either was priced). */
-function addTotals(target: UsageTotals, source: UsageTotals): void {
+/** The token and cost figures of a group (what the meter cache keeps per day and agent too). */
+export type UsageFigures = Pick<UsageTotals, 'buckets' | 'totalTokens' | 'costUsd' | 'unpricedTokens' | 'estimatedTokens'>;
+
+/** Adds one group's token and cost figures into another's (a cost stays undefined while nothing in either was priced). */
+export function addFigures(target: UsageFigures, source: UsageFigures): void {
   addBuckets(target.buckets, source.buckets);
   target.totalTokens += source.totalTokens;
   if (source.costUsd !== undefined) target.costUsd = (target.costUsd ?? 0) + source.costUsd;
   target.unpricedTokens += source.unpricedTokens;
   target.estimatedTokens += source.estimatedTokens;
+}
+
+/** Adds one group's totals into another (costs stay undefined while nothing in either was priced). */
+function addTotals(target: UsageTotals, source: UsageTotals): void {
+  addFigures(target, source);
   target.responses += source.responses;
   if (source.firstSeen !== undefined && (target.firstSeen === undefined || source.firstSeen < target.firstSeen)) target.firstSeen = source.firstSeen;
   if (source.lastSeen !== undefined && (target.lastSeen === undefined || source.lastSeen > target.lastSeen)) target.lastSeen = source.lastSeen;
