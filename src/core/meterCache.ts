@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import { type CacheKey, keyMismatch, readStoredCache, staleReason, stampOf, type StoredStamp, writeCacheFile } from './cacheStamp.js';
 import { type FilesStamp } from './fileIdentity.js';
 import { type RateLimitSnapshot } from './ledgerTypes.js';
@@ -131,6 +132,11 @@ export class MeterCacheStore {
     private readonly statePath: string,
     private readonly logger: Logger,
   ) {}
+
+  /** The meter cache in the folder of the scan state file at `statePath` (METER_CACHE_FILE), where the extension keeps it. */
+  static beside(statePath: string, logger: Logger): MeterCacheStore {
+    return new MeterCacheStore(join(dirname(statePath), METER_CACHE_FILE), statePath, logger);
+  }
 
   /**
    * The cache as it was written for `key`, not checked against the rollouts (that is lookup's

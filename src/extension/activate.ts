@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { CrossingTracker, type CrossingState, evaluateBudget, periodWindow } from '../core/budget/index.js';
 import { defaultCodexHome } from '../core/discovery.js';
 import { type Logger } from '../core/logger.js';
-import { METER_CACHE_FILE, MeterCacheStore } from '../core/meterCache.js';
+import { MeterCacheStore } from '../core/meterCache.js';
 import { isValidTimeZone, systemTimeZone } from '../core/timeZones.js';
 import { BudgetController } from './budgetController.js';
 import { LastSessionMeter } from './lastSessionMeter.js';
@@ -61,7 +61,7 @@ export function activate(context: vscode.ExtensionContext): void {
   };
   // The worker first, so that its thread starts while this one reads the last session's figures.
   const client = new UsageClient(join(context.extensionPath, 'dist', 'scanWorker.js'), workerConfig, logger);
-  const lastSession = new LastSessionMeter(new MeterCacheStore(join(context.globalStorageUri.fsPath, METER_CACHE_FILE), workerConfig.statePath, logger));
+  const lastSession = new LastSessionMeter(MeterCacheStore.beside(workerConfig.statePath, logger));
   const budgets = new BudgetController(codexHome, process.env, logger, join(context.globalStorageUri.fsPath, 'last-good-budgets.json'));
   const panel = new TokenPanel(context.extensionUri, client, logger);
   const tracker = new CrossingTracker(context.globalState.get<CrossingState>(CROSSINGS_KEY));

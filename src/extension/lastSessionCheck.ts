@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Logger } from '../core/logger.js';
-import { METER_CACHE_FILE, MeterCacheStore } from '../core/meterCache.js';
+import { MeterCacheStore } from '../core/meterCache.js';
+import { REPORT_CACHE_FILE } from '../core/reportCache.js';
 import { meterCacheKey } from './meterCacheKey.js';
 import { type WorkerConfig, type WorkerMessage } from './workerProtocol.js';
 
@@ -13,11 +14,11 @@ import { type WorkerConfig, type WorkerMessage } from './workerProtocol.js';
  */
 export async function checkLastSession(config: WorkerConfig, post: (message: WorkerMessage) => void, logger: Logger): Promise<boolean> {
   // The report cache of earlier versions, which the worker neither reads nor writes any more.
-  rmSync(join(dirname(config.statePath), 'report-cache.json'), { force: true });
+  rmSync(join(dirname(config.statePath), REPORT_CACHE_FILE), { force: true });
   const key = meterCacheKey(config);
   if (!key) return false;
   const started = Date.now();
-  const found = await new MeterCacheStore(join(dirname(config.statePath), METER_CACHE_FILE), config.statePath, logger).lookup(key);
+  const found = await MeterCacheStore.beside(config.statePath, logger).lookup(key);
   if (!found.hit) {
     post({ type: 'lastSessionStale', reason: found.reason });
     return false;

@@ -15,7 +15,7 @@ import { queryPanel } from '../core/panelQuery.js';
 import { openPriceBook, type PriceBook } from '../core/pricing.js';
 import { ProjectResolver } from '../core/projects.js';
 import { LiveCellViews } from '../core/liveCells.js';
-import { METER_CACHE_FILE, MeterCacheStore, meterCacheOf, type MeterSummary, meterSummaryOf } from '../core/meterCache.js';
+import { MeterCacheStore, meterCacheOf, type MeterSummary, meterSummaryOf } from '../core/meterCache.js';
 import { summaryFromCells } from '../core/reports.js';
 import { UsageScanner } from '../core/scanner.js';
 import { ScanStateStore } from '../core/stateStore.js';
@@ -48,13 +48,13 @@ let queue: Promise<unknown> = Promise.resolve();
  * the state, shown by the host at once on the next start, and checked by lastSessionCheck.ts before
  * this module is loaded.
  */
-const meterCache = new MeterCacheStore(join(dirname(config.statePath), METER_CACHE_FILE), config.statePath, logger);
+const meterCache = MeterCacheStore.beside(config.statePath, logger);
 /** Whether the meter cache was current when this worker started (then a first scan that finds nothing new leaves it); set by begin(). */
 let meterCacheWasCurrent = false;
 /** Folders the last pass over the roots could not read (no meter cache is written while there are any). */
 let folderProblems = 0;
 /**
- * Reader threads for a cold scan of many files, started from this same bundle (see scanWorkerEntry.ts);
+ * Reader threads for a cold scan of many files, started from this same bundle (see scanWorkerMainEntry.ts);
  * two cores are kept free, this thread's and the editor's.
  */
 const readerOptions = readerThreadOptions(__filename, 2);
@@ -70,11 +70,7 @@ function scheduleSave(): void {
   if (saveTimer) clearTimeout(saveTimer);
   saveTimer = setTimeout(() => {
     saveTimer = undefined;
-    // The meter cache follows every save, so that it is current even when the worker is never told
-    // to stop (VS Code killed, or its server stopped): a few ms from the live cells of all time.
-    void serial(async () => {
-      if (await saveNow()) writeMeterCache();
-    });
+    void serial(saveWithMeterCache);
   }, 500);
 }
 
@@ -89,6 +85,15 @@ async function saveNow(): Promise<boolean> {
     logger.warn(`Could not save the scan state to ${config.statePath}: ${(err as Error).message}`);
     return false;
   }
+}
+
+/**
+ * Saves what changed and, when that succeeded, writes the meter cache for it. After every save, not
+ * only the last: the cache stays current even when the worker is never told to stop (VS Code killed,
+ * or its server stopped); a few ms from the live cells of all time.
+ */
+async function saveWithMeterCache(): Promise<void> {
+  if (await saveNow()) writeMeterCache();
 }
 
 /**
@@ -279,9 +284,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
     }
     case 'flush':
       // The last save of a session, and the meter cache the next start shows at once.
-      return serial(async () => {
-        if (await saveNow()) writeMeterCache();
-      });
+      return serial(saveWithMeterCache);
   }
 }
 
