@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { BudgetConfigStore, evaluateBudget, periodWindow } from '../core/budget/index.js';
-import { type UsageLedger } from '../core/ledger.js';
-import { buildReport, type Pricer } from '../core/reports.js';
+import { type ReportCells, summaryFromCells } from '../core/reports.js';
 import { formatInteger, formatUsd } from '../shared/format.js';
 import { type CliArguments } from './args.js';
 import { type CliIo } from './io.js';
@@ -29,12 +28,10 @@ export interface BudgetCommandInput {
   now: Date;
 }
 
-/** The period's usage from the ledger (a full run). */
-export function ledgerUsage(ledger: UsageLedger, pricer: Pricer, timeZone: string, projectOf: (cwd: string | undefined) => string | undefined): BudgetCommandInput['usageFor'] {
-  return (period) => {
-    const report = buildReport(ledger, { since: period.start, until: period.end, timeZone, pricer, projectOf });
-    return { ...report.totals, agents: report.agents.map((a) => ({ agent: a.label, totalTokens: a.totalTokens })) };
-  };
+/** The usage of a period's cells (a full run's, or the report cache's taken day by day), as the budget measures it. */
+export function budgetUsageOf(cells: ReportCells): BudgetUsage {
+  const summary = summaryFromCells(cells);
+  return { ...summary.totals, agents: summary.agents.map((a) => ({ agent: a.label, totalTokens: a.totalTokens })) };
 }
 
 async function readIfPresent(path: string): Promise<string | undefined> {

@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { type CacheKey } from '../core/cacheStamp.js';
 import { cellsOfDays } from '../core/dayCells.js';
 import { type Logger } from '../core/logger.js';
-import { meterCacheOf, meterFromCache } from '../core/meterCache.js';
 import { ProjectResolver } from '../core/projects.js';
 import { REPORT_CACHE_FILE, ReportCacheStore, type ScanFacts } from '../core/reportCache.js';
 import { reportFromCells } from '../core/reports.js';
@@ -50,14 +49,16 @@ export async function runFromReportCache(inv: Invocation, io: CliIo): Promise<nu
   const { facts } = found;
   const { command, json } = inv.args;
   if (command === 'budget') {
-    // The budget's period is whole local days (periodWindow, without a reset), which the cells of
-    // all time hold day by day; were it not, the full run would answer.
-    const days = meterCacheOf(found.cells, facts.counters.badLines, facts.trackedFiles);
-    const usageFor: BudgetCommandInput['usageFor'] = (period) => meterFromCache(days, period.start, period.end);
     logger.info(`Nothing new in the ${facts.trackedFiles} rollout file(s) since the last run; the budget's figures come from ${cache.store.path}.`);
     // Loaded here: the budget's configuration code (its TOML parser and schemas) costs a report
     // command ~15 ms to set up, were it imported at the top.
-    const { runBudgetCommand } = await import('./budgetCommand.js');
+    const { budgetUsageOf, runBudgetCommand } = await import('./budgetCommand.js');
+    // The budget's period is whole local days (periodWindow, without a reset), which the cells of
+    // all time hold day by day; were it not, the full run would answer.
+    const usageFor: BudgetCommandInput['usageFor'] = (period) => {
+      const cells = cellsOfDays(found.cells, period.start, period.end);
+      return cells && budgetUsageOf(cells);
+    };
     return runBudgetCommand({ args: inv.args, io, codexHomes: inv.codexHomes, usageFor, timeZone: inv.timeZone, warnings: facts.warnings, badLines: facts.counters.badLines, now: new Date() });
   }
   const cells = cellsOfDays(found.cells, inv.since, inv.until);

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { openPriceBook } from '../core/pricing.js';
 import { ProjectResolver } from '../core/projects.js';
-import { collectCells, reportFromCells } from '../core/reports.js';
+import { cellsOfDays } from '../core/dayCells.js';
+import { collectCells, type ReportCells, reportFromCells } from '../core/reports.js';
 import { UsageScanner } from '../core/scanner.js';
 import { ScanStateStore } from '../core/stateStore.js';
 import { countTextTokens } from '../core/tokenizer.js';
-import { ledgerUsage, runBudgetCommand } from './budgetCommand.js';
+import { budgetUsageOf, runBudgetCommand } from './budgetCommand.js';
 import { diagnosticsOf, reportCacheOf, STATE_FILE } from './cachedRun.js';
 import { type Invocation } from './invocation.js';
 import { type CliIo, stderrLogger } from './io.js';
@@ -53,13 +54,16 @@ export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders):
   if (cache && allTime && stateSaved && summary.problems.length === 0 && scanner.unreadableFiles.size === 0) {
     cache.store.save({ key: cache.key, files: scanner.filesStamp(), cells: allTime, facts });
   }
+  // A period's cells: taken from those of all time when they were summed, as the next run answers it
+  // from the cache; summed from the ledger for a period that is not whole local days, or without them.
+  const cellsOf = (from: Date | undefined, to: Date | undefined): ReportCells =>
+    (allTime && cellsOfDays(allTime, from, to)) || collectCells(scanner.ledger, { since: from, until: to, timeZone, pricer });
   if (args.command === 'budget') {
-    const code = await runBudgetCommand({ args, io, codexHomes: inv.codexHomes, usageFor: ledgerUsage(scanner.ledger, pricer, timeZone, projectOf), timeZone, warnings, badLines: counters.badLines, now: new Date() });
-    // The ledger tells the usage of any period.
+    const code = await runBudgetCommand({ args, io, codexHomes: inv.codexHomes, usageFor: (period) => budgetUsageOf(cellsOf(period.start, period.end)), timeZone, warnings, badLines: counters.badLines, now: new Date() });
+    // Any period's cells can be summed from the ledger.
     return code!;
   }
 
-  const cells = allTime && !since && !until ? allTime : collectCells(scanner.ledger, { since, until, timeZone, pricer });
-  const report = reportFromCells(cells, { projectOf });
+  const report = reportFromCells(cellsOf(since, until), { projectOf });
   return printReport(args.command, args.json, report, warnings, diagnosticsOf(facts, scanner.unreadableFiles.size, summary.bytesRead), counters.badLines, io);
 }

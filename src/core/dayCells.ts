@@ -14,6 +14,7 @@ export function cellsOfDays(source: ReportCells, since: Date | undefined, until:
   const timeZone = source.timeZone;
   if (source.since !== undefined || source.until !== undefined) return undefined;
   if (!isLocalMidnight(since, timeZone) || !isLocalMidnight(until, timeZone)) return undefined;
+  if (since === undefined && until === undefined) return source;
   const first = since ? localDay(since, timeZone) : undefined;
   const end = until ? localDay(until, timeZone) : undefined;
   const threads: CellThread[] = [];
