@@ -185,12 +185,12 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
   );
 
-  const budgetsLoaded = budgets.reload();
-  void budgetsLoaded.then(() => scheduleRefresh(0));
-  // The last session's figures, read once the budget they are measured against is (after activation
-  // returns, though at once: the read is synchronous, a few ms for tens of KiB).
-  void budgetsLoaded.then(() => (!scanned && lastSession.load(meterCacheKey(workerConfig)) ? refresh() : undefined))
-    .catch((err: unknown) => logger.error(`Could not show the last session's figures: ${(err as Error).message}`));
+  // Once the budget is read, the meter: the last session's figures until the first scan ends (read
+  // now, after activation returned, though at once: the read is synchronous, a few ms for tens of KiB).
+  void budgets.reload().then(() => {
+    if (!scanned) lastSession.load(meterCacheKey(workerConfig));
+    return refresh();
+  }).catch((err: unknown) => logger.error(`Could not update the meter: ${(err as Error).message}`));
   active = { dispose: () => client.dispose() };
   logger.info(`Activated in ${Date.now() - started} ms; reading ${codexHome}${initial.extraRoots.length ? ` and ${initial.extraRoots.join(', ')}` : ''}.`);
 }
