@@ -25,16 +25,18 @@ const packageVersion = (path) => JSON.parse(readFileSync(path, 'utf8')).version;
 const build = `codex-meter ${packageVersion('package.json')}; genai-prices ${packageVersion('node_modules/@pydantic/genai-prices/package.json')}`;
 
 const nodeTarget = { ...common, platform: 'node', format: 'cjs', target: 'node20' };
+/** For the bundles that read or write a cache: the build identity above, as CODEX_METER_BUILD. */
+const withBuild = { define: { CODEX_METER_BUILD: JSON.stringify(build) } };
 
 const builds = [
-  { ...nodeTarget, entryPoints: { extension: 'src/extension/activate.ts' }, outdir: 'dist', external: ['vscode'], define: { CODEX_METER_BUILD: JSON.stringify(build) } },
+  { ...nodeTarget, entryPoints: { extension: 'src/extension/activate.ts' }, outdir: 'dist', external: ['vscode'], ...withBuild },
   // The scan worker is two bundles too: scanWorker.js checks the last session's meter cache, then
   // loads scanWorkerMain.js (the scanner, the state, the price data; also the reader threads' script).
-  { ...nodeTarget, entryPoints: { scanWorker: 'src/extension/scanWorkerEntry.ts' }, outdir: 'dist', external: ['vscode'], define: { CODEX_METER_BUILD: JSON.stringify(build) } },
-  { ...nodeTarget, entryPoints: { scanWorkerMain: 'src/extension/scanWorkerMainEntry.ts' }, outdir: 'dist', external: ['vscode'], define: { CODEX_METER_BUILD: JSON.stringify(build) } },
+  { ...nodeTarget, entryPoints: { scanWorker: 'src/extension/scanWorkerEntry.ts' }, outdir: 'dist', external: ['vscode'], ...withBuild },
+  { ...nodeTarget, entryPoints: { scanWorkerMain: 'src/extension/scanWorkerMainEntry.ts' }, outdir: 'dist', external: ['vscode'], ...withBuild },
   // The CLI is two bundles: cli.js answers from the report cache when nothing is new, and loads
   // cliScan.js (the scanner, the state, the price data; also the reader threads' script) otherwise.
-  { ...nodeTarget, entryPoints: { cli: 'src/cli/bin.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' }, define: { CODEX_METER_BUILD: JSON.stringify(build) } },
+  { ...nodeTarget, entryPoints: { cli: 'src/cli/bin.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' }, ...withBuild },
   { ...nodeTarget, entryPoints: { cliScan: 'src/cli/scanEntry.ts' }, outdir: 'dist' },
   { ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { panel: 'src/webview/main.ts' }, outdir: 'dist/webview' },
 ];
