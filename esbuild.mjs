@@ -34,10 +34,12 @@ const builds = [
   // loads scanWorkerMain.js (the scanner, the state, the price data; also the reader threads' script).
   { ...nodeTarget, entryPoints: { scanWorker: 'src/extension/scanWorkerEntry.ts' }, outdir: 'dist', external: ['vscode'], ...withBuild },
   { ...nodeTarget, entryPoints: { scanWorkerMain: 'src/extension/scanWorkerMainEntry.ts' }, outdir: 'dist', external: ['vscode'], ...withBuild },
-  // The CLI is two bundles: cli.js answers from the report cache when nothing is new, and loads
-  // cliScan.js (the scanner, the state, the price data; also the reader threads' script) otherwise.
+  // The CLI is three bundles: cli.js answers from the report cache when nothing is new, and loads
+  // cliScan.js (the scanner, the state, the price data) otherwise; a cold scan's reader threads run
+  // cliReader.js (the reader and the tokenizer alone).
   { ...nodeTarget, entryPoints: { cli: 'src/cli/bin.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' }, ...withBuild },
   { ...nodeTarget, entryPoints: { cliScan: 'src/cli/scanEntry.ts' }, outdir: 'dist' },
+  { ...nodeTarget, entryPoints: { cliReader: 'src/cli/readerEntry.ts' }, outdir: 'dist' },
   { ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { panel: 'src/webview/main.ts' }, outdir: 'dist/webview' },
 ];
 

@@ -9,13 +9,15 @@ declare const CODEX_METER_BUILD: string;
 
 /** The bundle of the full run, beside this one (see scanEntry.ts). */
 const SCAN_BUNDLE = join(__dirname, 'cliScan.js');
+/** The reader threads' bundle, beside this one (see readerEntry.ts). */
+const READER_BUNDLE = join(__dirname, 'cliReader.js');
 
 async function main(): Promise<number> {
   const io: CliIo = {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
     env: process.env,
-    readerThreadScript: SCAN_BUNDLE,
+    readerThreadScript: READER_BUNDLE,
     // Node's version and time-zone data too: a day's bounds come from its ICU.
     reportCacheBuild: `${CODEX_METER_BUILD}; Node ${process.version}; tz ${process.versions.tz ?? 'unknown'}`,
   };

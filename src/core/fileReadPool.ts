@@ -96,7 +96,7 @@ export type FromReader = { type: 'read'; read: PooledRead };
 
 /**
  * Reader threads started from a script that calls `serveFileReads` (fileReadServer.ts) when its
- * `workerData.role` is FILE_READER_ROLE (the CLI's cliScan.js and the extension's scan worker are
+ * `workerData.role` is FILE_READER_ROLE (the CLI's cliReader.js and the extension's scan worker are
  * such scripts). The threads start when the pool is made, so a caller that knows early that it will
  * need them (the CLI, before it loads its scanner) has them ready by the time the files are listed.
  * Each thread keeps DEFAULT_FILES_IN_FLIGHT files queued, so it never waits for this thread between

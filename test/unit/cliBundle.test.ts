@@ -10,7 +10,7 @@ const repo = resolve(__dirname, '..', '..');
 const cli = join(repo, 'dist', 'cli.js');
 
 beforeAll(() => {
-  if (!existsSync(cli) || !existsSync(join(repo, 'dist', 'cliScan.js'))) execFileSync(process.execPath, [join(repo, 'esbuild.mjs')], { cwd: repo, stdio: 'ignore' });
+  if (!existsSync(cli) || !existsSync(join(repo, 'dist', 'cliScan.js')) || !existsSync(join(repo, 'dist', 'cliReader.js'))) execFileSync(process.execPath, [join(repo, 'esbuild.mjs')], { cwd: repo, stdio: 'ignore' });
 });
 
 let home: TempHome;
@@ -35,8 +35,8 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}): { out: ThreadsJson; e
 
 const total = (out: ThreadsJson): number => out.threads.reduce((sum, t) => sum + t.totalTokens, 0);
 
-describe('the shipped CLI (dist/cli.js and dist/cliScan.js)', () => {
-  it('reads a cold home with reader threads from cliScan.js, answers the next run from the report cache, and reads an append in full', async () => {
+describe('the shipped CLI (dist/cli.js, dist/cliScan.js and dist/cliReader.js)', () => {
+  it('reads a cold home with reader threads from cliReader.js, answers the next run from the report cache, and reads an append in full', async () => {
     // 40 files: enough for reader threads (32), which CODEX_METER_READER_THREADS asks for whatever their size.
     for (let i = 0; i < 40; i += 1) {
       await home.write(`t${i}`, file(sessionMeta(`t${i}`), turnContext('gpt-5.1-codex'), tokenCount([100 + i, 0, 10, 0], [100 + i, 0, 10, 0])));

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const repo = resolve(__dirname, '..', '..');
 
 beforeAll(() => {
-  if (!existsSync(join(repo, 'dist', 'cli.js')) || !existsSync(join(repo, 'dist', 'cliScan.js')) || !existsSync(join(repo, 'dist', 'webview', 'panel.js'))) {
+  if (!existsSync(join(repo, 'dist', 'cli.js')) || !existsSync(join(repo, 'dist', 'cliScan.js')) || !existsSync(join(repo, 'dist', 'cliReader.js')) || !existsSync(join(repo, 'dist', 'webview', 'panel.js'))) {
     execFileSync(process.execPath, [join(repo, 'esbuild.mjs')], { cwd: repo, stdio: 'ignore' });
   }
 });
@@ -34,6 +34,6 @@ describe('what ships', () => {
 
   it('the npm package holds the CLI (its two bundles) and its token table', () => {
     const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: repo, encoding: 'utf8' })) as { files: { path: string }[] }[];
-    expect(packed[0]!.files.map((f) => f.path).sort()).toEqual(['LICENSE', 'README.md', 'dist/cli.js', 'dist/cliScan.js', 'dist/o200k_base.bin.br', 'package.json']);
+    expect(packed[0]!.files.map((f) => f.path).sort()).toEqual(['LICENSE', 'README.md', 'dist/cli.js', 'dist/cliReader.js', 'dist/cliScan.js', 'dist/o200k_base.bin.br', 'package.json']);
   }, 60_000);
 });
