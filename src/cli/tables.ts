@@ -14,9 +14,11 @@ export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]
   return [line(columns.map((c) => c.title)), widths.map((w) => '-'.repeat(w)).join('  ').trimEnd(), ...cells.map(line)].join('\n');
 }
 
-const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+/** Made on first use: a run that prints JSON formats no counts, and making one costs a few ms. */
+let integer: Intl.NumberFormat | undefined;
 
 export function formatCount(n: number): string {
+  integer ??= new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
   return integer.format(n);
 }
 
