@@ -7,8 +7,9 @@ import { countTextTokens } from '../core/tokenizer.js';
 /**
  * The entry of dist/cliReader.js, the script of the reader threads a cold scan starts (fileReadPool.ts):
  * the reader, the line decoders and the tokenizer, without the scanner, the ledger, the state and the
- * price data of dist/cliScan.js. A thread with it answers its first file ~35 ms sooner (50–70 against
- * 90–106 ms, alone), and a cold scan of the 1 GB bench home spends ~5 % less CPU (docs/performance.md).
+ * price data of dist/cliScan.js. A thread started alone answers its first file ~35 ms sooner (50–70
+ * against 90–106 ms). In a cold scan of the 1 GB bench home, where it starts while this thread loads
+ * the full run, the difference is within the noise (41 alternated runs each: 1.48 against 1.50 s).
  */
 
 // Kept at its first size in the reader threads too, as in the scanning thread (see scanEntry.ts).
