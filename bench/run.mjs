@@ -36,7 +36,6 @@ function ensureCcusage() {
   return bin;
 }
 
-/** Runs a command under /usr/bin/time; returns wall seconds, peak RSS in MB, and stdout. */
 /** Wall time as this process sees it (to the millisecond; /usr/bin/time's %e has 10 ms steps), and peak RSS from /usr/bin/time. */
 function timed(command, args, env = {}) {
   const start = performance.now();
