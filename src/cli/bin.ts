@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { runFromReportCache } from './cachedRun.js';
-import { limitInlining } from './compileFlags.js';
 import { resolveInvocation } from './invocation.js';
 import { type CliIo } from './io.js';
 import { scanReaders } from './readerStart.js';
@@ -26,7 +25,6 @@ async function main(): Promise<number> {
   if (typeof inv === 'number') return inv;
   const cached = await runFromReportCache(inv, io);
   if (cached !== undefined) return cached;
-  limitInlining();
   // Started before the full run is loaded, so a cold scan's reader threads start meanwhile.
   const readers = await scanReaders(inv, io);
   // Loaded here, not imported: a run the report cache answers never parses the scanner and the price data.
