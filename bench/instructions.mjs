@@ -4,10 +4,10 @@
 // by ±5–10 % between minutes. Two builds that differ by less than ~3 % are not told apart: when V8
 // optimizes a function shifts with how its threads interleave (0.15 G more instructions in the
 // interpreter and baseline code of a 1 GB scan, between two builds that differ in no hot code).
-// Side by side in one run: codex-meter
-// in one thread and with a reader thread, ccusage's native binary (the one its launcher starts),
-// and `grep -c` over the same files. Instructions are not time: a thread that waits costs none,
-// and the kernel's reads are not counted. Not part of `npm test`.
+// Side by side in one run: codex-meter in one thread and with a reader thread, ccusage's native
+// binary (the one its launcher starts), and `grep -c` over the same files. Instructions are not
+// time: a thread that waits costs none, and the kernel's reads are not counted. Not part of
+// `npm test`.
 // usage: node bench/instructions.mjs [--size 0.25GB] [--cli dist/cli.js [--cli other/cli.js]]
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
