@@ -40,10 +40,12 @@ Options:
   --json            print one JSON object
   --verbose         log what is read to stderr
   -h, --help        this text
+  --version         the version of codex-meter and of its price data
 `;
 
-export function parseArguments(argv: readonly string[]): CliArguments | 'help' {
+export function parseArguments(argv: readonly string[]): CliArguments | 'help' | 'version' {
   if (argv.length === 0 || argv.includes('-h') || argv.includes('--help')) return 'help';
+  if (argv.includes('--version')) return 'version';
   const [command, ...rest] = argv;
   if (!COMMANDS.includes(command as CommandName)) throw new UsageError(`unknown command "${command}" (expected one of: ${COMMANDS.join(', ')})`);
   const args: CliArguments = { command: command as CommandName, codexHomes: [], roots: [], json: false, verbose: false };

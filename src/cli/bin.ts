@@ -20,6 +20,7 @@ async function main(): Promise<number> {
     readerThreadScript: READER_BUNDLE,
     // Node's version and time-zone data too: a day's bounds come from its ICU.
     reportCacheBuild: `${CODEX_METER_BUILD}; Node ${process.version}; tz ${process.versions.tz ?? 'unknown'}`,
+    version: CODEX_METER_BUILD,
   };
   const inv = resolveInvocation(process.argv.slice(2), io);
   if (typeof inv === 'number') return inv;

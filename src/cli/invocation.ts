@@ -15,9 +15,9 @@ export interface Invocation {
   roots: string[];
 }
 
-/** The invocation of `argv`, or the exit code when there is nothing to run (help printed: 0; a usage error printed: 2). */
+/** The invocation of `argv`, or the exit code when there is nothing to run (help or the version printed: 0; a usage error printed: 2). */
 export function resolveInvocation(argv: readonly string[], io: CliIo): Invocation | number {
-  let args: CliArguments | 'help';
+  let args: CliArguments | 'help' | 'version';
   try {
     args = parseArguments(argv);
   } catch (err) {
@@ -29,6 +29,10 @@ export function resolveInvocation(argv: readonly string[], io: CliIo): Invocatio
   }
   if (args === 'help') {
     io.out(USAGE);
+    return 0;
+  }
+  if (args === 'version') {
+    io.out(`${io.version ?? 'codex-meter (version unknown)'}\n`);
     return 0;
   }
   const timeZone = args.timeZone ?? systemTimeZone();

@@ -12,6 +12,8 @@ export interface CliIo {
    * and written only with one, and only one written by the same build is used.
    */
   reportCacheBuild?: string;
+  /** What `--version` prints: this package's version and its price data's. */
+  version?: string;
 }
 
 /** Logs to stderr: errors always, the rest with --verbose. */

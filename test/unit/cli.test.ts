@@ -84,6 +84,14 @@ describe('codex-meter', () => {
     expect((await cli('--help')).out).toContain('Usage: codex-meter');
   });
 
+  it('prints its version with --version, before any other argument is looked at', async () => {
+    let out = '';
+    const code = await runCli(['threads', '--colour', '--version'], { out: (t) => (out += t), err: () => undefined, env: {}, version: 'codex-meter 9.9.9; genai-prices 1.2.3' });
+    expect(code).toBe(0);
+    expect(out).toBe('codex-meter 9.9.9; genai-prices 1.2.3\n');
+    expect(await cli('--version')).toEqual({ code: 0, out: 'codex-meter (version unknown)\n', err: '' });
+  });
+
   it('treats a missing Codex home as empty, not as an error', async () => {
     const { code, out } = await cli('threads', '--codex-home', home.path('does-not-exist'));
     expect(code).toBe(0);

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { file, resetClock, sessionMeta, tokenCount, turnContext, usageRecord } from './helpers/rolloutBuilder.js';
@@ -36,6 +36,13 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}): { out: ThreadsJson; e
 const total = (out: ThreadsJson): number => out.threads.reduce((sum, t) => sum + t.totalTokens, 0);
 
 describe('the shipped CLI (dist/cli.js, dist/cliScan.js and dist/cliReader.js)', () => {
+  it('prints the version of this package and of its price data', () => {
+    const result = spawnSync(process.execPath, [cli, '--version'], { encoding: 'utf8' });
+    const version = (path: string): string => (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe(`codex-meter ${version(join(repo, 'package.json'))}; genai-prices ${version(join(repo, 'node_modules', '@pydantic', 'genai-prices', 'package.json'))}\n`);
+  });
+
   it('reads a cold home with reader threads from cliReader.js, answers the next run from the report cache, and reads an append in full', async () => {
     // 40 files: enough for reader threads (32), which CODEX_METER_READER_THREADS asks for whatever their size.
     for (let i = 0; i < 40; i += 1) {
