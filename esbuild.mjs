@@ -31,9 +31,11 @@ const withBuild = { define: { CODEX_METER_BUILD: JSON.stringify(build) } };
 const builds = [
   { ...nodeTarget, entryPoints: { extension: 'src/extension/activate.ts' }, outdir: 'dist', external: ['vscode'], ...withBuild },
   // The scan worker is two bundles too: scanWorker.js checks the last session's meter cache, then
-  // loads scanWorkerMain.js (the scanner, the state, the price data; also the reader threads' script).
+  // loads scanWorkerMain.js (the scanner, the state, the price data); the reader threads it starts
+  // for a cold scan run scanReader.js (the reader and the tokenizer alone).
   { ...nodeTarget, entryPoints: { scanWorker: 'src/extension/scanWorkerEntry.ts' }, outdir: 'dist', external: ['vscode'], ...withBuild },
   { ...nodeTarget, entryPoints: { scanWorkerMain: 'src/extension/scanWorkerMainEntry.ts' }, outdir: 'dist', external: ['vscode'], ...withBuild },
+  { ...nodeTarget, entryPoints: { scanReader: 'src/extension/readerEntry.ts' }, outdir: 'dist', external: ['vscode'] },
   // The CLI is three bundles: cli.js answers from the report cache when nothing is new, and loads
   // cliScan.js (the scanner, the state, the price data) otherwise; a cold scan's reader threads run
   // cliReader.js (the reader and the tokenizer alone).

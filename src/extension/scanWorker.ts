@@ -54,10 +54,10 @@ let meterCacheWasCurrent = false;
 /** Folders the last pass over the roots could not read (no meter cache is written while there are any). */
 let folderProblems = 0;
 /**
- * Reader threads for a cold scan of many files, started from this same bundle (see scanWorkerMainEntry.ts);
- * two cores are kept free, this thread's and the editor's.
+ * Reader threads for a cold scan of many files, started from dist/scanReader.js beside this bundle
+ * (see readerEntry.ts); two cores are kept free, this thread's and the editor's.
  */
-const readerOptions = readerThreadOptions(__filename, 2);
+const readerOptions = readerThreadOptions(join(__dirname, 'scanReader.js'), 2);
 
 /** Runs scanner work one piece at a time (reads and queries never interleave). */
 function serial<T>(work: () => Promise<T>): Promise<T> {

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const repo = resolve(__dirname, '..', '..');
 
 beforeAll(() => {
-  if (!existsSync(join(repo, 'dist', 'cli.js')) || !existsSync(join(repo, 'dist', 'cliScan.js')) || !existsSync(join(repo, 'dist', 'cliReader.js')) || !existsSync(join(repo, 'dist', 'webview', 'panel.js'))) {
+  if (!existsSync(join(repo, 'dist', 'cli.js')) || !existsSync(join(repo, 'dist', 'cliScan.js')) || !existsSync(join(repo, 'dist', 'cliReader.js')) || !existsSync(join(repo, 'dist', 'scanReader.js')) || !existsSync(join(repo, 'dist', 'webview', 'panel.js'))) {
     execFileSync(process.execPath, [join(repo, 'esbuild.mjs')], { cwd: repo, stdio: 'ignore' });
   }
 });
@@ -16,7 +16,7 @@ describe('what ships', () => {
   it('the VSIX holds the extension and nothing else (vsce accepts the manifest and .vscodeignore)', () => {
     const listed = execFileSync('npx', ['--no-install', 'vsce', 'ls', '--no-dependencies'], { cwd: repo, encoding: 'utf8' });
     expect(listed.trim().split('\n').sort()).toEqual([
-      'LICENSE', 'README.md', 'dist/extension.js', 'dist/o200k_base.bin.br', 'dist/scanWorker.js', 'dist/scanWorkerMain.js', 'dist/webview/panel.js', 'media/icon.svg', 'media/panel.css', 'package.json',
+      'LICENSE', 'README.md', 'dist/extension.js', 'dist/o200k_base.bin.br', 'dist/scanReader.js', 'dist/scanWorker.js', 'dist/scanWorkerMain.js', 'dist/webview/panel.js', 'media/icon.svg', 'media/panel.css', 'package.json',
     ]);
   }, 60_000);
 

@@ -8,9 +8,9 @@ const repo = resolve(__dirname, '..', '..', '..');
 /** The scan worker as the extension ships it. */
 export const WORKER_BUNDLE = join(repo, 'dist', 'scanWorker.js');
 
-/** Builds the bundles when dist/scanWorker.js is missing (a test run before `npm run build`). */
+/** Builds the bundles when the worker's are missing (a test run before `npm run build`). */
 export function ensureWorkerBundle(): void {
-  if (!existsSync(WORKER_BUNDLE)) execFileSync(process.execPath, [join(repo, 'esbuild.mjs')], { cwd: repo });
+  if (!existsSync(WORKER_BUNDLE) || !existsSync(join(repo, 'dist', 'scanReader.js'))) execFileSync(process.execPath, [join(repo, 'esbuild.mjs')], { cwd: repo });
 }
 
 /**
