@@ -1,7 +1,8 @@
 import { type GroupRow, type UsageReport, type UsageTotals } from '../core/reports.js';
+import { formatInteger as formatCount } from '../shared/format.js';
 import { type CommandName } from './args.js';
 import { type CliIo } from './io.js';
-import { type Column, formatCount, formatPercent, formatUsd, renderTable } from './tables.js';
+import { type Column, formatPercent, formatUsd, renderTable } from './tables.js';
 
 /** A line of a rollout that could not be used, or a file or folder that could not be read (line 0). */
 export interface CliWarning {

@@ -14,14 +14,6 @@ export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]
   return [line(columns.map((c) => c.title)), widths.map((w) => '-'.repeat(w)).join('  ').trimEnd(), ...cells.map(line)].join('\n');
 }
 
-/** Made on first use: a run that prints JSON formats no counts, and making one costs a few ms. */
-let integer: Intl.NumberFormat | undefined;
-
-export function formatCount(n: number): string {
-  integer ??= new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-  return integer.format(n);
-}
-
 export function formatUsd(usd: number | undefined, unpricedTokens = 0): string {
   if (usd === undefined) return unpricedTokens > 0 ? 'unpriced' : '-';
   const text = `$${usd.toFixed(usd >= 100 ? 0 : 2)}`;

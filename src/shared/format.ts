@@ -1,8 +1,10 @@
 /** Number and date formatting shared by the panel, the status bar and the CLI. */
 
-const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+/** Made on first use: a CLI run that prints JSON formats nothing, and making one costs a few ms. */
+let integer: Intl.NumberFormat | undefined;
 
 export function formatInteger(n: number): string {
+  integer ??= new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
   return integer.format(n);
 }
 
