@@ -130,16 +130,18 @@ export function digestOfSamples(samples: readonly Uint8Array[]): string {
 
 /** Takes the samples of a whole-file read from its chunks, for the size the file had when it was opened. */
 class StreamSampler {
-  private readonly positions: number[];
-  private readonly lengths: number[];
+  // Typed arrays: an array of numbers holds small integers in one element kind and others in another,
+  // and the optimized reading code, which inlines `take`, was deoptimized each time the kind changed.
+  private readonly positions: Float64Array;
+  private readonly lengths: Float64Array;
   private readonly buffers: Buffer[];
-  private readonly filled: number[];
+  private readonly filled: Float64Array;
 
   constructor(private readonly expectedOffset: number) {
-    this.positions = samplePositions(expectedOffset);
+    this.positions = Float64Array.from(samplePositions(expectedOffset));
     this.lengths = this.positions.map((at) => sampleLength(at, expectedOffset));
-    this.buffers = this.lengths.map((n) => Buffer.alloc(n));
-    this.filled = this.lengths.map(() => 0);
+    this.buffers = Array.from(this.lengths, (n) => Buffer.alloc(n));
+    this.filled = new Float64Array(this.lengths.length);
   }
 
   readonly take = (chunk: Buffer, position: number): void => {
