@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { FILE_READER_ROLE } from '../core/fileReadPool.js';
+import { parentPort } from 'node:worker_threads';
+import { isFileReaderThread } from '../core/fileReadPool.js';
 import { serveFileReads } from '../core/fileReadServer.js';
 import { countTextTokens } from '../core/tokenizer.js';
 
@@ -17,6 +17,6 @@ import { countTextTokens } from '../core/tokenizer.js';
 // Kept at its first size in the reader threads too, as in the scanning thread (see scanEntry.ts).
 setFlagsFromString('--semi-space-growth-factor=1');
 
-if (!isMainThread && (workerData as { role?: string } | undefined)?.role === FILE_READER_ROLE) {
+if (isFileReaderThread()) {
   serveFileReads(parentPort!, countTextTokens);
 }

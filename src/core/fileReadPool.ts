@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { type ResourceLimits, Worker } from 'node:worker_threads';
+import { isMainThread, type ResourceLimits, Worker, workerData } from 'node:worker_threads';
 import { type FileReadOutcome } from './fileRead.js';
 import { SCAN_THREAD_RESOURCE_LIMITS } from './threadResources.js';
 
@@ -37,6 +37,11 @@ function bytesAtLeast(paths: readonly string[], bytes: number): boolean {
 
 /** `workerData.role` of a thread started to read files for a pool. */
 export const FILE_READER_ROLE = 'codex-meter-file-reader';
+
+/** Whether this thread is one a pool started to read files (its `workerData.role`): a reader script serves reads only then. */
+export function isFileReaderThread(): boolean {
+  return !isMainThread && (workerData as { role?: string } | undefined)?.role === FILE_READER_ROLE;
+}
 
 /** One file read whole by a reader thread: its outcome, why it could not be read, or that the thread failed first. */
 export interface PooledRead {
@@ -96,8 +101,8 @@ export type FromReader = { type: 'read'; read: PooledRead };
 
 /**
  * Reader threads started from a script that calls `serveFileReads` (fileReadServer.ts) when its
- * `workerData.role` is FILE_READER_ROLE (the CLI's cliReader.js and the extension's scan worker are
- * such scripts). The threads start when the pool is made, so a caller that knows early that it will
+ * `workerData.role` is FILE_READER_ROLE (isFileReaderThread; the CLI's cliReader.js and the
+ * extension's scanReader.js are such scripts). The threads start when the pool is made, so a caller that knows early that it will
  * need them (the CLI, before it loads its scanner) has them ready by the time the files are listed.
  * Each thread keeps DEFAULT_FILES_IN_FLIGHT files queued, so it never waits for this thread between
  * files. `resourceLimits` are given to each thread (see threadResources.ts).

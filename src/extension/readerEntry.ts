@@ -1,5 +1,5 @@
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { FILE_READER_ROLE } from '../core/fileReadPool.js';
+import { parentPort } from 'node:worker_threads';
+import { isFileReaderThread } from '../core/fileReadPool.js';
 import { serveFileReads } from '../core/fileReadServer.js';
 import { countTextTokens } from '../core/tokenizer.js';
 
@@ -11,6 +11,6 @@ import { countTextTokens } from '../core/tokenizer.js';
  * MiB to its process's memory instead of ~24 MiB, once it has read its first file. Unlike the
  * CLI's (src/cli/readerEntry.ts), it sets no V8 flag: a flag would hold for the whole extension host.
  */
-if (!isMainThread && (workerData as { role?: string } | undefined)?.role === FILE_READER_ROLE) {
+if (isFileReaderThread()) {
   serveFileReads(parentPort!, countTextTokens);
 }
