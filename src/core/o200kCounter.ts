@@ -5,12 +5,13 @@
  * pre-tokenisation pattern, each piece is looked up whole, and pieces that are not one token are
  * byte-pair merged as tiktoken does: the adjacent pair whose concatenation has the lowest rank
  * first, the leftmost on a tie. Special-token text such as `<|endoftext|>` is counted as plain text.
- * Most text is ASCII, and there the split is done by scanning char codes (o200kSplit.ts), and a
- * piece is counted from the text without a substring: through a small cache of short pieces that
- * keeps their bytes inline, else by probing the table (most pieces are one token).
+ * The text is written out as UTF-8 first (natively, into a buffer kept for the next text), and most
+ * of it is ASCII, where the split is done by scanning those bytes (o200kSplit.ts), and a piece is
+ * counted from them without a substring: through a small cache of short pieces that keeps their
+ * bytes inline, else by probing the table (most pieces are one token).
  */
 
-import { SPLIT, asciiPieceEnd } from './o200kSplit.js';
+import { SPLIT, asciiPieceEnd, utf8Length } from './o200kSplit.js';
 
 /** The number of ranks in o200k_base's mergeable table. */
 export const O200K_RANKS = 199_998;
@@ -25,6 +26,8 @@ const SCAN_LIMIT = 96;
 const HOT_ENTRY = 16;
 const HOT_KEY = HOT_ENTRY - 2;
 const HOT_ENTRIES = 1 << 14;
+/** The largest buffer kept for a text's UTF-8 bytes (a longer text gets one of its own). */
+const KEPT_TEXT_BYTES = 1 << 20;
 
 export class O200kCounter {
   private readonly bytes: Uint8Array;
@@ -37,6 +40,8 @@ export class O200kCounter {
   private scratch = new Uint8Array(1024);
   private readonly cache = new Map<string, number>();
   private readonly hot = new Uint8Array(HOT_ENTRIES * HOT_ENTRY);
+  private readonly encoder = new TextEncoder();
+  private textBytes = new Uint8Array(4096);
 
   /** `table`: for each rank in order, a length byte and the token's bytes (scripts/tokenTable.mjs). */
   constructor(table: Uint8Array) {
@@ -68,21 +73,43 @@ export class O200kCounter {
 
   /** The number of o200k_base tokens of `text`. */
   count(text: string): number {
+    const bytes = this.utf8(text);
+    const length = bytes.length;
     let total = 0;
-    for (let at = 0; at < text.length; ) {
-      const end = asciiPieceEnd(text, at);
-      if (end >= 0) {
-        total += this.countAscii(text, at, end);
-        at = end;
+    // `at` is a byte of `bytes`, `char` the code unit of `text` it starts.
+    for (let at = 0, char = 0; at < length; ) {
+      const end = asciiPieceEnd(bytes, length, at);
+      if (end < 0) {
+        // The piece at `at` depends on non-ASCII text: SPLIT finds it (it starts at `char`, see o200kSplit.ts).
+        const chars = this.splitPieceLength(text, char);
+        const after = at + utf8Length(text, char, char + chars);
+        total += this.countBytes(bytes, at, after, text, char, chars);
+        at = after;
+        char += chars;
       } else {
-        // The piece at `at` depends on non-ASCII text: SPLIT finds it (it starts at `at`, see o200kSplit.ts).
-        SPLIT.lastIndex = at;
-        const match = SPLIT.exec(text)!;
-        total += this.countPiece(match[0]);
-        at = SPLIT.lastIndex;
+        total += this.countBytes(bytes, at, end, text, char, end - at);
+        char += end - at;
+        at = end;
       }
     }
     return total;
+  }
+
+  /** The length of SPLIT's piece at text[char] (kept out of `count`, whose ASCII loop V8 then inlines whole). */
+  private splitPieceLength(text: string, char: number): number {
+    SPLIT.lastIndex = char;
+    SPLIT.exec(text);
+    return SPLIT.lastIndex - char;
+  }
+
+  /** The UTF-8 bytes of `text` (a lone surrogate as U+FFFD, as `encode` writes it), in the kept buffer when they fit. */
+  private utf8(text: string): Uint8Array {
+    const most = text.length * 3; // UTF-8 takes at most three bytes per UTF-16 code unit
+    if (this.textBytes.length < most) {
+      if (most > KEPT_TEXT_BYTES) return this.encoder.encode(text);
+      this.textBytes = new Uint8Array(Math.min(KEPT_TEXT_BYTES, Math.max(most, this.textBytes.length * 2)));
+    }
+    return this.textBytes.subarray(0, this.encoder.encodeInto(text, this.textBytes).written);
   }
 
   /** The same count, split by the SPLIT RegExp alone: the plain loop, kept for the benchmark and tests. */
@@ -94,46 +121,45 @@ export class O200kCounter {
   }
 
   /**
-   * The tokens of text[from, to), all ASCII (so its UTF-8 bytes are its char codes). Short pieces
-   * go through `hot`, a small direct-mapped cache that holds its keys inline, so a hit costs one
-   * hash over the piece and one compare in a few cache lines, with no substring made; a miss is
-   * looked up in the token table (most pieces are one token), else counted by countPiece, and stored.
+   * The tokens of the piece bytes[from, to), which is text[char, char + chars). Short pieces go
+   * through `hot`, a small direct-mapped cache that holds its keys inline, so a hit costs one hash
+   * over the piece and one compare in a few cache lines, with no substring made; a miss is looked
+   * up in the token table (most pieces are one token), else counted by countPiece, and stored.
    */
-  private countAscii(text: string, from: number, to: number): number {
+  private countBytes(bytes: Uint8Array, from: number, to: number, text: string, char: number, chars: number): number {
     const width = to - from;
     if (width === 1) return 1; // every byte is a token
-    let h = 0x811c9dc5; // FNV-1a, as `hash`
-    for (let i = from; i < to; i += 1) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-    h >>>= 0;
-    if (width > HOT_KEY) return this.isToken(text, from, to, h) ? 1 : this.countPiece(text.slice(from, to));
-    const hot = this.hot;
-    const entry = (h & (HOT_ENTRIES - 1)) * HOT_ENTRY;
-    if (hot[entry] === width) {
-      let i = 0;
-      while (i < width && hot[entry + 2 + i] === text.charCodeAt(from + i)) i += 1;
-      if (i === width) return hot[entry + 1]!;
+    const h = hash(bytes, from, to);
+    if (width <= HOT_KEY) {
+      const hot = this.hot;
+      const entry = (h & (HOT_ENTRIES - 1)) * HOT_ENTRY;
+      if (hot[entry] === width) {
+        let i = 0;
+        while (i < width && hot[entry + 2 + i] === bytes[from + i]) i += 1;
+        if (i === width) return hot[entry + 1]!;
+      }
     }
+    return this.countMissed(bytes, from, to, h, text, char, chars);
+  }
+
+  /** countBytes for a piece not in `hot`: stored there if it is short enough. */
+  private countMissed(bytes: Uint8Array, from: number, to: number, h: number, text: string, char: number, chars: number): number {
+    const width = to - from;
+    const count = this.isToken(bytes, from, to, h) ? 1 : this.countPiece(text.slice(char, char + chars));
+    if (width > HOT_KEY) return count;
     // An entry is overwritten by any piece with the same slot, so the counts of pieces that are
     // not one token stay in `cache` too (merging is much dearer than a substring and a Map lookup).
-    const count = this.isToken(text, from, to, h) ? 1 : this.countPiece(text.slice(from, to));
+    const hot = this.hot;
+    const entry = (h & (HOT_ENTRIES - 1)) * HOT_ENTRY;
     hot[entry] = width;
     hot[entry + 1] = count;
-    for (let i = 0; i < width; i += 1) hot[entry + 2 + i] = text.charCodeAt(from + i);
+    for (let i = 0; i < width; i += 1) hot[entry + 2 + i] = bytes[from + i]!;
     return count;
   }
 
-  /** Whether text[from, to), ASCII, is one token: rankOf's probe over the text's char codes; `h` is its hash. */
-  private isToken(text: string, from: number, to: number, h: number): boolean {
-    const width = to - from;
-    if (width > this.longest) return false;
-    for (let slot = h & this.mask, rank = this.slots[slot]!; rank !== -1; slot = (slot + 1) & this.mask, rank = this.slots[slot]!) {
-      if (this.lengths[rank] !== width) continue;
-      const start = this.starts[rank]! - from;
-      let i = from;
-      while (i < to && this.bytes[start + i] === text.charCodeAt(i)) i += 1;
-      if (i === to) return true;
-    }
-    return false;
+  /** Whether bytes[from, to) is one token; `h` is its hash. */
+  private isToken(bytes: Uint8Array, from: number, to: number, h: number): boolean {
+    return to - from <= this.longest && this.rankIn(bytes, from, to, h) !== NONE;
   }
 
   private countPiece(piece: string): number {
@@ -205,22 +231,18 @@ export class O200kCounter {
 
   /** The rank of scratch[from, to), or NONE. */
   private rankOf(from: number, to: number): number {
-    const scratch = this.scratch;
-    let slot = hash(scratch, from, to) & this.mask;
+    return this.rankIn(this.scratch, from, to, hash(this.scratch, from, to));
+  }
+
+  /** The rank of bytes[from, to), whose hash is `h`, or NONE. */
+  private rankIn(bytes: Uint8Array, from: number, to: number, h: number): number {
     const width = to - from;
-    for (let rank = this.slots[slot]!; rank !== -1; rank = this.slots[slot]!) {
-      if (this.lengths[rank] === width) {
-        const start = this.starts[rank]!;
-        let same = true;
-        for (let k = 0; k < width; k += 1) {
-          if (this.bytes[start + k] !== scratch[from + k]) {
-            same = false;
-            break;
-          }
-        }
-        if (same) return rank;
-      }
-      slot = (slot + 1) & this.mask;
+    for (let slot = h & this.mask, rank = this.slots[slot]!; rank !== -1; slot = (slot + 1) & this.mask, rank = this.slots[slot]!) {
+      if (this.lengths[rank] !== width) continue;
+      const start = this.starts[rank]! - from;
+      let i = from;
+      while (i < to && this.bytes[start + i] === bytes[i]) i += 1;
+      if (i === to) return rank;
     }
     return NONE;
   }
