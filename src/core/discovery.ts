@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { type Logger } from './logger.js';
+import { compareText } from './textOrder.js';
 
 /** A rollout file found under one of the roots. */
 export interface DiscoveredFile {
@@ -54,7 +55,7 @@ export async function discoverRolloutFiles(roots: readonly string[], logger: Log
     const hasHomeLayout = (await walk(sessions, false, result, seen, logger)) | (await walk(archived, true, result, seen, logger));
     if (!hasHomeLayout) await walk(absolute, /archived_sessions/.test(absolute), result, seen, logger);
   }
-  result.files.sort((a, b) => a.path.localeCompare(b.path));
+  result.files.sort((a, b) => compareText(a.path, b.path));
   return result;
 }
 

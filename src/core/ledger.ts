@@ -1,5 +1,6 @@
 import { IncrementStore, newIncrementView } from './incrementStore.js';
 import { type IncrementView, type RateLimitSnapshot, type ThreadInfo, type UsageIncrement } from './ledgerTypes.js';
+import { compareText } from './textOrder.js';
 
 /**
  * The set of all usage increments, each counted once however many files or reads report it.
@@ -115,7 +116,7 @@ export class UsageLedger {
     infos.push(info);
     // Deterministic whatever order files are read in: a live file before an archived copy, then by path.
     const archived = (t: ThreadInfo): number => (/[\\/]archived_sessions[\\/]/.test(t.file) ? 1 : 0);
-    infos.sort((a, b) => archived(a) - archived(b) || a.file.localeCompare(b.file));
+    infos.sort((a, b) => archived(a) - archived(b) || compareText(a.file, b.file));
     this.threads.set(info.threadId, infos);
     this.revision += 1;
     this.threadChanges += 1;

@@ -6,6 +6,7 @@ import { type Logger } from './logger.js';
 import { addFigures, type CellsSummary, type ReportCells, roundCost, type UsageFigures } from './reports.js';
 import { isLocalMidnight, localDay } from './timeZones.js';
 import { emptyBuckets, type TokenBuckets } from './usage.js';
+import { compareText } from './textOrder.js';
 
 /**
  * The meter cache: what the status bar needs of all time, summed per local day and agent, with the
@@ -114,7 +115,7 @@ export function meterFromCache(cache: MeterCache, since: Date | undefined, until
     // Rounded as reports.ts rounds its sums: the same figures whatever order they were added in.
     costUsd: totals.costUsd === undefined ? undefined : roundCost(totals.costUsd),
     agents: [...agents.values()]
-      .sort((a, b) => b.totalTokens - a.totalTokens || a.id.localeCompare(b.id))
+      .sort((a, b) => b.totalTokens - a.totalTokens || compareText(a.id, b.id))
       .map((a) => ({ agent: a.agent, kind: a.kind, totalTokens: a.totalTokens })),
     rateLimits: cache.rateLimits,
     badLines: cache.badLines,

@@ -2,6 +2,7 @@ import { type UsageLedger } from './ledger.js';
 import { type IncrementView, type RateLimitSnapshot, type ThreadInfo } from './ledgerTypes.js';
 import { isoToEpochMs, localDayOf } from './timeZones.js';
 import { addBuckets, cacheHitRate, emptyBuckets, type TokenBuckets, totalTokens } from './usage.js';
+import { compareText } from './textOrder.js';
 
 /** Prices one increment; `usd` is undefined for a model it does not know (never 0 for unknown). */
 export interface Pricer {
@@ -294,11 +295,11 @@ export function reportFromCells(source: ReportCells, options: CellGrouping): Usa
     totals,
     cacheHitRate: cacheHitRate(totals.buckets),
     reasoningShare: totals.buckets.output > 0 ? totals.buckets.reasoningOutput / totals.buckets.output : undefined,
-    threads: threadRows.sort((a, b) => (b.lastSeen ?? '').localeCompare(a.lastSeen ?? '') || a.threadId.localeCompare(b.threadId)),
+    threads: threadRows.sort((a, b) => compareText(b.lastSeen ?? '', a.lastSeen ?? '') || compareText(a.threadId, b.threadId)),
     agents: [...agents.values()].sort(byTotal),
     models: [...models.values()].sort(byTotal),
     projects: [...projects.values()].sort(byTotal),
-    days: [...days.values()].sort((a, b) => a.key.localeCompare(b.key)),
+    days: [...days.values()].sort((a, b) => compareText(a.key, b.key)),
     rateLimits: source.rateLimits,
   };
 }
@@ -349,7 +350,7 @@ function roundCosts(rows: Iterable<UsageTotals>): void {
 }
 
 function byTotal<T extends GroupRow>(a: T, b: T): number {
-  return b.totalTokens - a.totalTokens || a.key.localeCompare(b.key);
+  return b.totalTokens - a.totalTokens || compareText(a.key, b.key);
 }
 
 /** The token and cost figures of a group (what the meter cache keeps per day and agent too). */
