@@ -5,7 +5,7 @@ import { type Logger } from '../core/logger.js';
 import { ProjectResolver } from '../core/projects.js';
 import { REPORT_CACHE_FILE, ReportCacheStore, type ScanFacts } from '../core/reportCache.js';
 import { reportFromCells } from '../core/reports.js';
-import { isLocalMidnight } from '../core/timeZones.js';
+import { isLocalMidnight, usableTimeZone } from '../core/timeZones.js';
 import { type BudgetCommandInput } from './budgetCommand.js';
 import { type Invocation } from './invocation.js';
 import { type CliIo, stderrLogger } from './io.js';
@@ -59,7 +59,7 @@ export async function runFromReportCache(inv: Invocation, io: CliIo): Promise<nu
       const cells = cellsOfDays(found.cells, period.start, period.end);
       return cells && budgetUsageOf(cells);
     };
-    return runBudgetCommand({ args: inv.args, io, codexHomes: inv.codexHomes, usageFor, timeZone: inv.timeZone, warnings: facts.warnings, badLines: facts.counters.badLines, now: new Date() });
+    return runBudgetCommand({ args: inv.args, io, codexHomes: inv.codexHomes, usageFor, timeZone: usableTimeZone(inv.timeZone), warnings: facts.warnings, badLines: facts.counters.badLines, now: new Date() });
   }
   const cells = cellsOfDays(found.cells, inv.since, inv.until);
   if (!cells) return undefined;

@@ -1,12 +1,13 @@
 import { resolve } from 'node:path';
 import { defaultCodexHome } from '../core/discovery.js';
-import { isValidTimeZone, parseDateBoundary, systemTimeZone } from '../core/timeZones.js';
+import { isValidTimeZone, parseDateBoundary, systemTimeZone, usableTimeZone } from '../core/timeZones.js';
 import { type CliArguments, parseArguments, USAGE, UsageError } from './args.js';
 import { type CliIo } from './io.js';
 
 /** A command line, checked: its arguments with the time zone, the period and the roots resolved. */
 export interface Invocation {
   args: CliArguments;
+  /** The --tz zone, checked; else the system's, which Intl may not know yet (see usableTimeZone). */
   timeZone: string;
   since: Date | undefined;
   until: Date | undefined;
@@ -35,14 +36,17 @@ export function resolveInvocation(argv: readonly string[], io: CliIo): Invocatio
     io.out(`${io.version ?? 'codex-meter (version unknown)'}\n`);
     return 0;
   }
-  const timeZone = args.timeZone ?? systemTimeZone();
-  if (!isValidTimeZone(timeZone)) {
-    io.err(`codex-meter: unknown time zone "${timeZone}"\n`);
+  if (args.timeZone !== undefined && !isValidTimeZone(args.timeZone)) {
+    io.err(`codex-meter: unknown time zone "${args.timeZone}"\n`);
     return 2;
   }
+  // The system's zone is read without Intl where it can be (systemTimeZone), and Intl checks it
+  // where a run uses Intl anyway: here for a period, in the full run (scanRun.ts), for a budget.
+  let timeZone = args.timeZone ?? systemTimeZone();
   let since: Date | undefined;
   let until: Date | undefined;
   try {
+    if (args.since || args.until) timeZone = usableTimeZone(timeZone);
     if (args.since) since = parseDateBoundary(args.since, timeZone);
     if (args.until) until = parseDateBoundary(args.until, timeZone);
   } catch (err) {

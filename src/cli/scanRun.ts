@@ -6,6 +6,7 @@ import { collectCells, type ReportCells, reportFromCells } from '../core/reports
 import { UsageScanner } from '../core/scanner.js';
 import { ScanStateStore } from '../core/stateStore.js';
 import { countTextTokens } from '../core/tokenizer.js';
+import { usableTimeZone } from '../core/timeZones.js';
 import { budgetUsageOf, runBudgetCommand } from './budgetCommand.js';
 import { diagnosticsOf, reportCacheOf, STATE_FILE } from './cachedRun.js';
 import { type Invocation } from './invocation.js';
@@ -19,7 +20,9 @@ import { type CliWarning, printReport } from './reportOutput.js';
  * the report cache (reportCache.ts) that lets the next run with nothing new skip all of this.
  */
 export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders): Promise<number> {
-  const { args, since, until, timeZone } = inv;
+  const { args, since, until } = inv;
+  // The cache's key keeps the invocation's zone: a cached run of the same invocation answers as this run does.
+  const timeZone = usableTimeZone(inv.timeZone);
   const logger = stderrLogger(io, args.verbose);
   // Opened first: on a cold run the reader threads are still starting (readerStart.ts).
   const pricer = await openPriceBook();

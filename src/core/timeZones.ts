@@ -1,10 +1,46 @@
 /** Calendar days in an IANA time zone, without a date library. */
 
+import { readlinkSync } from 'node:fs';
+
 const dayFormatters = new Map<string, Intl.DateTimeFormat>();
 
-/** The system's time zone. */
-export function systemTimeZone(): string {
+/** Reads a symbolic link's target (fs.readlinkSync; injected by tests). */
+export type LinkReader = (path: string) => string;
+
+/** The names the UTC zone goes by, which Intl spells "UTC". */
+const UTC_NAMES = new Set(['UTC', 'UCT', 'Universal', 'Zulu', 'GMT', 'GMT0', 'GMT+0', 'GMT-0', 'Greenwich']);
+
+/**
+ * The system's time zone. Where TZ is unset and /etc/localtime links into a zoneinfo folder (Linux,
+ * macOS), it is the zone that link names: where ICU itself finds the zone there, read without
+ * starting ICU, which costs a process's first Intl call ~18 ms here (a CLI run answered from its
+ * cache needs only the name). The name can be an alias of the one Intl gives (Asia/Kolkata for
+ * Asia/Calcutta), the same zone; the names of UTC are "UTC", as Intl has them. Anything else is
+ * Intl's answer. Intl has yet to know a linked name: see usableTimeZone.
+ */
+export function systemTimeZone(env: NodeJS.ProcessEnv = process.env, readLink: LinkReader = readlinkSync): string {
+  return (env.TZ === undefined && linkedTimeZone(readLink)) || intlTimeZone();
+}
+
+function linkedTimeZone(readLink: LinkReader): string | undefined {
+  let target: string;
+  try {
+    target = readLink('/etc/localtime');
+  } catch {
+    return undefined; // not a link (a copy of the zone's file), or no such file (Windows)
+  }
+  const name = /\/zoneinfo\/(?:posix\/|right\/)?([A-Za-z][\w+-]*(?:\/[\w+-]+)*)$/.exec(target)?.[1];
+  if (name === undefined) return undefined;
+  return UTC_NAMES.has(name.replace(/^Etc\//, '')) ? 'UTC' : name;
+}
+
+function intlTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+/** `zone` when Intl knows it, else Intl's own zone for the system (for a linked name that Intl's time-zone data lacks). */
+export function usableTimeZone(zone: string): string {
+  return isValidTimeZone(zone) ? zone : intlTimeZone();
 }
 
 /** True when `zone` is a time zone Intl knows. */

@@ -4,7 +4,7 @@ import { CrossingTracker, type CrossingState, evaluateBudget, periodWindow } fro
 import { defaultCodexHome } from '../core/discovery.js';
 import { type Logger } from '../core/logger.js';
 import { MeterCacheStore } from '../core/meterCache.js';
-import { isValidTimeZone, systemTimeZone } from '../core/timeZones.js';
+import { isValidTimeZone, systemTimeZone, usableTimeZone } from '../core/timeZones.js';
 import { BudgetController } from './budgetController.js';
 import { LastSessionMeter } from './lastSessionMeter.js';
 import { meterCacheKey } from './meterCacheKey.js';
@@ -36,7 +36,7 @@ function settings(): { extraRoots: string[]; priceOverrides: Record<string, unkn
   return {
     extraRoots: plain(config.get<string[]>('extraRoots') ?? []).filter((r) => typeof r === 'string' && r.trim() !== ''),
     priceOverrides: plain(config.get<Record<string, unknown>>('priceOverrides') ?? {}),
-    timeZone: zone && isValidTimeZone(zone) ? zone : systemTimeZone(),
+    timeZone: zone && isValidTimeZone(zone) ? zone : usableTimeZone(systemTimeZone()),
   };
 }
 

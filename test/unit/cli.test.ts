@@ -1,6 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/main.js';
+import { runFromReportCache } from '../../src/cli/cachedRun.js';
+import { resolveInvocation } from '../../src/cli/invocation.js';
+import { type CliIo, runCli } from '../../src/cli/main.js';
+import { scanReaders } from '../../src/cli/readerStart.js';
+import { runScan } from '../../src/cli/scanRun.js';
 import { file, resetClock, sessionMeta, tokenCount, turnContext } from './helpers/rolloutBuilder.js';
 import { TempHome } from './helpers/tempHome.js';
 
@@ -96,6 +100,35 @@ describe('codex-meter', () => {
     const { code, out } = await cli('threads', '--codex-home', home.path('does-not-exist'));
     expect(code).toBe(0);
     expect(out).toContain('No Codex usage found');
+  });
+
+  it("answers in Intl's zone when the system's, read from /etc/localtime, is one Intl does not know: in full, from the report cache, and a budget", async () => {
+    await fixture();
+    await writeFile(home.path('config.toml'), `[token_budget]\ntotal_budget = 4000\nperiod = "all"\n`);
+    const state = home.path('state');
+    // As runCli, with the system's zone taken to be one Intl lacks (a zone newer than Node's time-zone data).
+    const run = async (...argv: string[]): Promise<{ code: number; cached: boolean; out: string; err: string }> => {
+      let out = '';
+      let err = '';
+      const io: CliIo = { out: (t) => (out += t), err: (t) => (err += t), env: {}, reportCacheBuild: 'test build' };
+      const inv = resolveInvocation(argv, io);
+      if (typeof inv === 'number') throw new Error(`exit ${inv}: ${err}`);
+      const unknown = { ...inv, timeZone: 'Mars/Olympus_Mons' };
+      const cached = await runFromReportCache(unknown, io);
+      const code = cached ?? (await runScan(unknown, io, await scanReaders(unknown, io)));
+      return { code, cached: cached !== undefined, out, err };
+    };
+    const intlZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const expected = JSON.parse((await cli('daily', '--json', '--tz', intlZone, '--codex-home', home.root)).out);
+    const full = await run('daily', '--json', '--state', state, '--codex-home', home.root);
+    const again = await run('daily', '--json', '--state', state, '--codex-home', home.root);
+    expect(full).toMatchObject({ code: 0, cached: false });
+    expect(again).toMatchObject({ code: 0, cached: true });
+    expect(JSON.parse(full.out).days).toEqual(expected.days);
+    expect(JSON.parse(again.out).days).toEqual(expected.days);
+    const budget = await run('budget', '--json', '--state', state, '--codex-home', home.root);
+    expect(budget).toMatchObject({ code: 0, cached: true });
+    expect(JSON.parse(budget.out)).toMatchObject({ period: { name: "all" }, status: { usedTokens: 3150 } });
   });
 
   it('keeps state with --state so the second run reads nothing new', async () => {

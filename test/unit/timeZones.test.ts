@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isoToEpochMs, isValidTimeZone, localDay, localDayOf, nextDay, parseDateBoundary, startOfLocalDay, systemTimeZone } from '../../src/core/timeZones.js';
+import { isoToEpochMs, isValidTimeZone, localDay, localDayOf, nextDay, parseDateBoundary, startOfLocalDay, systemTimeZone, usableTimeZone } from '../../src/core/timeZones.js';
 
 describe('local days', () => {
   it('a day starts at local midnight: 23:30 and 00:30 in Berlin are different days', () => {
@@ -77,6 +77,55 @@ describe('small helpers', () => {
     expect(isValidTimeZone('Europe/Berlin')).toBe(true);
     expect(isValidTimeZone('Mars/Olympus_Mons')).toBe(false);
     expect(isValidTimeZone(systemTimeZone())).toBe(true);
+  });
+});
+
+describe('the system time zone', () => {
+  const intlZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const linkedTo = (target: string) => (path: string): string => {
+    expect(path).toBe('/etc/localtime');
+    return target;
+  };
+  const noLink = (): string => {
+    throw Object.assign(new Error('EINVAL: invalid argument, readlink'), { code: 'EINVAL' });
+  };
+
+  it('is the zone /etc/localtime links to, without TZ', () => {
+    expect(systemTimeZone({}, linkedTo('/usr/share/zoneinfo/Europe/Berlin'))).toBe('Europe/Berlin');
+    expect(systemTimeZone({}, linkedTo('../usr/share/zoneinfo/America/Argentina/Buenos_Aires'))).toBe('America/Argentina/Buenos_Aires');
+    expect(systemTimeZone({}, linkedTo('/usr/share/zoneinfo/posix/Asia/Kolkata'))).toBe('Asia/Kolkata');
+    expect(systemTimeZone({}, linkedTo('/usr/share/zoneinfo/right/Etc/GMT+5'))).toBe('Etc/GMT+5');
+    expect(systemTimeZone({}, linkedTo('/var/db/timezone/tz/2025b.1.0/zoneinfo/America/New_York'))).toBe('America/New_York');
+  });
+
+  it('spells the names of UTC as Intl does', () => {
+    for (const name of ['Etc/UTC', 'UTC', 'Etc/UCT', 'Etc/Universal', 'Zulu', 'Etc/GMT', 'GMT', 'Etc/GMT0', 'Etc/GMT-0', 'Etc/Greenwich']) {
+      expect(systemTimeZone({}, linkedTo(`/usr/share/zoneinfo/${name}`)), name).toBe('UTC');
+    }
+  });
+
+  it("is Intl's zone when TZ is set, /etc/localtime is no link, or its target is not in a zoneinfo folder", () => {
+    const unread = (): string => {
+      throw new Error('the link is not read when TZ is set');
+    };
+    expect(systemTimeZone({ TZ: 'Asia/Tokyo' }, unread)).toBe(intlZone);
+    expect(systemTimeZone({ TZ: '' }, unread)).toBe(intlZone);
+    expect(systemTimeZone({}, noLink)).toBe(intlZone);
+    expect(systemTimeZone({}, linkedTo('/etc/timezones/berlin'))).toBe(intlZone);
+    expect(systemTimeZone({}, linkedTo('/usr/share/zoneinfo/'))).toBe(intlZone);
+  });
+
+  it("on this machine: a zone Intl knows, with the same local days as Intl's own", () => {
+    const zone = systemTimeZone();
+    expect(isValidTimeZone(zone)).toBe(true);
+    for (let ms = Date.UTC(2026, 0, 1); ms < Date.UTC(2027, 0, 1); ms += 3_600_000 * 7) {
+      expect(localDay(new Date(ms), zone)).toBe(localDay(new Date(ms), intlZone));
+    }
+  });
+
+  it("a linked zone Intl does not know gives way to Intl's", () => {
+    expect(usableTimeZone('Europe/Berlin')).toBe('Europe/Berlin');
+    expect(usableTimeZone('Mars/Olympus_Mons')).toBe(intlZone);
   });
 });
 
