@@ -12,10 +12,26 @@ const SCAN_BUNDLE = join(__dirname, 'cliScan.js');
 /** The reader threads' bundle, beside this one (see readerEntry.ts). */
 const READER_BUNDLE = join(__dirname, 'cliReader.js');
 
+/**
+ * Writes to `stream` until it is a pipe its reader has closed (`codex-meter threads | head`): then
+ * what is left to print is dropped quietly, as other command-line tools do, where Node would throw
+ * an unhandled EPIPE; the run goes on to its end (the state and caches saved) and exits as it would have.
+ */
+function writerTo(stream: NodeJS.WriteStream): (text: string) => void {
+  let closed = false;
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    closed = true;
+  });
+  return (text) => {
+    if (!closed) stream.write(text);
+  };
+}
+
 async function main(): Promise<number> {
   const io: CliIo = {
-    out: (text) => process.stdout.write(text),
-    err: (text) => process.stderr.write(text),
+    out: writerTo(process.stdout),
+    err: writerTo(process.stderr),
     env: process.env,
     readerThreadScript: READER_BUNDLE,
     // Node's version and time-zone data too: a day's bounds come from its ICU.

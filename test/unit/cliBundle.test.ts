@@ -36,6 +36,17 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}): { out: ThreadsJson; e
 const total = (out: ThreadsJson): number => out.threads.reduce((sum, t) => sum + t.totalTokens, 0);
 
 describe('the shipped CLI (dist/cli.js, dist/cliScan.js and dist/cliReader.js)', () => {
+  it('ends quietly when its output is a pipe closed early (| head), and still saves its state', async () => {
+    await home.write('t1', file(sessionMeta('t1'), turnContext('gpt-5.1-codex'), tokenCount([1000, 400, 100, 30], [1000, 400, 100, 30])));
+    for (const args of [['threads', '--json'], ['daily']]) {
+      // `true` has exited long before Node starts, so the first write meets a closed pipe.
+      const result = spawnSync('bash', ['-c', 'node "$@" | true; echo "exit ${PIPESTATUS[0]}"', 'bash', cli, ...args, '--codex-home', home.root, '--state', home.path('state')], { encoding: 'utf8' });
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toBe('exit 0\n');
+    }
+    expect(existsSync(home.path('state/scan-state.json'))).toBe(true);
+  });
+
   it('prints the version of this package and of its price data', () => {
     const result = spawnSync(process.execPath, [cli, '--version'], { encoding: 'utf8' });
     const version = (path: string): string => (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
