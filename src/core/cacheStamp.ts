@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { discoverRolloutFiles } from './discovery.js';
@@ -127,7 +126,9 @@ export function readStoredCache<T extends StoredStamp>(path: string, version: nu
 
 /** Writes a cache's JSON atomically (a temporary file, then a rename); a failure is logged as a warning, never thrown. */
 export function writeCacheFile(path: string, content: unknown, logger: Logger, consequence: string): void {
-  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  // Unique enough with the process id; Math.random, not node:crypto, whose loading (~3–4 ms) a run
+  // answered from a cache, which writes none, would pay.
+  const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`;
   try {
     writeFileSync(temporary, JSON.stringify(content));
     renameSync(temporary, path);
