@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { runFromReportCache } from './cachedRun.js';
 import { resolveInvocation } from './invocation.js';
 import { type CliIo } from './io.js';
-import { scanReaders } from './readerStart.js';
 
 /** Set by esbuild.mjs: this package's version and that of its price data. */
 declare const CODEX_METER_BUILD: string;
@@ -42,7 +41,9 @@ async function main(): Promise<number> {
   if (typeof inv === 'number') return inv;
   const cached = await runFromReportCache(inv, io);
   if (cached !== undefined) return cached;
-  // Started before the full run is loaded, so a cold scan's reader threads start meanwhile.
+  // Started before the full run is loaded, so a cold scan's reader threads start meanwhile. Imported
+  // here: what opens them (node:worker_threads' set-up, ~4 ms) is of no use to a run the cache answers.
+  const { scanReaders } = await import('./readerStart.js');
   const readers = await scanReaders(inv, io);
   // Loaded here, not imported: a run the report cache answers never parses the scanner and the price data.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
