@@ -16,7 +16,7 @@ const UTC_NAMES = new Set(['UTC', 'UCT', 'Universal', 'Zulu', 'GMT', 'GMT0', 'GM
  * starting ICU, which costs a process's first Intl call ~18 ms here (a CLI run answered from its
  * cache needs only the name). The name can be an alias of the one Intl gives (Asia/Kolkata for
  * Asia/Calcutta), the same zone; the names of UTC are "UTC", as Intl has them. Anything else is
- * Intl's answer. Intl has yet to know a linked name: see usableTimeZone.
+ * Intl's answer. Whether Intl knows a linked name is checked where Intl is used: see usableTimeZone.
  */
 export function systemTimeZone(env: NodeJS.ProcessEnv = process.env, readLink: LinkReader = readlinkSync): string {
   return (env.TZ === undefined && linkedTimeZone(readLink)) || intlTimeZone();
