@@ -20,7 +20,7 @@ const CACHE_LIMIT = 50_000;
 /** Pieces up to this many bytes are merged by scanning; longer ones with a heap. */
 const SCAN_LIMIT = 96;
 /**
- * The cache of short ASCII pieces: HOT_ENTRIES entries of HOT_ENTRY bytes (256 KiB in all), each
+ * The cache of short pieces: HOT_ENTRIES entries of HOT_ENTRY bytes (256 KiB in all), each
  * the piece's length (0: empty), its count, and its bytes; a piece of up to HOT_KEY bytes fits.
  */
 const HOT_ENTRY = 16;
@@ -122,35 +122,35 @@ export class O200kCounter {
 
   /**
    * The tokens of the piece bytes[from, to), which is text[char, char + chars). Short pieces go
-   * through `hot`, a small direct-mapped cache that holds its keys inline, so a hit costs one hash
-   * over the piece and one compare in a few cache lines, with no substring made; a miss is looked
-   * up in the token table (most pieces are one token), else counted by countPiece, and stored.
+   * through `hot`, a small direct-mapped cache that holds its keys inline, so a hit costs a slot
+   * taken from four of the piece's bytes (hotEntry) and one compare in a few cache lines, with no
+   * substring made; a miss is looked up in the token table (most pieces are one token, found by
+   * their FNV-1a hash, as the table was built), else counted by countPiece, and stored.
    */
   private countBytes(bytes: Uint8Array, from: number, to: number, text: string, char: number, chars: number): number {
     const width = to - from;
     if (width === 1) return 1; // every byte is a token
-    const h = hash(bytes, from, to);
     if (width <= HOT_KEY) {
       const hot = this.hot;
-      const entry = (h & (HOT_ENTRIES - 1)) * HOT_ENTRY;
+      const entry = hotEntry(bytes, from, to);
       if (hot[entry] === width) {
         let i = 0;
         while (i < width && hot[entry + 2 + i] === bytes[from + i]) i += 1;
         if (i === width) return hot[entry + 1]!;
       }
     }
-    return this.countMissed(bytes, from, to, h, text, char, chars);
+    return this.countMissed(bytes, from, to, text, char, chars);
   }
 
   /** countBytes for a piece not in `hot`: stored there if it is short enough. */
-  private countMissed(bytes: Uint8Array, from: number, to: number, h: number, text: string, char: number, chars: number): number {
+  private countMissed(bytes: Uint8Array, from: number, to: number, text: string, char: number, chars: number): number {
     const width = to - from;
-    const count = this.isToken(bytes, from, to, h) ? 1 : this.countPiece(text.slice(char, char + chars));
+    const count = this.isToken(bytes, from, to, hash(bytes, from, to)) ? 1 : this.countPiece(text.slice(char, char + chars));
     if (width > HOT_KEY) return count;
     // An entry is overwritten by any piece with the same slot, so the counts of pieces that are
     // not one token stay in `cache` too (merging is much dearer than a substring and a Map lookup).
     const hot = this.hot;
-    const entry = (h & (HOT_ENTRIES - 1)) * HOT_ENTRY;
+    const entry = hotEntry(bytes, from, to);
     hot[entry] = width;
     hot[entry + 1] = count;
     for (let i = 0; i < width; i += 1) hot[entry + 2 + i] = bytes[from + i]!;
@@ -282,6 +282,14 @@ export class O200kCounter {
     }
     return n;
   }
+}
+
+/** The slot in `hot` of bytes[from, to) (2 to HOT_KEY bytes), from four of its bytes and its length. */
+function hotEntry(bytes: Uint8Array, from: number, to: number): number {
+  const mid = (from + to) >> 1;
+  let h = Math.imul(bytes[from]! | (bytes[from + 1]! << 8) | (bytes[mid]! << 16) | (bytes[to - 1]! << 24), 0x9e3779b1) ^ (to - from);
+  h ^= h >>> 15;
+  return (h & (HOT_ENTRIES - 1)) * HOT_ENTRY;
 }
 
 /** FNV-1a over bytes[from, to). */
