@@ -155,18 +155,33 @@ function zoneOffsetMinutes(instant: Date, timeZone: string): number {
   return Math.round((asUtc - Math.floor(instant.getTime() / 1000) * 1000) / 60000);
 }
 
-/** The instant of local midnight starting `YYYY-MM-DD` in the zone. */
+/**
+ * The first instant of the local day `YYYY-MM-DD` in the zone: local midnight, or where midnight
+ * does not exist (DST starting at 00:00: America/Santiago, America/Havana) the instant the clocks
+ * jump to, or where it comes twice (DST ending at 01:00 back to 00:00: Asia/Amman until 2022,
+ * Europe/Lisbon in 1976–81) the first of the two. A day the zone skipped (Pacific/Apia's
+ * 2011-12-30) starts, and at once ends, where the next day starts.
+ */
 export function startOfLocalDay(day: string, timeZone: string): Date {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
   if (!match) throw new Error(`not a day: ${day} (expected YYYY-MM-DD)`);
   const utcMidnight = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
-  // Two passes settle the offset on days when it changes.
-  const first = utcMidnight - zoneOffsetMinutes(new Date(utcMidnight), timeZone) * 60000;
-  const second = utcMidnight - zoneOffsetMinutes(new Date(first), timeZone) * 60000;
-  // Where DST starts at midnight (America/Santiago, America/Havana) local midnight does not exist:
-  // the second pass lands an hour early, on the day before, and the day starts at the first guess.
-  const startsTheDay = (ms: number): boolean => localDay(new Date(ms), timeZone) === day && localDay(new Date(ms - 1), timeZone) !== day;
-  return new Date(startsTheDay(second) || !startsTheDay(first) ? second : first);
+  // Local midnight is utcMidnight less the zone's offset there, and that offset is one of those the
+  // zone has between 14 hours before and 12 hours after utcMidnight (UTC−12 to UTC+14), so one of
+  // the offsets at these instants; the day starts at the earliest candidate that is on it with the
+  // millisecond before on an earlier day.
+  let best: number | undefined;
+  for (const probe of [-14, -7, 0, 6, 12]) {
+    const candidate = utcMidnight - zoneOffsetMinutes(new Date(utcMidnight + probe * HOUR_MS), timeZone) * 60000;
+    if ((best === undefined || candidate < best) && localDay(new Date(candidate), timeZone) === day && localDay(new Date(candidate - 1), timeZone) < day) best = candidate;
+  }
+  if (best !== undefined) return new Date(best);
+  // No midnight and no jump onto this day: it was skipped, or (a jump into the middle of it) starts
+  // at the jump, found from the next day's start backwards by whole hours.
+  const next = startOfLocalDay(nextDay(day), timeZone).getTime();
+  let start = next;
+  while (localDay(new Date(start - HOUR_MS), timeZone) === day) start -= HOUR_MS;
+  return new Date(start);
 }
 
 /** Parses a `--since`/`--until` value: `YYYY-MM-DD` (local midnight in the zone) or an ISO instant. */

@@ -51,6 +51,17 @@ describe('startOfLocalDay', () => {
     expect(startOfLocalDay('2026-03-08', 'America/Havana').toISOString()).toBe('2026-03-08T05:00:00.000Z');
     expect(parseDateBoundary('2026-09-06', 'America/Santiago').toISOString()).toBe('2026-09-06T04:00:00.000Z');
   });
+  it('starts a day whose midnight comes twice (DST ending at 01:00 back to 00:00) at the first', () => {
+    // Amman went from +03 to +02 at 01:00 on 2021-10-29: 00:00 came at 21:00Z and again at 22:00Z.
+    expect(startOfLocalDay('2021-10-29', 'Asia/Amman').toISOString()).toBe('2021-10-28T21:00:00.000Z');
+    expect(startOfLocalDay('1976-09-26', 'Europe/Lisbon').toISOString()).toBe('1976-09-25T23:00:00.000Z');
+  });
+  it('starts, and ends, a day the zone skipped where the next day starts', () => {
+    // Samoa went from −10 to +14 at the end of 2011-12-29: there was no 2011-12-30.
+    expect(startOfLocalDay('2011-12-30', 'Pacific/Apia').toISOString()).toBe('2011-12-30T10:00:00.000Z');
+    expect(startOfLocalDay('2011-12-31', 'Pacific/Apia').toISOString()).toBe('2011-12-30T10:00:00.000Z');
+    expect(startOfLocalDay('2011-12-29', 'Pacific/Apia').toISOString()).toBe('2011-12-29T10:00:00.000Z');
+  });
   it('rejects what is not a day', () => {
     expect(() => startOfLocalDay('2026-11', 'UTC')).toThrow(/not a day: 2026-11 \(expected YYYY-MM-DD\)/);
   });
@@ -132,11 +143,13 @@ describe('the system time zone', () => {
 describe('startOfLocalDay is the first instant of the day, in every zone, every day of a year', () => {
   it('the instant is on that day and the millisecond before is on the day before (DST at midnight included)', () => {
     const zones = ['Europe/Berlin', 'America/New_York', 'America/Santiago', 'America/Havana', 'Asia/Beirut', 'Australia/Lord_Howe', 'Pacific/Chatham', 'Asia/Kathmandu', 'America/St_Johns', 'Pacific/Apia', 'UTC'];
+    // Years with midnight twice (DST ending at 01:00 back to 00:00): Amman until 2022, Lisbon in 1976–81.
+    const years: [string, number][] = [...zones.map((zone): [string, number] => [zone, 2026]), ['Asia/Amman', 2021], ['Europe/Lisbon', 1977]];
     const failures: string[] = [];
-    for (const zone of zones) {
-      let day = '2026-01-01';
-      let previous = '2025-12-31';
-      while (day < '2027-01-01') {
+    for (const [zone, year] of years) {
+      let day = `${year}-01-01`;
+      let previous = `${year - 1}-12-31`;
+      while (day < `${year + 1}-01-01`) {
         const start = startOfLocalDay(day, zone).getTime();
         const on = localDay(new Date(start), zone);
         const before = localDay(new Date(start - 1), zone);
