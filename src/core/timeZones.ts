@@ -38,10 +38,33 @@ function intlTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
 
-/** `zone` when Intl knows it, else Intl's own zone for the system (for a linked name that Intl's time-zone data lacks). */
+/**
+ * `zone` when this module can compute in it: the zone of V8's own local time (inDateZone), or one
+ * Intl knows; else Intl's own zone for the system (for a linked name that Intl's data lacks).
+ */
 export function usableTimeZone(zone: string): string {
-  return isValidTimeZone(zone) ? zone : intlTimeZone();
+  return inDateZone(zone) || isValidTimeZone(zone) ? zone : intlTimeZone();
 }
+
+/** The zone of V8's own local time when it can be named without Intl (see inDateZone), per value of TZ. */
+let dateZone: { tz: string | undefined; zone: string | undefined } | undefined;
+
+/**
+ * Whether `timeZone` is the zone of V8's own local time (Date's local getters, `new Date(y, m, d)`):
+ * the system's zone read from the /etc/localtime link, TZ unset (systemTimeZone). Days in it are
+ * then computed with Date, without Intl and so without starting ICU; V8 takes its local time from
+ * the same ICU time-zone data, and the two agree on every day of 1990–2035 in every zone Intl knows
+ * (compared, TZ set to each). Should ICU not know the linked name, V8's local time is in ICU's own
+ * zone for the system, the one usableTimeZone would have given way to.
+ */
+function inDateZone(timeZone: string): boolean {
+  const tz = process.env.TZ;
+  if (dateZone === undefined || dateZone.tz !== tz) dateZone = { tz, zone: tz === undefined ? linkedTimeZone(readlinkSync) : undefined };
+  return dateZone.zone === timeZone;
+}
+
+/** Years Date's local getters and `new Date(y, m, d)` are used for (Intl writes the others; Date reads 0–99 as 19xx). */
+const DATE_YEARS = { first: 1000, last: 9999 };
 
 /** True when `zone` is a time zone Intl knows. */
 export function isValidTimeZone(zone: string): boolean {
@@ -130,6 +153,15 @@ function offsetOver(cache: Map<string, Map<number, number | null>>, timeZone: st
 
 /** `YYYY-MM-DD` of the instant in the zone (a day starts at local midnight). */
 export function localDay(instant: Date, timeZone: string): string {
+  if (inDateZone(timeZone)) {
+    const year = instant.getFullYear();
+    if (year >= DATE_YEARS.first && year <= DATE_YEARS.last) return `${year}-${twoDigits(instant.getMonth() + 1)}-${twoDigits(instant.getDate())}`;
+  }
+  return localDayByIntl(instant, timeZone);
+}
+
+/** localDay as Intl gives it, in any zone (exported for the test that holds the Date path to it). */
+export function localDayByIntl(instant: Date, timeZone: string): string {
   let formatter = dayFormatters.get(timeZone);
   if (!formatter) {
     formatter = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
@@ -138,10 +170,20 @@ export function localDay(instant: Date, timeZone: string): string {
   return formatter.format(instant);
 }
 
+function twoDigits(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
 /** The offset of the zone from UTC at an instant, in minutes (east positive). */
 const partFormatters = new Map<string, Intl.DateTimeFormat>();
 
 function zoneOffsetMinutes(instant: Date, timeZone: string): number {
+  // Rounded as below: the offset to the second, in minutes (east positive); || 0 for a -0.
+  if (inDateZone(timeZone)) return Math.round(-instant.getTimezoneOffset()) || 0;
+  return zoneOffsetMinutesByIntl(instant, timeZone);
+}
+
+function zoneOffsetMinutesByIntl(instant: Date, timeZone: string): number {
   let formatter = partFormatters.get(timeZone);
   if (!formatter) {
     formatter = new Intl.DateTimeFormat('en-US', {
@@ -165,6 +207,15 @@ function zoneOffsetMinutes(instant: Date, timeZone: string): number {
 export function startOfLocalDay(day: string, timeZone: string): Date {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
   if (!match) throw new Error(`not a day: ${day} (expected YYYY-MM-DD)`);
+  const year = Number(match[1]);
+  if (inDateZone(timeZone) && year >= DATE_YEARS.first) return new Date(year, Number(match[2]) - 1, Number(match[3]));
+  return startOfLocalDayByIntl(day, timeZone);
+}
+
+/** startOfLocalDay as Intl's offsets give it, in any zone (exported for the test that holds the Date path to it). */
+export function startOfLocalDayByIntl(day: string, timeZone: string): Date {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!match) throw new Error(`not a day: ${day} (expected YYYY-MM-DD)`);
   const utcMidnight = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
   // Local midnight is utcMidnight less the zone's offset there, and that offset is one of those the
   // zone has between 14 hours before and 12 hours after utcMidnight (UTC−12 to UTC+14), so one of
@@ -172,15 +223,15 @@ export function startOfLocalDay(day: string, timeZone: string): Date {
   // millisecond before on an earlier day.
   let best: number | undefined;
   for (const probe of [-14, -7, 0, 6, 12]) {
-    const candidate = utcMidnight - zoneOffsetMinutes(new Date(utcMidnight + probe * HOUR_MS), timeZone) * 60000;
-    if ((best === undefined || candidate < best) && localDay(new Date(candidate), timeZone) === day && localDay(new Date(candidate - 1), timeZone) < day) best = candidate;
+    const candidate = utcMidnight - zoneOffsetMinutesByIntl(new Date(utcMidnight + probe * HOUR_MS), timeZone) * 60000;
+    if ((best === undefined || candidate < best) && localDayByIntl(new Date(candidate), timeZone) === day && localDayByIntl(new Date(candidate - 1), timeZone) < day) best = candidate;
   }
   if (best !== undefined) return new Date(best);
   // No midnight and no jump onto this day: it was skipped, or (a jump into the middle of it) starts
   // at the jump, found from the next day's start backwards by whole hours.
-  const next = startOfLocalDay(nextDay(day), timeZone).getTime();
+  const next = startOfLocalDayByIntl(nextDay(day), timeZone).getTime();
   let start = next;
-  while (localDay(new Date(start - HOUR_MS), timeZone) === day) start -= HOUR_MS;
+  while (localDayByIntl(new Date(start - HOUR_MS), timeZone) === day) start -= HOUR_MS;
   return new Date(start);
 }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isoToEpochMs, isValidTimeZone, localDay, localDayOf, nextDay, parseDateBoundary, startOfLocalDay, systemTimeZone, usableTimeZone } from '../../src/core/timeZones.js';
+import { isoToEpochMs, isValidTimeZone, localDay, localDayByIntl, localDayOf, nextDay, parseDateBoundary, startOfLocalDay, startOfLocalDayByIntl, systemTimeZone, usableTimeZone } from '../../src/core/timeZones.js';
 
 describe('local days', () => {
   it('a day starts at local midnight: 23:30 and 00:30 in Berlin are different days', () => {
@@ -132,6 +132,21 @@ describe('the system time zone', () => {
     for (let ms = Date.UTC(2026, 0, 1); ms < Date.UTC(2027, 0, 1); ms += 3_600_000 * 7) {
       expect(localDay(new Date(ms), zone)).toBe(localDay(new Date(ms), intlZone));
     }
+  });
+
+  it("in the system's zone, read from its link, the days Date gives are Intl's (every day of 2020–2030)", () => {
+    // Run with /etc/localtime linked to Europe/Berlin, Asia/Amman, America/Santiago, Pacific/Apia,
+    // Australia/Lord_Howe, America/St_Johns and Asia/Kolkata too (1990–2035), as well as UTC here.
+    const zone = systemTimeZone();
+    const failures: string[] = [];
+    for (let day = '2020-01-01'; day < '2031-01-01'; day = nextDay(day)) {
+      const start = startOfLocalDay(day, zone).getTime();
+      if (start !== startOfLocalDayByIntl(day, zone).getTime()) failures.push(`${day} starts at ${new Date(start).toISOString()}`);
+    }
+    for (let ms = Date.UTC(2020, 0, 1); ms < Date.UTC(2031, 0, 1); ms += 5 * 3_600_000) {
+      if (localDay(new Date(ms), zone) !== localDayByIntl(new Date(ms), zone)) failures.push(`${new Date(ms).toISOString()} is on ${localDay(new Date(ms), zone)}`);
+    }
+    expect(failures).toEqual([]);
   });
 
   it("a linked zone Intl does not know gives way to Intl's", () => {
