@@ -53,8 +53,9 @@ let dateZone: { tz: string | undefined; zone: string | undefined } | undefined;
  * Whether `timeZone` is the zone of V8's own local time (Date's local getters, `new Date(y, m, d)`):
  * the system's zone read from the /etc/localtime link, TZ unset (systemTimeZone). Days in it are
  * then computed with Date, without Intl and so without starting ICU; V8 takes its local time from
- * the same ICU time-zone data, and the two agree on every day of 1990–2035 in every zone Intl knows
- * (compared, TZ set to each). Should ICU not know the linked name, V8's local time is in ICU's own
+ * the same ICU time-zone data, and the two agree (compared with TZ set to each zone Intl knows: the
+ * start of every day of 1990–2035, the day of every hour of January 2026; and with the link set to
+ * seven zones, 1990–2035). Should ICU not know the linked name, V8's local time is in ICU's own
  * zone for the system, the one usableTimeZone would have given way to.
  */
 function inDateZone(timeZone: string): boolean {
