@@ -98,8 +98,10 @@ export class O200kCounter {
   /** The length of SPLIT's piece at text[char] (kept out of `count`, whose ASCII loop V8 then inlines whole). */
   private splitPieceLength(text: string, char: number): number {
     SPLIT.lastIndex = char;
-    SPLIT.exec(text);
-    return SPLIT.lastIndex - char;
+    const match = SPLIT.exec(text);
+    // Never so (every code point starts a piece, none is empty), but `count` would loop for ever.
+    if (match === null || match.index !== char || match[0].length === 0) throw new Error(`the o200k split found no piece at ${char}`);
+    return match[0].length;
   }
 
   /** The UTF-8 bytes of `text` (a lone surrogate as U+FFFD, as `encode` writes it), in the kept buffer when they fit. */
