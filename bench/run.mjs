@@ -162,12 +162,12 @@ async function main() {
     lines.push(`| ${r.size} | ${f.meterLiveMillis.toFixed(1)} ms | ${f.meterSummedMillis.toFixed(1)} ms | ${f.panelLiveMillis.toFixed(1)} ms | ${f.panelSummedMillis.toFixed(1)} ms | ${f.cells} |`);
   }
   if (rows.some((r) => r.paint)) {
-    lines.push('', '| Home | Token panel: first paint after opening (threads shown) | switch to All time, until every thread is listed | extension host after the first scan: resident / peak (growth of the peak over an empty home) | the extension\'s warm restart: from activation until the meter shows the last session\'s figures / until they are checked (from the worker\'s start; of which the check of every rollout) / the first scan\'s own time (the state loaded; the rollouts were checked at the start) |', '|---|---:|---:|---:|---:|');
-    if (hostBaseline) lines.push(`| empty | — | — | ${hostBaseline.hostRssMiB} / ${hostBaseline.hostPeakMiB} MiB | — |`);
+    lines.push('', '| Home | Token panel: first paint after opening (threads shown) | switch to All time, until every thread is listed | extension host after the first scan: resident / peak (growth of the peak over an empty home) | the extension\'s warm restart: from activation until the meter shows the last session\'s figures / until they are checked (from the worker\'s start; of which the check of every rollout) / the first scan\'s own time (the state loaded; the rollouts were checked at the start) | activation (the extension\'s own log): first start / restart |', '|---|---:|---:|---:|---:|---:|');
+    if (hostBaseline) lines.push(`| empty | — | — | ${hostBaseline.hostRssMiB} / ${hostBaseline.hostPeakMiB} MiB | — | — |`);
     for (const r of rows) {
       if (!r.paint) continue;
       const growth = hostBaseline ? ` (+${r.paint.hostPeakMiB - hostBaseline.hostPeakMiB} MiB)` : '';
-      lines.push(`| ${r.size} | ${r.paint.openPaintMillis} ms (${r.paint.openThreads}) | ${r.paint.allTimeMillis} ms (${r.paint.allTimeThreads}) | ${r.paint.hostRssMiB} / ${r.paint.hostPeakMiB} MiB${growth} | ${r.paint.restartShownMillis} ms / ${r.paint.restartCheckedMillis} ms (${r.paint.restartCachedMillis} ms; ${r.paint.restartLookupMillis} ms) / ${r.paint.restartScanMillis} ms |`);
+      lines.push(`| ${r.size} | ${r.paint.openPaintMillis} ms (${r.paint.openThreads}) | ${r.paint.allTimeMillis} ms (${r.paint.allTimeThreads}) | ${r.paint.hostRssMiB} / ${r.paint.hostPeakMiB} MiB${growth} | ${r.paint.restartShownMillis} ms / ${r.paint.restartCheckedMillis} ms (${r.paint.restartCachedMillis} ms; ${r.paint.restartLookupMillis} ms) / ${r.paint.restartScanMillis} ms | ${r.paint.activationMillis} / ${r.paint.restartActivationMillis} ms |`);
     }
   }
   execFileSync('npx', ['--no-install', 'vsce', 'package', '--no-dependencies', '--no-rewrite-relative-links', '--out', join(tmpdir(), 'codex-meter-bench.vsix')], { cwd: repo, stdio: 'ignore' });
