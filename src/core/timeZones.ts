@@ -34,8 +34,14 @@ function linkedTimeZone(readLink: LinkReader): string | undefined {
   return UTC_NAMES.has(name.replace(/^Etc\//, '')) ? 'UTC' : name;
 }
 
+/**
+ * The zone Intl takes for the system, or UTC where it has none it can compute in: none at all
+ * (TZ=Foo/Bar), or "Etc/Unknown", which it names but does not take back (TZ="" or TZ=Factory; glibc
+ * reads an empty TZ as UTC).
+ */
 function intlTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return zone && isValidTimeZone(zone) ? zone : 'UTC';
 }
 
 /**

@@ -36,6 +36,20 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}): { out: ThreadsJson; e
 const total = (out: ThreadsJson): number => out.threads.reduce((sum, t) => sum + t.totalTokens, 0);
 
 describe('the shipped CLI (dist/cli.js, dist/cliScan.js and dist/cliReader.js)', () => {
+  it('counts days in UTC when TZ names no zone Intl can compute in (empty, Factory, unknown)', async () => {
+    await home.write('t1', file(sessionMeta('t1'), turnContext('gpt-5.1-codex'), tokenCount([1000, 400, 100, 30], [1000, 400, 100, 30])));
+    const daily = (env: NodeJS.ProcessEnv, ...args: string[]): { status: number | null; stdout: string; stderr: string } =>
+      spawnSync(process.execPath, [cli, 'daily', '--json', '--codex-home', home.root, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+    const utc = daily({}, '--tz', 'UTC');
+    expect(utc.status, utc.stderr).toBe(0);
+    for (const tz of ['', 'Factory', 'Foo/Bar']) {
+      const result = daily({ TZ: tz });
+      expect(result.stderr, `TZ=${tz}`).toBe('');
+      expect(result.status, `TZ=${tz}`).toBe(0);
+      expect(JSON.parse(result.stdout).days, `TZ=${tz}`).toEqual(JSON.parse(utc.stdout).days);
+    }
+  });
+
   it('ends quietly when its output is a pipe closed early (| head), and still saves its state', async () => {
     await home.write('t1', file(sessionMeta('t1'), turnContext('gpt-5.1-codex'), tokenCount([1000, 400, 100, 30], [1000, 400, 100, 30])));
     for (const args of [['threads', '--json'], ['daily']]) {
