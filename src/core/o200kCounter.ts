@@ -104,7 +104,7 @@ export class O200kCounter {
     return match[0].length;
   }
 
-  /** The UTF-8 bytes of `text` (a lone surrogate as U+FFFD, as `encode` writes it), in the kept buffer when they fit. */
+  /** The UTF-8 bytes of `text` (a lone surrogate as U+FFFD), in the kept buffer when they fit. */
   private utf8(text: string): Uint8Array {
     const most = text.length * 3; // UTF-8 takes at most three bytes per UTF-16 code unit
     if (this.textBytes.length < most) {
@@ -249,40 +249,10 @@ export class O200kCounter {
     return NONE;
   }
 
-  /** Writes the UTF-8 bytes of `piece` to scratch (a lone surrogate as U+FFFD); returns their number. */
+  /** Writes the UTF-8 bytes of `piece` to scratch (a lone surrogate as U+FFFD, as `utf8` writes a text); returns their number. */
   private encode(piece: string): number {
     if (this.scratch.length < piece.length * 3) this.scratch = new Uint8Array(piece.length * 3 + 64);
-    const out = this.scratch;
-    let n = 0;
-    for (let i = 0; i < piece.length; i += 1) {
-      let c = piece.charCodeAt(i);
-      if (c < 0x80) {
-        out[n++] = c;
-        continue;
-      }
-      if (c < 0x800) {
-        out[n++] = 0xc0 | (c >> 6);
-        out[n++] = 0x80 | (c & 0x3f);
-        continue;
-      }
-      if (c >= 0xd800 && c <= 0xdfff) {
-        const low = piece.charCodeAt(i + 1);
-        if (c <= 0xdbff && low >= 0xdc00 && low <= 0xdfff) {
-          c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
-          i += 1;
-          out[n++] = 0xf0 | (c >> 18);
-          out[n++] = 0x80 | ((c >> 12) & 0x3f);
-          out[n++] = 0x80 | ((c >> 6) & 0x3f);
-          out[n++] = 0x80 | (c & 0x3f);
-          continue;
-        }
-        c = 0xfffd;
-      }
-      out[n++] = 0xe0 | (c >> 12);
-      out[n++] = 0x80 | ((c >> 6) & 0x3f);
-      out[n++] = 0x80 | (c & 0x3f);
-    }
-    return n;
+    return this.encoder.encodeInto(piece, this.scratch).written;
   }
 }
 
