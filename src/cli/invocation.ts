@@ -7,7 +7,7 @@ import { type CliIo } from './io.js';
 /** A command line, checked: its arguments with the time zone, the period and the roots resolved. */
 export interface Invocation {
   args: CliArguments;
-  /** The --tz zone, checked; else the system's, which Intl may not know yet (see usableTimeZone). */
+  /** The --tz zone, checked; else the system's, read without Intl where it can be (systemTimeZone). */
   timeZone: string;
   since: Date | undefined;
   until: Date | undefined;
@@ -40,8 +40,8 @@ export function resolveInvocation(argv: readonly string[], io: CliIo): Invocatio
     io.err(`codex-meter: unknown time zone "${args.timeZone}"\n`);
     return 2;
   }
-  // The system's zone is read without Intl where it can be (systemTimeZone), and Intl checks it
-  // where a run uses Intl anyway: here for a period, in the full run (scanRun.ts), for a budget.
+  // The system's zone is not checked here: that would start ICU, which a run answered from the
+  // report cache needs not, and this module computes in any zone systemTimeZone gives (usableTimeZone).
   let timeZone = args.timeZone ?? systemTimeZone();
   let since: Date | undefined;
   let until: Date | undefined;

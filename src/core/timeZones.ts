@@ -16,7 +16,8 @@ const UTC_NAMES = new Set(['UTC', 'UCT', 'Universal', 'Zulu', 'GMT', 'GMT0', 'GM
  * starting ICU, which costs a process's first Intl call ~18 ms here (a CLI run answered from its
  * cache needs only the name). The name can be an alias of the one Intl gives (Asia/Kolkata for
  * Asia/Calcutta), the same zone; the names of UTC are "UTC", as Intl has them. Anything else is
- * Intl's answer. Whether Intl knows a linked name is checked where Intl is used: see usableTimeZone.
+ * Intl's answer (UTC where Intl has none it can compute in). A linked name never reaches Intl: days
+ * in it come from Date (inDateZone), even should Intl not know it.
  */
 export function systemTimeZone(env: NodeJS.ProcessEnv = process.env, readLink: LinkReader = readlinkSync): string {
   return (env.TZ === undefined && linkedTimeZone(readLink)) || intlTimeZone();
@@ -46,7 +47,9 @@ function intlTimeZone(): string {
 
 /**
  * `zone` when this module can compute in it: the zone of V8's own local time (inDateZone), or one
- * Intl knows; else Intl's own zone for the system (for a linked name that Intl's data lacks).
+ * Intl knows; else Intl's own zone for the system. systemTimeZone's answers are always the former,
+ * so this is a guard for a zone from elsewhere, kept where a run computes days (the CLI's full run,
+ * its budget, its periods; the extension's settings).
  */
 export function usableTimeZone(zone: string): string {
   return inDateZone(zone) || isValidTimeZone(zone) ? zone : intlTimeZone();
@@ -212,18 +215,22 @@ function zoneOffsetMinutesByIntl(instant: Date, timeZone: string): number {
  * 2011-12-30) starts, and at once ends, where the next day starts.
  */
 export function startOfLocalDay(day: string, timeZone: string): Date {
+  const [year, month, date] = dayParts(day);
+  if (inDateZone(timeZone) && year >= DATE_YEARS.first) return new Date(year, month - 1, date);
+  return startOfLocalDayByIntl(day, timeZone);
+}
+
+/** The year, month (1–12) and day of `YYYY-MM-DD`. */
+function dayParts(day: string): [number, number, number] {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
   if (!match) throw new Error(`not a day: ${day} (expected YYYY-MM-DD)`);
-  const year = Number(match[1]);
-  if (inDateZone(timeZone) && year >= DATE_YEARS.first) return new Date(year, Number(match[2]) - 1, Number(match[3]));
-  return startOfLocalDayByIntl(day, timeZone);
+  return [Number(match[1]), Number(match[2]), Number(match[3])];
 }
 
 /** startOfLocalDay as Intl's offsets give it, in any zone (exported for the test that holds the Date path to it). */
 export function startOfLocalDayByIntl(day: string, timeZone: string): Date {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
-  if (!match) throw new Error(`not a day: ${day} (expected YYYY-MM-DD)`);
-  const utcMidnight = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
+  const [year, month, date] = dayParts(day);
+  const utcMidnight = Date.UTC(year, month - 1, date);
   // Local midnight is utcMidnight less the zone's offset there, and that offset is one of those the
   // zone has between 14 hours before and 12 hours after utcMidnight (UTC−12 to UTC+14), so one of
   // the offsets at these instants; the day starts at the earliest candidate that is on it with the
