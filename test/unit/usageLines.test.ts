@@ -190,4 +190,43 @@ describe('KeyTable', () => {
     expect(table.findDecoded('tape')).toBe('tape');
     expect(table.findDecoded('tap')).toBe(OTHER_KEY);
   });
+
+  it('expects the key that followed the last one last time, and takes it only when the token is exactly that key', () => {
+    const table = new KeyTable(['type', 'payload', 'timestamp']);
+    const at = (text: string): { bytes: Buffer; end: number } => {
+      const bytes = Buffer.from(text, 'utf8');
+      return { bytes, end: bytes.length };
+    };
+    const find = (key: string): string => {
+      const bytes = Buffer.from(`"${key}"`, 'utf8');
+      return table.find(bytes, 1, bytes.length - 1);
+    };
+    const match = (text: string): number => {
+      const { bytes, end } = at(text);
+      return table.match(bytes, 0, end);
+    };
+    // Nothing is expected before the table has seen a key follow another.
+    find('type');
+    expect(match('"payload":')).toBe(-1);
+    find('payload');
+    find('type');
+    // "payload" followed "type": it is expected now, and read in one pass.
+    expect(match('"payload":{}')).toBe(9);
+    expect(table.lastKey).toBe('payload');
+    find('type');
+    for (const other of ['"payloads":', '"payloa":', '"paylaod":', '"payload', '"payload\\":', '"payl\\u006fad":', '"timestamp":']) expect(match(other), other).toBe(-1);
+    // A key not in the table breaks the chain: after "type" came another key, so none is expected.
+    find('type');
+    find('other');
+    find('type');
+    expect(match('"payload":')).toBe(-1);
+    // A key read from its escaped spelling counts as met, as one found from its bytes does.
+    expect(table.findDecoded('payload')).toBe('payload');
+    find('type');
+    expect(match('"payload":')).toBe(9);
+  });
+
+  it('refuses keys that JSON spells with escapes, which it could not match byte for byte', () => {
+    for (const key of ['a"b', 'a\\b', 'tab\there']) expect(() => new KeyTable(['type', key]), key).toThrow(/escapes/);
+  });
 });
