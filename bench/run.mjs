@@ -48,10 +48,29 @@ function timed(command, args, env = {}) {
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-function series(n, fn) {
-  const results = Array.from({ length: n }, fn);
-  return { seconds: median(results.map((r) => r.seconds)), rssMB: Math.max(...results.map((r) => r.rssMB)), stdout: results[0].stdout };
+/** The median time of the runs, their peak RSS, the first run's output, and each run's time in order. */
+function summary(results) {
+  const times = results.map((r) => r.seconds);
+  return { seconds: median(times), rssMB: Math.max(...results.map((r) => r.rssMB)), stdout: results[0].stdout, times };
 }
+
+function series(n, fn) {
+  return summary(Array.from({ length: n }, fn));
+}
+
+/**
+ * The commands run round by round, each once a round in turn, so that all are timed in the same
+ * minutes: this machine's speed wanders by 5–10 % from one minute to the next, which, series after
+ * series, went into the ratios between them.
+ */
+function interleaved(n, fns) {
+  const results = fns.map(() => []);
+  for (let round = 0; round < n; round += 1) fns.forEach((fn, k) => results[k].push(fn()));
+  return results.map(summary);
+}
+
+/** The median of the ratios of a's and b's runs of the same round (both from `interleaved`). */
+const pairedRatio = (a, b) => median(a.times.map((t, i) => t / b.times[i]));
 
 function rolloutFiles(dir) {
   const out = [];
@@ -93,14 +112,19 @@ async function main() {
     const home = await generateHome({ size: parseSize(size), seed: 42, bigRollout: process.argv.includes('--big-rollout') });
     const files = rolloutFiles(join(home.dir, 'sessions'));
     const state = join(tmpdir(), `codex-meter-bench-state-${size}`);
-    // -r over the folder: a 10 GB home's 25k paths are more than one command line holds.
-    const grep = series(runs, () => timed('grep', ['-rc', 'token_count', join(home.dir, 'sessions')]));
-    const ours = series(runs, () => timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir]));
-    const oneThread = series(runs, () => timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir], { CODEX_METER_READER_THREADS: '0' }));
-    const theirs = series(runs, () => timed(ccusage, ['codex', 'session', '--json', '--offline'], { CODEX_HOME: home.dir }));
     rmSync(state, { recursive: true, force: true });
     timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir, '--state', state]);
-    const warm = series(runs, () => timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir, '--state', state]));
+    // The cold scans, the warm restart and the floor of any warm run (Node starting and exiting with
+    // nothing to do), interleaved. -r over the folder: a 10 GB home's 25k paths are more than one
+    // command line holds.
+    const [grep, ours, oneThread, theirs, warm, nodeStart] = interleaved(runs, [
+      () => timed('grep', ['-rc', 'token_count', join(home.dir, 'sessions')]),
+      () => timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir]),
+      () => timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir], { CODEX_METER_READER_THREADS: '0' }),
+      () => timed(ccusage, ['codex', 'session', '--json', '--offline'], { CODEX_HOME: home.dir }),
+      () => timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir, '--state', state]),
+      () => timed(process.execPath, ['-e', '0']),
+    ]);
     // The same with the report cache removed before each run: the scan state loaded and every file checked.
     const warmState = series(runs, () => {
       rmSync(join(state, 'report-cache.json'), { force: true });
@@ -126,8 +150,6 @@ async function main() {
     } finally {
       truncateSync(target, originalSize); // keep the cached home as generated
     }
-    // The floor of any warm run: Node starting and exiting with nothing to do.
-    const nodeStart = series(runs, () => timed(process.execPath, ['-e', '0']));
     const ourTotal = JSON.parse(ours.stdout).threads.filter((t) => !t.estimated).reduce((n, t) => n + t.totalTokens, 0);
     const theirTotal = JSON.parse(theirs.stdout.slice(0, theirs.stdout.lastIndexOf('}') + 1)).totals.totalTokens;
     let append;
@@ -146,11 +168,11 @@ async function main() {
     console.log(`${size}: codex-meter ${ours.seconds.toFixed(3)}s / ${ours.rssMB.toFixed(0)} MB, ccusage ${theirs.seconds.toFixed(3)}s / ${theirs.rssMB.toFixed(0)} MB, grep -c ${grep.seconds.toFixed(3)}s, warm ${warm.seconds.toFixed(3)}s (state only ${warmState.seconds.toFixed(3)}s; budget ${warmBudget.seconds.toFixed(3)}s, from the state ${budgetState.seconds.toFixed(3)}s; after an appended record ${afterAppend.seconds.toFixed(3)}s / ${afterAppend.rssMB.toFixed(0)} MB; node -e 0 ${nodeStart.seconds.toFixed(3)}s), append→ledger ${append.appendToLedgerMillis.toFixed(1)} ms (refresh ${append.refreshMillis.toFixed(1)} ms), then saved as a journal entry in ${append.saveJournalMillis.toFixed(1)} ms (${append.journalBytes} B) against ${append.saveWholeMillis.toFixed(0)} ms whole (${append.stateBytes} B), idle CPU ${append.idleCpuMillis.toFixed(1)} ms in 5 s; after a change, the meter ${append.figures.meterLiveMillis.toFixed(1)} ms (summed again ${append.figures.meterSummedMillis.toFixed(1)} ms), the panel ${append.figures.panelLiveMillis.toFixed(1)} ms (${append.figures.panelSummedMillis.toFixed(1)} ms)`);
   }
   const lines = [];
-  lines.push(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}. Medians of ${runs} runs; page cache warm (the same files are read repeatedly).`, '');
-  lines.push('| Home | Files | codex-meter cold (one thread) | ccusage cold | grep -c | ratio to ccusage (one thread) | warm restart (state only; after an appended record, its peak RSS; node -e 0) | warm ÷ ccusage | append → ledger (refresh work; CPU while idle 5 s after) | peak RSS codex-meter (one thread) / ccusage | state file | totals agree |');
+  lines.push(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}. Medians of ${runs} runs; page cache warm (the same files are read repeatedly). The cold scans, ccusage, grep, the warm restart and node -e 0 ran round by round, each once a round, and their ratios are the medians of each round's ratio.`, '');
+  lines.push('| Home | Files | codex-meter cold (one thread) | ccusage cold | grep -c | ratio to ccusage (one thread): the median of the ratios of each round | warm restart (state only; after an appended record, its peak RSS; node -e 0) | warm ÷ ccusage | append → ledger (refresh work; CPU while idle 5 s after) | peak RSS codex-meter (one thread) / ccusage | state file | totals agree |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of rows) {
-    lines.push(`| ${r.size} (${(r.bytes / 2 ** 20).toFixed(0)} MiB) | ${r.files} | ${r.ours.seconds.toFixed(2)} s (${r.oneThread.seconds.toFixed(2)} s) | ${r.theirs.seconds.toFixed(2)} s | ${r.grep.seconds.toFixed(2)} s | ${(r.ours.seconds / r.theirs.seconds).toFixed(2)}× (${(r.oneThread.seconds / r.theirs.seconds).toFixed(2)}×) | ${r.warm.seconds.toFixed(3)} s (${r.warmState.seconds.toFixed(2)} s; ${r.afterAppend.seconds.toFixed(2)} s, ${r.afterAppend.rssMB.toFixed(0)} MiB; ${r.nodeStart.seconds.toFixed(3)} s) | ${((r.warm.seconds / r.theirs.seconds) * 100).toFixed(0)} % | ${r.append.appendToLedgerMillis.toFixed(1)} ms (${r.append.refreshMillis.toFixed(1)} ms; ${r.append.idleCpuMillis.toFixed(1)} ms) | ${r.ours.rssMB.toFixed(0)} (${r.oneThread.rssMB.toFixed(0)}) / ${r.theirs.rssMB.toFixed(0)} MiB | ${(r.stateBytes / 2 ** 20).toFixed(1)} MiB | ${r.ourTotal === r.expected ? 'yes' : `no (${r.ourTotal} vs ${r.expected})`}${r.theirTotal === r.expected ? '' : `; ccusage ${r.theirTotal}`} |`);
+    lines.push(`| ${r.size} (${(r.bytes / 2 ** 20).toFixed(0)} MiB) | ${r.files} | ${r.ours.seconds.toFixed(2)} s (${r.oneThread.seconds.toFixed(2)} s) | ${r.theirs.seconds.toFixed(2)} s | ${r.grep.seconds.toFixed(2)} s | ${pairedRatio(r.ours, r.theirs).toFixed(2)}× (${pairedRatio(r.oneThread, r.theirs).toFixed(2)}×) | ${r.warm.seconds.toFixed(3)} s (${r.warmState.seconds.toFixed(2)} s; ${r.afterAppend.seconds.toFixed(2)} s, ${r.afterAppend.rssMB.toFixed(0)} MiB; ${r.nodeStart.seconds.toFixed(3)} s) | ${(pairedRatio(r.warm, r.theirs) * 100).toFixed(0)} % | ${r.append.appendToLedgerMillis.toFixed(1)} ms (${r.append.refreshMillis.toFixed(1)} ms; ${r.append.idleCpuMillis.toFixed(1)} ms) | ${r.ours.rssMB.toFixed(0)} (${r.oneThread.rssMB.toFixed(0)}) / ${r.theirs.rssMB.toFixed(0)} MiB | ${(r.stateBytes / 2 ** 20).toFixed(1)} MiB | ${r.ourTotal === r.expected ? 'yes' : `no (${r.ourTotal} vs ${r.expected})`}${r.theirTotal === r.expected ? '' : `; ccusage ${r.theirTotal}`} |`);
   }
   lines.push('', '| Home | `budget --json --state`, nothing new: from the report cache | from the state (the cache removed before each run) | ÷ ccusage |', '|---|---:|---:|---:|');
   for (const r of rows) lines.push(`| ${r.size} | ${r.warmBudget.seconds.toFixed(3)} s | ${r.budgetState.seconds.toFixed(3)} s | ${((r.warmBudget.seconds / r.theirs.seconds) * 100).toFixed(0)} % |`);
