@@ -76,6 +76,9 @@ describe('reading a cold home with reader threads', () => {
     expect(pooled.counters()).toEqual(single.counters());
     expect([...pooled.estimatedThreads].sort()).toEqual([...single.estimatedThreads].sort());
     expect(pooled.ledger.incrementCount).toBe(single.ledger.incrementCount);
+    // Every increment as it was read, raw figures and all (the threads hand theirs over packed).
+    const byKey = (s: UsageScanner) => [...s.ledger.allIncrements()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    expect(byKey(pooled)).toStrictEqual(byKey(single));
     const files = (s: UsageScanner) => Object.fromEntries(Object.entries(s.toState().files).map(([path, r]) => [path, { ...r, mtimeMs: 0 }]));
     expect(files(pooled)).toEqual(files(single));
     // The archived copy of t7 counts once.
