@@ -1,9 +1,13 @@
 // Work, not time: the instructions each program runs for a cold scan of the same generated home,
-// counted by valgrind's callgrind over all the threads of the process. The counts of one build
-// agree within ~1–2 % from run to run, busy machine or not, where the wall times of run.mjs wander
-// by ±5–10 % between minutes. Two builds that differ by less than ~3 % are not told apart: when V8
-// optimizes a function shifts with how its threads interleave (0.15 G more instructions in the
-// interpreter and baseline code of a 1 GB scan, between two builds that differ in no hot code).
+// counted by valgrind's callgrind over all the threads of the process. In one thread, the counts of
+// one build agree within ~1–2 % from run to run, busy machine or not, where the wall times of
+// run.mjs wander by ±5–10 % between minutes; two builds that differ by less than ~3 % are not told
+// apart: when V8 optimizes a function shifts with how its threads interleave (0.15 G more
+// instructions in the interpreter and baseline code of a 1 GB scan, between two builds that differ
+// in no hot code). With a reader thread they wander far more: 12.9 and 14.4 G for the same build at
+// 1 GB, two runs apart (how valgrind, which runs one thread at a time, interleaves the two decides
+// how many files each reads, and so how much each one's V8 interprets and optimizes). Compare
+// builds on the one-thread figures; take the reader-thread ones from several runs.
 // Side by side in one run: codex-meter in one thread and with a reader thread, ccusage's native
 // binary (the one its launcher starts), and `grep -c` over the same files. Instructions are not
 // time: a thread that waits costs none, and the kernel's reads are not counted. Not part of
