@@ -93,37 +93,58 @@ const dayOffsets = new Map<string, Map<number, number | null>>();
 const hourOffsets = new Map<string, Map<number, number | null>>();
 /**
  * Epoch milliseconds of an ISO timestamp: the form Codex writes (`2026-11-20T10:00:00.123Z`, with
- * 0–9 fraction digits) read digit by digit, anything else by Date.parse (NaN when it is no date).
+ * 0–9 fraction digits) read digit by digit and counted in days of the proleptic Gregorian calendar
+ * (as Date does), anything else by Date.parse (NaN when it is no date). Date.UTC is not used: it
+ * reads the years 0–99 as 1900–1999.
  */
 export function isoToEpochMs(iso: string): number {
   const n = iso.length;
   if (n < 20 || n > 30 || iso.charCodeAt(n - 1) !== 90 /* Z */ || iso.charCodeAt(4) !== 45 || iso.charCodeAt(7) !== 45 || iso.charCodeAt(10) !== 84
     || iso.charCodeAt(13) !== 58 || iso.charCodeAt(16) !== 58) return Date.parse(iso);
-  const digits = (from: number, to: number): number => {
-    let v = 0;
-    for (let i = from; i < to; i += 1) {
-      const d = iso.charCodeAt(i) - 48;
-      if (d < 0 || d > 9) return Number.NaN;
-      v = v * 10 + d;
-    }
-    return v;
-  };
   let millis = 0;
   if (n > 20) {
     if (iso.charCodeAt(19) !== 46 /* . */ || n === 21) return Date.parse(iso);
-    const fraction = digits(20, n - 1);
     // Date.parse keeps the first three fraction digits and drops the rest.
+    const fraction = digitsAt(iso, 20, n - 21);
+    if (fraction < 0) return Date.parse(iso);
     millis = n - 21 >= 3 ? Math.floor(fraction / 10 ** (n - 24)) : fraction * 10 ** (24 - n);
   }
-  const year = digits(0, 4);
-  const month = digits(5, 7);
-  const day = digits(8, 10);
-  const hour = digits(11, 13);
-  const minute = digits(14, 16);
-  const second = digits(17, 19);
-  if (!(month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 24 && minute <= 59 && second <= 59) || Number.isNaN(year + millis)) return Date.parse(iso);
-  if (hour === 24 || day > 28) return Date.parse(iso); // 24:00 and days past the 28th are Date.parse's to judge
-  return Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  const year = digitsAt(iso, 0, 4);
+  const month = digitsAt(iso, 5, 2);
+  const day = digitsAt(iso, 8, 2);
+  const hour = digitsAt(iso, 11, 2);
+  const minute = digitsAt(iso, 14, 2);
+  const second = digitsAt(iso, 17, 2);
+  // Not a digit anywhere, a day the month does not have, 24:00: Date.parse's to judge.
+  if (year < 0 || !(month >= 1 && month <= 12) || day < 1 || day > daysInMonth(year, month) || !(hour >= 0 && hour <= 23)
+    || !(minute >= 0 && minute <= 59) || !(second >= 0 && second <= 59)) return Date.parse(iso);
+  return daysFromCivil(year, month, day) * DAY_MS + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis;
+}
+
+/** The number the `count` decimal digits at iso[at] spell, or -1 when one of them is no digit. */
+function digitsAt(iso: string, at: number, count: number): number {
+  let value = 0;
+  for (let i = at; i < at + count; i += 1) {
+    const d = iso.charCodeAt(i) - 48;
+    if (!(d >= 0 && d <= 9)) return -1;
+    value = value * 10 + d;
+  }
+  return value;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** Days from 1970-01-01 to the date (proleptic Gregorian; years from March, so February's leap day comes last). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
 }
 
 /** `YYYY-MM-DD` of each day since the epoch, as met. */
