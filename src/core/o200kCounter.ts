@@ -132,27 +132,27 @@ export class O200kCounter {
   private countBytes(bytes: Uint8Array, from: number, to: number, text: string, char: number, chars: number): number {
     const width = to - from;
     if (width === 1) return 1; // every byte is a token
+    let entry = -1;
     if (width <= HOT_KEY) {
       const hot = this.hot;
-      const entry = hotEntry(bytes, from, to);
+      entry = hotEntry(bytes, from, to);
       if (hot[entry] === width) {
         let i = 0;
         while (i < width && hot[entry + 2 + i] === bytes[from + i]) i += 1;
         if (i === width) return hot[entry + 1]!;
       }
     }
-    return this.countMissed(bytes, from, to, text, char, chars);
+    return this.countMissed(bytes, from, to, text, char, chars, entry);
   }
 
-  /** countBytes for a piece not in `hot`: stored there if it is short enough. */
-  private countMissed(bytes: Uint8Array, from: number, to: number, text: string, char: number, chars: number): number {
+  /** countBytes for a piece not in `hot`: stored at its `entry` there (-1: too long for one). */
+  private countMissed(bytes: Uint8Array, from: number, to: number, text: string, char: number, chars: number, entry: number): number {
     const width = to - from;
     const count = this.isToken(bytes, from, to, hash(bytes, from, to)) ? 1 : this.countPiece(text.slice(char, char + chars));
-    if (width > HOT_KEY) return count;
+    if (entry < 0) return count;
     // An entry is overwritten by any piece with the same slot, so the counts of pieces that are
     // not one token stay in `cache` too (merging is much dearer than a substring and a Map lookup).
     const hot = this.hot;
-    const entry = hotEntry(bytes, from, to);
     hot[entry] = width;
     hot[entry + 1] = count;
     for (let i = 0; i < width; i += 1) hot[entry + 2 + i] = bytes[from + i]!;
