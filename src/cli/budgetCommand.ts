@@ -26,6 +26,8 @@ export interface BudgetCommandInput {
   /** Lines that could not be used (noted on stderr unless --json). */
   badLines: number;
   now: Date;
+  /** Reads a configuration file: its text, undefined when there is none (readIfPresent unless given). */
+  readText?: (path: string) => Promise<string | undefined>;
 }
 
 /** The usage of a period's cells (a full run's, or the report cache's taken day by day), as the budget measures it. */
@@ -34,7 +36,8 @@ export function budgetUsageOf(cells: ReportCells): BudgetUsage {
   return { ...summary.totals, agents: summary.agents.map((a) => ({ agent: a.label, totalTokens: a.totalTokens })) };
 }
 
-async function readIfPresent(path: string): Promise<string | undefined> {
+/** A file's text, undefined when there is none; any other failure is thrown. */
+export async function readIfPresent(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
@@ -51,7 +54,7 @@ async function readIfPresent(path: string): Promise<string | undefined> {
  */
 export async function runBudgetCommand(input: BudgetCommandInput): Promise<number | undefined> {
   const { args, io } = input;
-  const store = new BudgetConfigStore(readIfPresent);
+  const store = new BudgetConfigStore(input.readText ?? readIfPresent);
   const loaded = await store.load({
     codexHome: input.codexHomes[0]!,
     workspaceFolders: args.workspace ? [args.workspace] : [],

@@ -12,6 +12,7 @@ import { diagnosticsOf, reportCacheOf, STATE_FILE } from './cachedRun.js';
 import { type Invocation } from './invocation.js';
 import { type CliIo, stderrLogger } from './io.js';
 import { type ScanReaders } from './readerStart.js';
+import { PrintedOutputCache } from './printedOutputCache.js';
 import { type CliWarning, printReport } from './reportOutput.js';
 
 /**
@@ -56,6 +57,8 @@ export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders):
   const allTime = cache ? collectCells(scanner.ledger, { timeZone, pricer }) : undefined;
   if (cache && allTime && stateSaved && summary.problems.length === 0 && scanner.unreadableFiles.size === 0) {
     cache.store.save({ key: cache.key, files: scanner.filesStamp(), cells: allTime, facts });
+    // What was printed from the cache before is of the state before.
+    new PrintedOutputCache(args.stateDir!, cache.store.statePath, io.env, logger).clear();
   }
   // A period's cells: taken from those of all time when they were summed, as the next run answers it
   // from the cache; summed from the ledger for a period that is not whole local days, or without them.

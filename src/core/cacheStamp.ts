@@ -61,27 +61,49 @@ export function keyMismatch(stored: Partial<StoredStamp>, key: CacheKey): string
 }
 
 /**
- * Why the figures under a stored stamp are not current for `key`; undefined when they are. Lists
- * the roots and stats every rollout file (synchronously: ~25 ms on a 1 GB home of 2,538 files).
- * `cachePath` names the cache in the reasons.
+ * The rollout files under `roots` as they are now, as a stamp (their count and digest); a string
+ * says why they cannot all be seen. Lists the roots and stats every rollout file (synchronously:
+ * ~25 ms on a 1 GB home of 2,538 files).
  */
-export async function staleReason(stored: Partial<StoredStamp>, key: CacheKey, statePath: string, cachePath: string, logger: Logger): Promise<string | undefined> {
-  const mismatch = keyMismatch(stored, key);
-  if (mismatch) return mismatch;
-  const state = storedStateOf(statePath);
-  if (!state || !Array.isArray(stored.state) || state.some((v, i) => stored.state![i] !== v)) return 'the scan state changed since';
-  const files = stored.files;
-  if (!Array.isArray(files) || files.length !== 2) return `${cachePath} has no file list`;
-  const found = await discoverRolloutFiles(key.roots, logger);
+export type RolloutFilesNow = () => Promise<FilesStamp | string>;
+
+/** The rollout files now (see RolloutFilesNow), found once however often asked: for a run that checks more than one cache. */
+export function rolloutFilesNow(roots: readonly string[], logger: Logger): RolloutFilesNow {
+  let found: Promise<FilesStamp | string> | undefined;
+  return () => (found ??= stampOfRolloutsNow(roots, logger));
+}
+
+async function stampOfRolloutsNow(roots: readonly string[], logger: Logger): Promise<FilesStamp | string> {
+  const found = await discoverRolloutFiles(roots, logger);
   if (found.problems.length > 0) return 'a folder cannot be read';
-  if (found.files.length !== files[0]) return `${Math.abs(found.files.length - Number(files[0]))} rollout file(s) came or went`;
   const now = new FilesDigest();
   for (const file of found.files) {
     const info = identityOf(file.path);
     if (!info) return `${file.path} cannot be read`;
     now.add(file.path, info);
   }
-  if (now.stamp.digest !== files[1]) return 'a rollout file changed';
+  return now.stamp;
+}
+
+/**
+ * Why the figures under a stored stamp are not current for `key`; undefined when they are. Asks
+ * `filesNow` for the rollouts as they are (by default lists the roots and stats every rollout file).
+ * `cachePath` names the cache in the reasons.
+ */
+export async function staleReason(
+  stored: Partial<StoredStamp>, key: CacheKey, statePath: string, cachePath: string, logger: Logger,
+  filesNow: RolloutFilesNow = rolloutFilesNow(key.roots, logger),
+): Promise<string | undefined> {
+  const mismatch = keyMismatch(stored, key);
+  if (mismatch) return mismatch;
+  const state = storedStateOf(statePath);
+  if (!state || !Array.isArray(stored.state) || state.some((v, i) => stored.state![i] !== v)) return 'the scan state changed since';
+  const files = stored.files;
+  if (!Array.isArray(files) || files.length !== 2) return `${cachePath} has no file list`;
+  const now = await filesNow();
+  if (typeof now === 'string') return now;
+  if (now.count !== files[0]) return `${Math.abs(now.count - Number(files[0]))} rollout file(s) came or went`;
+  if (now.digest !== files[1]) return 'a rollout file changed';
   return undefined;
 }
 
@@ -126,11 +148,16 @@ export function readStoredCache<T extends StoredStamp>(path: string, version: nu
 
 /** Writes a cache's JSON atomically (a temporary file, then a rename); a failure is logged as a warning, never thrown. */
 export function writeCacheFile(path: string, content: unknown, logger: Logger, consequence: string): void {
+  writeCacheText(path, JSON.stringify(content), logger, consequence);
+}
+
+/** Writes a cache's text atomically (a temporary file, then a rename); a failure is logged as a warning, never thrown. */
+export function writeCacheText(path: string, text: string, logger: Logger, consequence: string): void {
   // Unique enough with the process id; Math.random, not node:crypto, whose loading (~3–4 ms) a run
-  // answered from a cache, which writes none, would pay.
+  // answered from a cache would pay.
   const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`;
   try {
-    writeFileSync(temporary, JSON.stringify(content));
+    writeFileSync(temporary, text);
     renameSync(temporary, path);
   } catch (err) {
     rmSync(temporary, { force: true });

@@ -1,4 +1,4 @@
-import { type CacheKey, readStoredCache, staleReason, stampOf, type StoredStamp, writeCacheFile } from './cacheStamp.js';
+import { type CacheKey, readStoredCache, type RolloutFilesNow, staleReason, stampOf, type StoredStamp, writeCacheFile } from './cacheStamp.js';
 import { type FilesStamp } from './fileIdentity.js';
 import { emptyCounters, type LedgerCounters, type RateLimitSnapshot } from './ledgerTypes.js';
 import { type Logger } from './logger.js';
@@ -30,19 +30,19 @@ export interface ReportCacheContent {
   facts: ScanFacts;
 }
 
-/** The outcome of looking for a current cache: its content, or why there is none. */
-export type CacheLookup = { hit: true; cells: ReportCells; facts: ScanFacts } | { hit: false; reason: string };
+/** The outcome of looking for a current cache: its content and stamp, or why there is none. */
+export type CacheLookup = { hit: true; cells: ReportCells; facts: ScanFacts; stamp: StoredStamp } | { hit: false; reason: string };
 
 /** Reads, checks and writes the report cache at `path` beside the scan state file at `statePath`. */
 export class ReportCacheStore {
   constructor(
     readonly path: string,
-    private readonly statePath: string,
+    readonly statePath: string,
     private readonly logger: Logger,
   ) {}
 
-  /** The cache's cells when the cache is current for `key`; else why not (logged at debug level). */
-  async lookup(key: CacheKey): Promise<CacheLookup> {
+  /** The cache's cells when the cache is current for `key` (the rollouts as `filesNow` sees them); else why not (logged at debug level). */
+  async lookup(key: CacheKey, filesNow?: RolloutFilesNow): Promise<CacheLookup> {
     const miss = (reason: string): CacheLookup => {
       this.logger.debug(`Report cache not used: ${reason}.`);
       return { hit: false, reason };
@@ -50,10 +50,11 @@ export class ReportCacheStore {
     const read = readStoredCache<StoredReportCache>(this.path, REPORT_CACHE_VERSION);
     if ('reason' in read) return miss(read.reason);
     const s = read.stored;
-    const stale = await staleReason(s, key, this.statePath, this.path, this.logger);
+    const stale = await staleReason(s, key, this.statePath, this.path, this.logger, filesNow);
     if (stale) return miss(stale);
     try {
-      return { hit: true, cells: decodeCells(s), facts: decodeFacts(s.facts) };
+      const stamp: StoredStamp = { build: s.build!, timeZone: s.timeZone!, roots: s.roots!, state: s.state!, files: s.files! };
+      return { hit: true, cells: decodeCells(s), facts: decodeFacts(s.facts), stamp };
     } catch (err) {
       return miss(`${this.path} does not have the expected shape (${(err as Error).message})`);
     }

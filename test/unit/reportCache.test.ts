@@ -1,7 +1,9 @@
-import { appendFile, mkdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { capturingIo } from '../../src/cli/cachedRun.js';
 import { type CliIo, runCli } from '../../src/cli/main.js';
+import { type OutputInputs } from '../../src/cli/printedOutputCache.js';
 import { REPORT_CACHE_FILE } from '../../src/core/reportCache.js';
 import {
   file, legacyHeader, legacyMessage, resetClock, sessionMeta, threadSpawnSource, tokenCount, turnContext, usageRecord,
@@ -24,16 +26,22 @@ interface Run {
 }
 
 /** Runs the CLI; with a build (null: none), it reads and writes the report cache as bin.ts does. */
-async function cli(argv: string[], build: string | null = 'build-1'): Promise<Run> {
+async function cli(argv: string[], build: string | null = 'build-1', env: NodeJS.ProcessEnv = {}): Promise<Run> {
   let out = '';
   let err = '';
-  const io: CliIo = { out: (t) => (out += t), err: (t) => (err += t), env: {}, ...(build === null ? {} : { reportCacheBuild: build }) };
+  const io: CliIo = { out: (t) => (out += t), err: (t) => (err += t), env, ...(build === null ? {} : { reportCacheBuild: build }) };
   const code = await runCli(argv, io);
   return { code, out, err };
 }
 
 const base = (): string[] => ['--codex-home', home.root, '--state', state];
 const answeredFromCache = (run: Run): boolean => run.err.includes('the report comes from');
+/** Whether the run printed again what the same command line printed before (printedOutputCache.ts). */
+const printedAgain = (run: Run): boolean => / from \S*printed-output-[0-9a-f]{8}\.txt, as printed then\./.test(run.err);
+/** Removes what the report cache's answers printed, so that the next run reads the report cache. */
+const forgetPrinted = async (): Promise<void> => {
+  for (const name of await readdir(state)) if (name.startsWith('printed-output-')) await rm(join(state, name));
+};
 /** Why the cache was not used, as --verbose logs it. */
 const missReason = (run: Run): string | undefined => /Report cache not used: (.*)\.\n/.exec(run.err)?.[1];
 
@@ -171,13 +179,21 @@ describe('the report cache', () => {
       ['the scan state was saved again', async () => writeFile(join(state, 'scan-state.json'), await readFile(join(state, 'scan-state.json'))), /the scan state changed since/],
       ['the scan state is gone', () => rm(join(state, 'scan-state.json')), /the scan state changed since/],
       ['the scan state\'s journal grew', () => appendFile(join(state, 'scan-state.json.journal'), '\n'), /the scan state changed since/],
-      ['the cache is corrupt', () => writeFile(join(state, REPORT_CACHE_FILE), '{"version":1,"build":"build-1",'), /is not valid JSON/],
+      // The printed output does not depend on the report cache's file, only on its stamp: forgotten here, to read the cache.
+      ['the cache is corrupt', async () => {
+        await writeFile(join(state, REPORT_CACHE_FILE), '{"version":1,"build":"build-1",');
+        await forgetPrinted();
+      }, /is not valid JSON/],
       ['the cache has another shape', async () => {
         const stored = JSON.parse(await readFile(join(state, REPORT_CACHE_FILE), 'utf8')) as { threads: unknown[][] };
         stored.threads[0]![4] = ['x'];
         await writeFile(join(state, REPORT_CACHE_FILE), JSON.stringify(stored));
+        await forgetPrinted();
       }, /does not have the expected shape \(thread 0\)/],
-      ['the cache is empty', () => writeFile(join(state, REPORT_CACHE_FILE), ''), /is not valid JSON/],
+      ['the cache is empty', async () => {
+        await writeFile(join(state, REPORT_CACHE_FILE), '');
+        await forgetPrinted();
+      }, /is not valid JSON/],
     ];
     for (const [what, change, reason] of cases) {
       it(what, async () => {
@@ -256,5 +272,164 @@ describe('the report cache', () => {
     expect(await exists()).toBe(true);
     const noState = await cli(['daily', '--json', '--verbose', '--codex-home', home.root]);
     expect(answeredFromCache(noState)).toBe(false);
+  });
+});
+
+describe('the printed output of a command answered from the report cache', () => {
+  /** The printed-output files in the state folder. */
+  const printedFiles = async (): Promise<string[]> => (await readdir(state)).filter((n) => n.startsWith('printed-output-')).sort();
+
+  it('is printed again, exactly, for the same command line, without the report cache being read', async () => {
+    await fixture();
+    await writeFile(home.path('config.toml'), '[token_budget]\ntotal_budget = 9000\nperiod = "all"\n');
+    await cli(['threads', '--json', ...base()]);
+    const lines = [...COMMANDS.flatMap((c) => [[c, '--json'], [c]]), ['budget', '--json'], ['budget'], ['daily', '--json', '--since', '2026-11-21']];
+    const first = new Map<string, Run>();
+    for (const line of lines) {
+      const run = await cli([...line, ...base(), '--verbose']);
+      expect(answeredFromCache(run) || run.err.includes('the budget\'s figures come from'), line.join(' ')).toBe(true);
+      expect(printedAgain(run)).toBe(false);
+      first.set(line.join(' '), run);
+    }
+    expect(await printedFiles()).toHaveLength(lines.length);
+    // Not read: the answers come from the printed outputs even with the report cache gone bad.
+    await writeFile(join(state, REPORT_CACHE_FILE), 'not json');
+    for (const line of lines) {
+      const again = await cli([...line, ...base(), '--verbose']);
+      expect(printedAgain(again), line.join(' ')).toBe(true);
+      const quiet = await cli([...line, ...base()]);
+      const full = await cli([...line, ...base()], null);
+      expect(quiet.out, line.join(' ')).toBe(first.get(line.join(' '))!.out);
+      expect(quiet.out).toBe(full.out);
+      expect(quiet.err).toBe(full.err);
+      expect(quiet.code).toBe(full.code);
+    }
+    // The fixture's bad line is noted on stderr by the table commands, printed again as it was.
+    expect((await cli(['daily', ...base()])).err).toMatch(/1 line\(s\) could not be used/);
+  });
+
+  it('keeps the exit code and the messages of a budget with a broken configuration', async () => {
+    await fixture();
+    await writeFile(home.path('config.toml'), '[token_budget]\ntotal_budget = "lots"\n');
+    await cli(['threads', ...base()]);
+    const first = await cli(['budget', ...base()]);
+    const again = await cli(['budget', ...base(), '--verbose']);
+    expect(printedAgain(again)).toBe(true);
+    expect(first.code).toBe(1);
+    expect(again.code).toBe(1);
+    expect(first.err).toMatch(/config\.toml:2: token_budget\.total_budget/);
+    expect(again.err).toContain(first.err);
+    expect(again.out).toBe(first.out);
+  });
+
+  describe('is not printed again when what it was made from changed, and the answer is the new one', () => {
+    const cases: [string, string[], () => Promise<unknown>, RegExp, NodeJS.ProcessEnv?][] = [
+      ['a rollout grew', ['models', '--json'], () => appendFile(home.path('sessions/2026/11/21/rollout-2026-11-21T09-00-00-child.jsonl'), `${usageRecord('child', 'resp-3', [10, 0, 1, 0])}\n`), /a rollout file changed/],
+      ['the scan state was saved again', ['models', '--json'], async () => writeFile(join(state, 'scan-state.json'), await readFile(join(state, 'scan-state.json'))), /the scan state changed since/],
+      ['a folder became a git repository', ['projects', '--json'], () => mkdir(home.path('work-repo/.git'), { recursive: true }), /the project of .*work-repo\/pkg changed/],
+      ['the budget\'s configuration changed', ['budget', '--json'], () => writeFile(home.path('config.toml'), '[token_budget]\ntotal_budget = 12\n'), /config\.toml changed/],
+      ['the budget\'s configuration is gone', ['budget', '--json'], () => rm(home.path('config.toml')), /config\.toml changed/],
+      ['a budget variable was set', ['budget', '--json'], async () => undefined, /the environment variable CODEX_TOKEN_BUDGET changed/, { CODEX_TOKEN_BUDGET: '77' }],
+      ['the file is corrupt', ['daily', '--json'], async () => {
+        for (const name of await printedFiles()) await writeFile(join(state, name), '{"version":1,');
+      }, /does not start with a JSON line/],
+      ['the file was cut off', ['daily', '--json'], async () => {
+        for (const name of await printedFiles()) {
+          const text = await readFile(join(state, name), 'utf8');
+          await writeFile(join(state, name), text.slice(0, -5));
+        }
+      }, /was cut off/],
+      ['the file is of another command line', ['daily', '--json'], async () => {
+        for (const name of await printedFiles()) {
+          const text = await readFile(join(state, name), 'utf8');
+          await writeFile(join(state, name), text.replace('"commandLine":"[\\"daily\\"', '"commandLine":"[\\"models\\"'));
+        }
+      }, /is of another command line/],
+    ];
+    for (const [what, line, change, reason, env] of cases) {
+      it(what, async () => {
+        await fixture();
+        await home.write('sessions/2026/11/22/rollout-2026-11-22T10-00-00-inrepo.jsonl', file(
+          sessionMeta('inrepo', { cwd: home.path('work-repo/pkg') }),
+          turnContext('gpt-5.1-codex', { cwd: home.path('work-repo/pkg') }),
+          tokenCount([100, 0, 10, 0], [100, 0, 10, 0]),
+        ));
+        await writeFile(home.path('config.toml'), '[token_budget]\ntotal_budget = 9000\nperiod = "all"\n');
+        await cli(['threads', ...base()]);
+        await cli([...line, ...base()]);
+        expect(printedAgain(await cli([...line, ...base(), '--verbose']))).toBe(true);
+        await change();
+        const after = await cli([...line, ...base(), '--verbose'], 'build-1', env);
+        expect(printedAgain(after)).toBe(false);
+        expect(/Printed output not used: (.*)\.\n/.exec(after.err)?.[1]).toMatch(reason);
+        const full = await cli([...line, ...base()], null, env);
+        expect(after.out).toBe(full.out);
+        expect(after.code).toBe(full.code);
+        // Printed again from here on (after the full run, once the report cache has answered).
+        await cli([...line, ...base()], 'build-1', env);
+        const again = await cli([...line, ...base(), '--verbose'], 'build-1', env);
+        expect(printedAgain(again)).toBe(true);
+        expect(again.out).toBe(full.out);
+      });
+    }
+
+    it('the budget\'s period is over', async () => {
+      await fixture();
+      await writeFile(home.path('config.toml'), '[token_budget]\ntotal_budget = 9000\nperiod = "day"\n');
+      vi.useFakeTimers({ toFake: ['Date'] });
+      try {
+        vi.setSystemTime(new Date('2026-11-21T23:59:00.000Z'));
+        await cli(['threads', '--tz', 'UTC', ...base()]);
+        const today = await cli(['budget', '--json', '--tz', 'UTC', ...base()]);
+        expect(printedAgain(await cli(['budget', '--json', '--tz', 'UTC', ...base(), '--verbose']))).toBe(true);
+        vi.setSystemTime(new Date('2026-11-22T00:00:00.000Z'));
+        const tomorrow = await cli(['budget', '--json', '--tz', 'UTC', ...base(), '--verbose']);
+        expect(/Printed output not used: (.*)\.\n/.exec(tomorrow.err)?.[1]).toBe('its period is over');
+        const used = (run: Run): number => (JSON.parse(run.out) as { status: { usedTokens: number } }).status.usedTokens;
+        expect(used(today)).toBeGreaterThan(0);
+        expect(used(tomorrow)).toBe(0);
+        expect(tomorrow.out).toBe((await cli(['budget', '--json', '--tz', 'UTC', ...base()], null)).out);
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+  });
+
+  it('is removed when a full run writes the report cache again', async () => {
+    await fixture();
+    await cli(['threads', ...base()]);
+    await cli(['daily', ...base()]);
+    await cli(['models', ...base()]);
+    expect(await printedFiles()).toHaveLength(2);
+    await appendFile(home.path('sessions/2026/11/21/rollout-2026-11-21T09-00-00-child.jsonl'), `${usageRecord('child', 'resp-3', [10, 0, 1, 0])}\n`);
+    await cli(['daily', ...base()]);
+    expect(await printedFiles()).toEqual([]);
+  });
+
+  it('is written only beside a state, by a build with an identity', async () => {
+    await fixture();
+    await cli(['threads', ...base()], null);
+    await cli(['threads', ...base()], null);
+    expect(await printedFiles()).toEqual([]);
+  });
+});
+
+describe('what an answer from the report cache printed and read', () => {
+  it('is kept as printed, with each environment variable read (once) and its value; a listing of them all is told', () => {
+    let printed = '';
+    const inputs: OutputInputs = { projects: [], readFiles: [], env: [], from: null, until: null };
+    const capture = capturingIo({ out: (t) => (printed += t), err: () => undefined, env: { CODEX_TOKEN_BUDGET: '5', OTHER: 'x' } }, inputs);
+    expect(capture.io.env.CODEX_TOKEN_BUDGET).toBe('5');
+    expect(capture.io.env.CODEX_TOKEN_BUDGET).toBe('5');
+    expect('CODEX_TOKEN_WARNING_THRESHOLD' in capture.io.env).toBe(false);
+    capture.io.out('a');
+    capture.io.err('b');
+    capture.io.out('c');
+    expect(printed).toBe('ac');
+    expect(capture.printed()).toEqual({ stdout: 'ac', stderr: 'b' });
+    expect(inputs.env).toEqual([['CODEX_TOKEN_BUDGET', '5'], ['CODEX_TOKEN_WARNING_THRESHOLD', null]]);
+    expect(capture.listed()).toBe(false);
+    expect(Object.keys(capture.io.env)).toEqual(['CODEX_TOKEN_BUDGET', 'OTHER']);
+    expect(capture.listed()).toBe(true);
   });
 });

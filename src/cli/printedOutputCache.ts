@@ -1,0 +1,172 @@
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { type CacheKey, type RolloutFilesNow, staleReason, type StoredStamp, writeCacheText } from '../core/cacheStamp.js';
+import { type Logger } from '../core/logger.js';
+import { ProjectResolver } from '../core/projects.js';
+
+/**
+ * The printed-output cache: what a command answered from the report cache printed (its stdout,
+ * stderr and exit code), kept per command line, so the same command with nothing new prints it
+ * again without reading the report cache (677 KiB on a 1 GB home), summing its cells into a report
+ * or formatting it: a status line or a shell prompt runs the same command over and over.
+ *
+ * An output is printed again only when all it was made from is as it was:
+ * - the report cache's stamp (cacheStamp.ts): the build, the time zone, the roots, the scan state and
+ *   every rollout file; with it the cells, warnings and counters the output was made from;
+ * - the project each working directory resolved to (ProjectResolver: a folder may have become a git
+ *   repository since);
+ * - the files it read (the budget's configuration) and the environment variables it read, each
+ *   with the same text or value, or absent again;
+ * - the time: inside the budget's period it was printed in.
+ * Like the report cache it is a pure cache: whatever is wrong with one (missing, corrupt, another
+ * version) only means the command runs from the report cache, which writes it again.
+ */
+export const PRINTED_OUTPUT_VERSION = 1;
+const FILE_PREFIX = 'printed-output-';
+const FILE_SUFFIX = '.txt';
+
+/** What an output was made from, beyond the report cache's stamp. */
+export interface OutputInputs {
+  /** Each working directory the report named, with the project it resolved to. */
+  projects: [cwd: string, project: string | null][];
+  /** Each file read (the budget's configuration), with its text (null: it did not exist). */
+  readFiles: [path: string, text: string | null][];
+  /** Each environment variable read, with its value (null: unset). */
+  env: [name: string, value: string | null][];
+  /** The times (epoch ms) between which the output holds, from and not including until; null: unbounded. */
+  from: number | null;
+  until: number | null;
+}
+
+export interface PrintedOutput {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/**
+ * The stored form: one line of JSON (this header), then the stdout as it was printed, of
+ * `stdoutLength` UTF-16 units (a shorter file was cut off).
+ */
+interface StoredHeader extends StoredStamp, OutputInputs {
+  version: typeof PRINTED_OUTPUT_VERSION;
+  commandLine: string;
+  stderr: string;
+  exitCode: number;
+  stdoutLength: number;
+}
+
+/** The printed outputs in a --state folder, one file per command line; the scan state file is at `statePath`. */
+export class PrintedOutputCache {
+  constructor(
+    private readonly dir: string,
+    private readonly statePath: string,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Where the output of `commandLine` is kept. */
+  pathOf(commandLine: string): string {
+    return join(this.dir, `${FILE_PREFIX}${hash32(commandLine)}${FILE_SUFFIX}`);
+  }
+
+  /**
+   * What `commandLine` printed when it still holds for `key` (the rollouts as `filesNow` sees them)
+   * at `now`; else undefined (why is logged at debug level).
+   */
+  async lookup(commandLine: string, key: CacheKey, filesNow: RolloutFilesNow, now: number): Promise<PrintedOutput | undefined> {
+    const path = this.pathOf(commandLine);
+    const miss = (reason: string): undefined => {
+      this.logger.debug(`Printed output not used: ${reason}.`);
+      return undefined;
+    };
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      return miss((err as NodeJS.ErrnoException).code === 'ENOENT' ? 'there is none yet for this command line' : `cannot read ${path} (${(err as Error).message})`);
+    }
+    const end = text.indexOf('\n');
+    let header: Partial<StoredHeader>;
+    try {
+      header = JSON.parse(end < 0 ? text : text.slice(0, end)) as Partial<StoredHeader>;
+    } catch {
+      return miss(`${path} does not start with a JSON line`);
+    }
+    if (typeof header !== 'object' || header === null || header.version !== PRINTED_OUTPUT_VERSION) return miss(`${path} is of another version`);
+    if (header.commandLine !== commandLine) return miss(`${path} is of another command line`);
+    const stdout = text.slice(end + 1);
+    if (end < 0 || header.stdoutLength !== stdout.length || typeof header.stderr !== 'string' || typeof header.exitCode !== 'number') return miss(`${path} was cut off`);
+    const changed = changedInput(header, this.env, now);
+    if (changed) return miss(changed);
+    const stale = await staleReason(header, key, this.statePath, path, this.logger, filesNow);
+    if (stale) return miss(stale);
+    return { stdout, stderr: header.stderr, exitCode: header.exitCode };
+  }
+
+  /** Keeps what `commandLine` printed, made from the report cache of `stamp` and from `inputs`; a failure is logged, never thrown. */
+  save(commandLine: string, stamp: StoredStamp, inputs: OutputInputs, printed: PrintedOutput): void {
+    const header: StoredHeader = {
+      version: PRINTED_OUTPUT_VERSION,
+      commandLine,
+      ...stamp,
+      ...inputs,
+      stderr: printed.stderr,
+      exitCode: printed.exitCode,
+      stdoutLength: printed.stdout.length,
+    };
+    writeCacheText(this.pathOf(commandLine), `${JSON.stringify(header)}\n${printed.stdout}`, this.logger, 'the next run answers from the report cache');
+  }
+
+  /** Removes every printed output: none holds once the report cache is written again. */
+  clear(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (!name.startsWith(FILE_PREFIX) || !name.endsWith(FILE_SUFFIX)) continue;
+      try {
+        rmSync(join(this.dir, name), { force: true });
+      } catch (err) {
+        this.logger.warn(`Could not remove ${join(this.dir, name)} (${(err as Error).message}); it is not used again, being out of date.`);
+      }
+    }
+  }
+}
+
+/** Why an output's inputs are not as they were (or its period is over); undefined when they are. */
+function changedInput(header: Partial<StoredHeader>, environment: NodeJS.ProcessEnv, now: number): string | undefined {
+  const { projects, readFiles, env, from, until } = header;
+  if (!Array.isArray(projects) || !Array.isArray(readFiles) || !Array.isArray(env)) return 'its inputs are not listed';
+  if ((typeof from === 'number' && now < from) || (typeof until === 'number' && now >= until)) return 'its period is over';
+  for (const [name, value] of env) {
+    if ((environment[name] ?? null) !== value) return `the environment variable ${name} changed`;
+  }
+  for (const [path, text] of readFiles) {
+    if (readTextIfPresent(path) !== text) return `${path} changed`;
+  }
+  const resolver = new ProjectResolver();
+  for (const [cwd, project] of projects) {
+    if ((resolver.projectOf(cwd) ?? null) !== project) return `the project of ${cwd} changed`;
+  }
+  return undefined;
+}
+
+/** The file's text, null when there is none; undefined when it cannot be read (which no stored text equals). */
+function readTextIfPresent(path: string): string | null | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? null : undefined;
+  }
+}
+
+/** FNV-1a of the text, as 8 hex digits: a file name per command line (the header names the line itself). */
+function hash32(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
