@@ -5,8 +5,15 @@ import { type CodeServerSession, E2eSandbox } from './harness.js';
 
 /** More threads than a panel snapshot holds (PANEL_THREAD_ROWS, 1,000). */
 const THREADS = 1_010;
-let clock = Date.now() - 3_600_000;
-const ts = () => new Date((clock += 1_000)).toISOString();
+/**
+ * The lines' times, 100 ms apart (the 4,040 of them span under 7 minutes), from 10 minutes ago or
+ * from local midnight if that is later: every thread is of today, which the test's last view shows
+ * (starting an hour back, a run in the first hour after midnight had threads of yesterday).
+ */
+const midnight = new Date();
+midnight.setHours(0, 0, 0, 0);
+let clock = Math.max(Date.now() - 600_000, midnight.getTime());
+const ts = () => new Date((clock += 100)).toISOString();
 const line = (type: string, payload: unknown) => `${JSON.stringify({ timestamp: ts(), type, payload })}\n`;
 
 function rollout(id: string, input: number): string {

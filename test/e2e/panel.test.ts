@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CodeServerSession, E2eSandbox } from './harness.js';
 
-let clock = Date.now() - 60_000;
+/** From a minute ago, or from local midnight if that is later: every line is of this month, which the panel shows first. */
+const midnight = new Date();
+midnight.setHours(0, 0, 0, 0);
+let clock = Math.max(Date.now() - 60_000, midnight.getTime());
 const ts = () => new Date((clock += 10)).toISOString();
 const line = (type: string, payload: unknown) => `${JSON.stringify({ timestamp: ts(), type, payload })}\n`;
 const usage = (input: number, output: number) => ({ input_tokens: input, cached_input_tokens: Math.floor(input / 4), output_tokens: output, reasoning_output_tokens: 0, total_tokens: input + output });
