@@ -16,20 +16,22 @@ const READER_BUNDLE = join(__dirname, 'cliReader.js');
  * what is left to print is dropped quietly, as other command-line tools do, where Node would throw
  * an unhandled EPIPE; the run goes on to its end (the state and caches saved) and exits as it would have.
  */
-function writerTo(stream: NodeJS.WriteStream): (text: string) => void {
+function writerTo(stream: NodeJS.WriteStream): (chunk: string | Uint8Array) => void {
   let closed = false;
   stream.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') throw err;
     closed = true;
   });
-  return (text) => {
-    if (!closed) stream.write(text);
+  return (chunk) => {
+    if (!closed) stream.write(chunk);
   };
 }
 
 async function main(): Promise<number> {
+  const stdout = writerTo(process.stdout);
   const io: CliIo = {
-    out: writerTo(process.stdout),
+    out: stdout,
+    outBytes: stdout,
     err: writerTo(process.stderr),
     env: process.env,
     readerThreadScript: READER_BUNDLE,

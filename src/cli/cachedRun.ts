@@ -56,7 +56,8 @@ export async function runFromReportCache(inv: Invocation, io: CliIo): Promise<nu
   if (printed) {
     logger.info(`Nothing new in the rollout files since the last run; ${what} from ${outputs.pathOf(commandLine)}, as printed then.`);
     if (printed.stderr) io.err(printed.stderr);
-    io.out(printed.stdout);
+    if (io.outBytes) io.outBytes(printed.stdout);
+    else io.out(Buffer.from(printed.stdout.buffer, printed.stdout.byteOffset, printed.stdout.byteLength).toString('utf8'));
     return printed.exitCode;
   }
   const found = await cache.store.lookup(cache.key, filesNow);

@@ -3,6 +3,8 @@ import { type Logger } from '../core/logger.js';
 /** Where the CLI writes and what it runs in; injected so tests can capture it. */
 export interface CliIo {
   out: (text: string) => void;
+  /** Writes bytes of UTF-8 text as they are (a printed output read again); without it they are decoded and given to `out`. */
+  outBytes?: (bytes: Uint8Array) => void;
   err: (text: string) => void;
   env: NodeJS.ProcessEnv;
   /** A script that can serve as a reader thread (see fileReadPool.ts); without it every file is read in this thread. */

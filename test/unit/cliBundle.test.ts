@@ -85,6 +85,10 @@ describe('the shipped CLI (dist/cli.js, dist/cliScan.js and dist/cliReader.js)',
     expect(warm.err).toMatch(/Nothing new in the 40 rollout file\(s\) since the last run; the report comes from .*report-cache\.json/);
     expect(warm.out.threads).toEqual(cold.out.threads);
     expect(warm.out.diagnostics).toEqual({ ...cold.out.diagnostics, bytesRead: 0 });
+    // The same command line again: what the warm run printed, written as the bytes kept.
+    const again = run([]);
+    expect(again.err).toMatch(/the report comes from .*printed-output-[0-9a-f]{8}\.txt, as printed then/);
+    expect(again.out).toEqual(warm.out);
 
     await appendFile(home.path('sessions/2026/11/20/rollout-2026-11-20T10-00-00-t7.jsonl'), `${usageRecord('t7', 'resp-9', [5, 0, 1, 0])}\n`);
     const appended = run([]);

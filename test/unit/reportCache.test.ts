@@ -308,6 +308,19 @@ describe('the printed output of a command answered from the report cache', () =>
     expect((await cli(['daily', ...base()])).err).toMatch(/1 line\(s\) could not be used/);
   });
 
+  it('writes the kept bytes as they are where the io takes bytes, the same text as printed first', async () => {
+    await fixture();
+    await cli(['threads', ...base()]);
+    const first = await cli(['threads', '--json', ...base()]);
+    let text = '';
+    const chunks: Uint8Array[] = [];
+    const io: CliIo = { out: (t) => (text += t), outBytes: (b) => chunks.push(b), err: () => undefined, env: {}, reportCacheBuild: 'build-1' };
+    expect(await runCli(['threads', '--json', ...base()], io)).toBe(0);
+    expect(text).toBe('');
+    expect(chunks).toHaveLength(1);
+    expect(Buffer.from(chunks[0]!).toString('utf8')).toBe(first.out);
+  });
+
   it('keeps the exit code and the messages of a budget with a broken configuration', async () => {
     await fixture();
     await writeFile(home.path('config.toml'), '[token_budget]\ntotal_budget = "lots"\n');
