@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CacheKey, type RolloutFilesNow, staleReason, type StoredStamp, writeCacheText } from '../core/cacheStamp.js';
 import { type Logger } from '../core/logger.js';
@@ -124,27 +124,48 @@ export class PrintedOutputCache {
       exitCode: printed.exitCode,
       stdoutBytes: Buffer.byteLength(printed.stdout),
     };
-    writeCacheText(this.pathOf(commandLine), `${JSON.stringify(header)}\n${printed.stdout}`, this.logger, 'the next run answers from the report cache');
+    const path = this.pathOf(commandLine);
+    writeCacheText(path, `${JSON.stringify(header)}\n${printed.stdout}`, this.logger, 'the next run answers from the report cache');
+    // A script that asks for many periods between two changes of the rollouts keeps only the newest.
+    const kept = this.keptFiles().filter((f) => f !== path);
+    if (kept.length < MAX_KEPT) return;
+    const byAge = kept.map((f) => ({ f, mtime: mtimeOf(f) })).sort((a, b) => a.mtime - b.mtime);
+    for (const { f } of byAge.slice(0, kept.length - (MAX_KEPT - 1))) this.remove(f, 'one of the oldest of more than ' + MAX_KEPT);
   }
 
   /** Removes every printed output: none holds once the report cache is written again. */
   clear(): void {
-    let names: string[];
+    for (const f of this.keptFiles()) this.remove(f, 'out of date');
+  }
+
+  /** The printed outputs' files in the folder. */
+  private keptFiles(): string[] {
     try {
-      names = readdirSync(this.dir);
+      return readdirSync(this.dir).filter((n) => n.startsWith(FILE_PREFIX) && n.endsWith(FILE_SUFFIX)).map((n) => join(this.dir, n));
     } catch {
-      return;
+      return [];
     }
-    for (const name of names) {
-      if (!name.startsWith(FILE_PREFIX) || !name.endsWith(FILE_SUFFIX)) continue;
-      try {
-        rmSync(join(this.dir, name), { force: true });
-      } catch (err) {
-        this.logger.warn(`Could not remove ${join(this.dir, name)} (${(err as Error).message}); it is not used again, being out of date.`);
-      }
+  }
+
+  private remove(path: string, why: string): void {
+    try {
+      rmSync(path, { force: true });
+    } catch (err) {
+      this.logger.warn(`Could not remove the printed output ${path} (${(err as Error).message}), ${why}.`);
     }
   }
 }
+
+/** How many command lines' outputs a folder keeps at most. */
+export const MAX_KEPT = 32;
+
+const mtimeOf = (path: string): number => {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+};
 
 /** Why an output's inputs are not as they were (or its period is over); undefined when they are. */
 function changedInput(header: Partial<StoredHeader>, environment: NodeJS.ProcessEnv, now: number): string | undefined {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { capturingIo } from '../../src/cli/cachedRun.js';
 import { type CliIo, runCli } from '../../src/cli/main.js';
-import { type OutputInputs } from '../../src/cli/printedOutputCache.js';
+import { MAX_KEPT, type OutputInputs } from '../../src/cli/printedOutputCache.js';
 import { REPORT_CACHE_FILE } from '../../src/core/reportCache.js';
 import {
   file, legacyHeader, legacyMessage, resetClock, sessionMeta, threadSpawnSource, tokenCount, turnContext, usageRecord,
@@ -417,6 +417,25 @@ describe('the printed output of a command answered from the report cache', () =>
     await appendFile(home.path('sessions/2026/11/21/rollout-2026-11-21T09-00-00-child.jsonl'), `${usageRecord('child', 'resp-3', [10, 0, 1, 0])}\n`);
     await cli(['daily', ...base()]);
     expect(await printedFiles()).toEqual([]);
+  });
+
+  it('is kept for the newest command lines only, at most MAX_KEPT of them', async () => {
+    await fixture();
+    await cli(['threads', ...base()]);
+    const days = Array.from({ length: MAX_KEPT + 3 }, (_, i) => new Date(Date.UTC(2026, 0, 1 + i)).toISOString().slice(0, 10));
+    for (const [i, day] of days.entries()) {
+      const before = new Set(await printedFiles());
+      await cli(['daily', '--json', '--since', day, '--tz', 'UTC', ...base()]);
+      const written = await printedFiles();
+      // The new one a second apart from the one before, so that their ages differ on any file system.
+      const added = written.filter((n) => !before.has(n));
+      expect(added).toHaveLength(1);
+      await utimes(join(state, added[0]!), new Date(), new Date(Date.UTC(2026, 0, 1, 0, 0, i)));
+      expect(written.length).toBe(Math.min(i + 1, MAX_KEPT));
+    }
+    // The newest are kept: the last day's is printed again, the first day's is not.
+    expect(printedAgain(await cli(['daily', '--json', '--since', days.at(-1)!, '--tz', 'UTC', ...base(), '--verbose']))).toBe(true);
+    expect(printedAgain(await cli(['daily', '--json', '--since', days[0]!, '--tz', 'UTC', ...base(), '--verbose']))).toBe(false);
   });
 
   it('is written only beside a state, by a build with an identity', async () => {
