@@ -81,10 +81,11 @@ export function activate(context: vscode.ExtensionContext): void {
     const reset = resetAt();
     // Until the first scan ends, the last session's figures (when there are any for this period).
     const fromLastSession = !scanned;
-    const summary = fromLastSession ? lastSession.summary(periodWindow(budget.period, new Date(), timeZone, reset)) : await client.meter(budget.period, reset);
-    if (!summary) return;
+    // One instant for the figures and the period's label, so that both are of the same period.
     const now = new Date();
     const window = periodWindow(budget.period, now, timeZone, reset);
+    const summary = fromLastSession ? lastSession.summary(window) : await client.meter(budget.period, reset);
+    if (!summary) return;
     const status = evaluateBudget(budget, {
       totalTokens: summary.totalTokens,
       costUsd: summary.costUsd,
