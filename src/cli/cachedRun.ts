@@ -142,7 +142,8 @@ export function capturingIo(io: CliIo, inputs: OutputInputs): { io: CliIo; print
     },
   });
   return {
-    io: { ...io, env, out: (text) => { stdout += text; io.out(text); }, err: (text) => { stderr += text; io.err(text); } },
+    // No outBytes: all that is printed goes through out and err, and is kept.
+    io: { ...io, outBytes: undefined, env, out: (text) => { stdout += text; io.out(text); }, err: (text) => { stderr += text; io.err(text); } },
     printed: () => ({ stdout, stderr }),
     listed: () => listed,
   };

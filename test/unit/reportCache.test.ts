@@ -450,7 +450,9 @@ describe('what an answer from the report cache printed and read', () => {
   it('is kept as printed, with each environment variable read (once) and its value; a listing of them all is told', () => {
     let printed = '';
     const inputs: OutputInputs = { projects: [], readFiles: [], env: [], from: null, until: null };
-    const capture = capturingIo({ out: (t) => (printed += t), err: () => undefined, env: { CODEX_TOKEN_BUDGET: '5', OTHER: 'x' } }, inputs);
+    const capture = capturingIo({ out: (t) => (printed += t), outBytes: () => undefined, err: () => undefined, env: { CODEX_TOKEN_BUDGET: '5', OTHER: 'x' } }, inputs);
+    // Everything printed goes through out and err, where it is kept.
+    expect(capture.io.outBytes).toBeUndefined();
     expect(capture.io.env.CODEX_TOKEN_BUDGET).toBe('5');
     expect(capture.io.env.CODEX_TOKEN_BUDGET).toBe('5');
     expect('CODEX_TOKEN_WARNING_THRESHOLD' in capture.io.env).toBe(false);
