@@ -419,6 +419,25 @@ describe('the printed output of a command answered from the report cache', () =>
     expect(await printedFiles()).toEqual([]);
   });
 
+  it('follows the workspace\'s configuration too, and is kept apart from the same command without it', async () => {
+    await fixture();
+    const workspace = home.path('ws');
+    await mkdir(join(workspace, '.codex'), { recursive: true });
+    await writeFile(join(workspace, '.codex', 'config.toml'), '[token_budget]\ntotal_budget = 5000\n');
+    await cli(['threads', ...base()]);
+    const inWorkspace = ['budget', '--json', '--workspace', workspace, ...base()];
+    const first = await cli(inWorkspace);
+    expect(printedAgain(await cli([...inWorkspace, '--verbose']))).toBe(true);
+    const plain = await cli(['budget', '--json', ...base(), '--verbose']);
+    expect(printedAgain(plain)).toBe(false);
+    expect(plain.out).not.toBe(first.out);
+    await writeFile(join(workspace, '.codex', 'config.toml'), '[token_budget]\ntotal_budget = 6000\n');
+    const changed = await cli([...inWorkspace, '--verbose']);
+    expect(/Printed output not used: (.*)\.\n/.exec(changed.err)?.[1]).toMatch(/ws\/\.codex\/config\.toml changed/);
+    expect((JSON.parse(changed.out) as { budget: { totalBudget: number } }).budget.totalBudget).toBe(6000);
+    expect(changed.out).toBe((await cli(inWorkspace, null)).out);
+  });
+
   it('is kept for the newest command lines only, at most MAX_KEPT of them', async () => {
     await fixture();
     await cli(['threads', ...base()]);
