@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFile } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { file, resetClock, sessionMeta, tokenCount, turnContext, usageRecord } from './helpers/rolloutBuilder.js';
@@ -52,13 +52,15 @@ describe('the shipped CLI (dist/cli.js, dist/cliScan.js and dist/cliReader.js)',
 
   it('ends quietly when its output is a pipe closed early (| head), and still saves its state', async () => {
     await home.write('t1', file(sessionMeta('t1'), turnContext('gpt-5.1-codex'), tokenCount([1000, 400, 100, 30], [1000, 400, 100, 30])));
-    for (const args of [['threads', '--json'], ['daily']]) {
+    // A full run, an answer from the report cache, and the same printed again (written as bytes).
+    for (const args of [['threads', '--json'], ['daily'], ['daily']]) {
       // `true` has exited long before Node starts, so the first write meets a closed pipe.
       const result = spawnSync('bash', ['-c', 'node "$@" | true; echo "exit ${PIPESTATUS[0]}"', 'bash', cli, ...args, '--codex-home', home.root, '--state', home.path('state')], { encoding: 'utf8' });
       expect(result.stderr).toBe('');
       expect(result.stdout).toBe('exit 0\n');
     }
     expect(existsSync(home.path('state/scan-state.json'))).toBe(true);
+    expect(readdirSync(home.path('state')).filter((n) => n.startsWith('printed-output-'))).toHaveLength(1);
   });
 
   it('prints the version of this package and of its price data', () => {
