@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { BudgetConfigStore, evaluateBudget, periodWindow } from '../core/budget/index.js';
 import { type ReportCells, summaryFromCells } from '../core/reports.js';
 import { formatInteger, formatUsd } from '../shared/format.js';
 import { type CliArguments } from './args.js';
 import { type CliIo } from './io.js';
 import { noteSkippedLines } from './reportOutput.js';
+import { readIfPresent } from './textFiles.js';
 
 /** What the budget is measured against, for the period: the figures of its usage. */
 export interface BudgetUsage {
@@ -34,16 +34,6 @@ export interface BudgetCommandInput {
 export function budgetUsageOf(cells: ReportCells): BudgetUsage {
   const summary = summaryFromCells(cells);
   return { ...summary.totals, agents: summary.agents.map((a) => ({ agent: a.label, totalTokens: a.totalTokens })) };
-}
-
-/** A file's text, undefined when there is none; any other failure is thrown. */
-export async function readIfPresent(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
 }
 
 /**

@@ -11,6 +11,7 @@ import { type Invocation } from './invocation.js';
 import { type CliIo, stderrLogger } from './io.js';
 import { type OutputInputs, PrintedOutputCache } from './printedOutputCache.js';
 import { type CliDiagnostics, printReport } from './reportOutput.js';
+import { readIfPresent } from './textFiles.js';
 
 /** The scan state's file in a --state folder. */
 export const STATE_FILE = 'scan-state.json';
@@ -57,7 +58,7 @@ export async function runFromReportCache(inv: Invocation, io: CliIo): Promise<nu
     logger.info(`Nothing new in the rollout files since the last run; ${what} from ${outputs.pathOf(commandLine)}, as printed then.`);
     if (printed.stderr) io.err(printed.stderr);
     if (io.outBytes) io.outBytes(printed.stdout);
-    else io.out(Buffer.from(printed.stdout.buffer, printed.stdout.byteOffset, printed.stdout.byteLength).toString('utf8'));
+    else io.out(printed.stdout.toString('utf8'));
     return printed.exitCode;
   }
   const found = await cache.store.lookup(cache.key, filesNow);
@@ -70,7 +71,7 @@ export async function runFromReportCache(inv: Invocation, io: CliIo): Promise<nu
     logger.info(`Nothing new in the ${facts.trackedFiles} rollout file(s) since the last run; ${what} from ${cache.store.path}.`);
     // Loaded here: the budget's configuration code (its TOML parser and schemas) costs a report
     // command ~15 ms to set up, were it imported at the top.
-    const { budgetUsageOf, readIfPresent, runBudgetCommand } = await import('./budgetCommand.js');
+    const { budgetUsageOf, runBudgetCommand } = await import('./budgetCommand.js');
     // The budget's period is whole local days (periodWindow, without a reset), which the cells of
     // all time hold day by day; were it not, the full run would answer.
     const usageFor: BudgetCommandInput['usageFor'] = (period) => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type CacheKey, type RolloutFilesNow, staleReason, type StoredStamp, writeCacheText } from '../core/cacheStamp.js';
 import { type Logger } from '../core/logger.js';
 import { ProjectResolver } from '../core/projects.js';
+import { readIfPresent } from './textFiles.js';
 
 /**
  * The printed-output cache: what a command answered from the report cache printed (its stdout,
@@ -46,7 +47,7 @@ export interface PrintedOutput {
 
 /** A printed output as read again: its stdout as the UTF-8 bytes kept (written as they are, not decoded). */
 export interface KeptOutput {
-  stdout: Uint8Array;
+  stdout: Buffer;
   stderr: string;
   exitCode: number;
 }
@@ -106,7 +107,7 @@ export class PrintedOutputCache {
     if (header.commandLine !== commandLine) return miss(`${path} is of another command line`);
     const stdout = bytes.subarray(end + 1);
     if (end < 0 || header.stdoutBytes !== stdout.length || typeof header.stderr !== 'string' || typeof header.exitCode !== 'number') return miss(`${path} was cut off`);
-    const changed = changedInput(header, this.env, now);
+    const changed = await changedInput(header, this.env, now);
     if (changed) return miss(changed);
     const stale = await staleReason(header, key, this.statePath, path, this.logger, filesNow);
     if (stale) return miss(stale);
@@ -168,7 +169,7 @@ const mtimeOf = (path: string): number => {
 };
 
 /** Why an output's inputs are not as they were (or its period is over); undefined when they are. */
-function changedInput(header: Partial<StoredHeader>, environment: NodeJS.ProcessEnv, now: number): string | undefined {
+async function changedInput(header: Partial<StoredHeader>, environment: NodeJS.ProcessEnv, now: number): Promise<string | undefined> {
   const { projects, readFiles, env, from, until } = header;
   if (!Array.isArray(projects) || !Array.isArray(readFiles) || !Array.isArray(env)) return 'its inputs are not listed';
   if ((typeof from === 'number' && now < from) || (typeof until === 'number' && now >= until)) return 'its period is over';
@@ -176,22 +177,15 @@ function changedInput(header: Partial<StoredHeader>, environment: NodeJS.Process
     if ((environment[name] ?? null) !== value) return `the environment variable ${name} changed`;
   }
   for (const [path, text] of readFiles) {
-    if (readTextIfPresent(path) !== text) return `${path} changed`;
+    // Read as the budget reads it; a file that cannot be read equals no stored text.
+    const current = await readIfPresent(path).then((t) => t ?? null, () => undefined);
+    if (current !== text) return `${path} changed`;
   }
   const resolver = new ProjectResolver();
   for (const [cwd, project] of projects) {
     if ((resolver.projectOf(cwd) ?? null) !== project) return `the project of ${cwd} changed`;
   }
   return undefined;
-}
-
-/** The file's text, null when there is none; undefined when it cannot be read (which no stored text equals). */
-function readTextIfPresent(path: string): string | null | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? null : undefined;
-  }
 }
 
 /** FNV-1a of the text, as 8 hex digits: a file name per command line (the header names the line itself). */
