@@ -83,6 +83,7 @@ function rolloutFiles(dir) {
 }
 
 async function main() {
+  const caBundle = process.env.NODE_EXTRA_CA_CERTS || undefined;
   ensureBuilt();
   const ccusage = ensureCcusage();
   const driverPath = join(tmpdir(), 'codex-meter-append-driver.mjs');
@@ -120,14 +121,24 @@ async function main() {
     // The cold scans, the warm restart and the floor of any warm run (Node starting and exiting with
     // nothing to do), interleaved. -r over the folder: a 10 GB home's 25k paths are more than one
     // command line holds.
-    const [grep, ours, oneThread, theirs, warm, nodeStart] = interleaved(runs, [
+    // When this environment names NODE_EXTRA_CA_CERTS, every Node process reads and parses that
+    // bundle as it starts (Node 20 does it before any script runs): the warm run, ccusage's launcher
+    // and node -e 0 also run without it, as on a machine that does not set it.
+    const withoutCa = { NODE_EXTRA_CA_CERTS: undefined };
+    const [grep, ours, oneThread, theirs, warm, nodeStart, ...bare] = interleaved(runs, [
       () => timed('grep', ['-rc', 'token_count', join(home.dir, 'sessions')]),
       () => timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir]),
       () => timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir], { CODEX_METER_READER_THREADS: '0' }),
       () => timed(ccusage, ['codex', 'session', '--json', '--offline'], { CODEX_HOME: home.dir }),
       () => timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir, '--state', state]),
       () => timed(process.execPath, ['-e', '0']),
+      ...(caBundle === undefined ? [] : [
+        () => timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir, '--state', state], withoutCa),
+        () => timed(ccusage, ['codex', 'session', '--json', '--offline'], { CODEX_HOME: home.dir, ...withoutCa }),
+        () => timed(process.execPath, ['-e', '0'], withoutCa),
+      ]),
     ]);
+    const [warmBare, theirsBare, nodeStartBare] = bare;
     // The warm run above prints again what the same command printed from the report cache (the first
     // warm run wrote it: printedOutputCache.ts); here the printed outputs are removed before each run,
     // so the report cache answers (what a run of another command line costs).
@@ -185,7 +196,7 @@ async function main() {
       paint = out.status === 0 ? JSON.parse(out.stdout.trim().split('\n').pop()) : undefined;
       if (!paint) console.error(`panel paint failed: ${out.stderr.slice(-400)}`);
     }
-    rows.push({ size, bytes: home.bytes, paint, files: home.files, grep, ours, oneThread, theirs, warm, warmReport, warmState, warmBudget, budgetReport, budgetState, afterAppend, nodeStart, append, ourTotal, theirTotal, expected: home.expected.totalTokens, stateBytes: statSync(join(state, 'scan-state.json')).size });
+    rows.push({ size, bytes: home.bytes, paint, files: home.files, grep, ours, oneThread, theirs, warm, warmReport, warmState, warmBudget, budgetReport, budgetState, afterAppend, nodeStart, warmBare, theirsBare, nodeStartBare, append, ourTotal, theirTotal, expected: home.expected.totalTokens, stateBytes: statSync(join(state, 'scan-state.json')).size });
     console.log(`${size}: codex-meter ${ours.seconds.toFixed(3)}s / ${ours.rssMB.toFixed(0)} MB, ccusage ${theirs.seconds.toFixed(3)}s / ${theirs.rssMB.toFixed(0)} MB, grep -c ${grep.seconds.toFixed(3)}s, warm ${warm.seconds.toFixed(3)}s (from the report cache ${warmReport.seconds.toFixed(3)}s; state only ${warmState.seconds.toFixed(3)}s; budget ${warmBudget.seconds.toFixed(3)}s, from the report cache ${budgetReport.seconds.toFixed(3)}s, from the state ${budgetState.seconds.toFixed(3)}s; after an appended record ${afterAppend.seconds.toFixed(3)}s / ${afterAppend.rssMB.toFixed(0)} MB; node -e 0 ${nodeStart.seconds.toFixed(3)}s), append→ledger ${append.appendToLedgerMillis.toFixed(1)} ms (refresh ${append.refreshMillis.toFixed(1)} ms), then saved as a journal entry in ${append.saveJournalMillis.toFixed(1)} ms (${append.journalBytes} B) against ${append.saveWholeMillis.toFixed(0)} ms whole (${append.stateBytes} B), idle CPU ${append.idleCpuMillis.toFixed(1)} ms in 5 s; after a change, the meter ${append.figures.meterLiveMillis.toFixed(1)} ms (summed again ${append.figures.meterSummedMillis.toFixed(1)} ms), the panel ${append.figures.panelLiveMillis.toFixed(1)} ms (${append.figures.panelSummedMillis.toFixed(1)} ms)`);
   }
   const lines = [];
@@ -194,6 +205,10 @@ async function main() {
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of rows) {
     lines.push(`| ${r.size} (${(r.bytes / 2 ** 20).toFixed(0)} MiB) | ${r.files} | ${r.ours.seconds.toFixed(2)} s (${r.oneThread.seconds.toFixed(2)} s) | ${r.theirs.seconds.toFixed(2)} s | ${r.grep.seconds.toFixed(2)} s | ${pairedRatio(r.ours, r.theirs).toFixed(2)}× (${pairedRatio(r.oneThread, r.theirs).toFixed(2)}×) | ${r.warm.seconds.toFixed(3)} s (${r.warmReport.seconds.toFixed(3)} s; ${r.warmState.seconds.toFixed(2)} s; ${r.afterAppend.seconds.toFixed(2)} s, ${r.afterAppend.rssMB.toFixed(0)} MiB; ${r.nodeStart.seconds.toFixed(3)} s) | ${(pairedRatio(r.warm, r.theirs) * 100).toFixed(0)} % | ${r.append.appendToLedgerMillis.toFixed(1)} ms (${r.append.refreshMillis.toFixed(1)} ms; ${r.append.idleCpuMillis.toFixed(1)} ms) | ${r.ours.rssMB.toFixed(0)} (${r.oneThread.rssMB.toFixed(0)}) / ${r.theirs.rssMB.toFixed(0)} MiB | ${(r.stateBytes / 2 ** 20).toFixed(1)} MiB | ${r.ourTotal === r.expected ? 'yes' : `no (${r.ourTotal} vs ${r.expected})`}${r.theirTotal === r.expected ? '' : `; ccusage ${r.theirTotal}`} |`);
+  }
+  if (caBundle !== undefined) {
+    lines.push('', `This environment sets NODE_EXTRA_CA_CERTS (${caBundle}), which every Node process reads as it starts. The same round's runs without it:`, '', '| Home | warm restart: printed again | ccusage cold | node -e 0 | printed again ÷ ccusage | node -e 0 ÷ ccusage |', '|---|---:|---:|---:|---:|---:|');
+    for (const r of rows) lines.push(`| ${r.size} | ${r.warmBare.seconds.toFixed(3)} s | ${r.theirsBare.seconds.toFixed(2)} s | ${r.nodeStartBare.seconds.toFixed(3)} s | ${(pairedRatio(r.warmBare, r.theirsBare) * 100).toFixed(0)} % | ${(pairedRatio(r.nodeStartBare, r.theirsBare) * 100).toFixed(1)} % |`);
   }
   lines.push('', '| Home | `budget --json --state`, nothing new: printed again | from the report cache (the printed outputs removed before each run) | from the state (the report cache and the printed outputs removed before each run) | printed again ÷ ccusage |', '|---|---:|---:|---:|---:|');
   for (const r of rows) lines.push(`| ${r.size} | ${r.warmBudget.seconds.toFixed(3)} s | ${r.budgetReport.seconds.toFixed(3)} s | ${r.budgetState.seconds.toFixed(3)} s | ${((r.warmBudget.seconds / r.theirs.seconds) * 100).toFixed(0)} % |`);
