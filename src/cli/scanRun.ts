@@ -2,7 +2,11 @@ import { join } from 'node:path';
 import { openPriceBook } from '../core/pricing.js';
 import { ProjectResolver } from '../core/projects.js';
 import { cellsOfDays } from '../core/dayCells.js';
-import { collectCells, type ReportCells, reportFromCells } from '../core/reports.js';
+import { type CacheKey, sameStoredState, storedStateOf, type StoredStamp } from '../core/cacheStamp.js';
+import { type UsageLedger } from '../core/ledger.js';
+import { type Logger } from '../core/logger.js';
+import { type ReportCacheStore } from '../core/reportCache.js';
+import { CellCollector, type CellOptions, collectCells, type ReportCells, reportFromCells } from '../core/reports.js';
 import { UsageScanner } from '../core/scanner.js';
 import { ScanStateStore } from '../core/stateStore.js';
 import { countTextTokens } from '../core/tokenizer.js';
@@ -28,9 +32,14 @@ export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders):
   // Opened first: on a cold run the reader threads are still starting (readerStart.ts).
   const pricer = await openPriceBook();
   const store = args.stateDir ? new ScanStateStore(join(args.stateDir, STATE_FILE), logger) : undefined;
+  const cache = reportCacheOf(inv, io, logger);
+  // The state files as they are before and after loading them: the same, the ledger is the one they hold.
+  const stateBefore = store && cache ? storedStateOf(store.path) : undefined;
   const state = store ? await store.load() : undefined;
   const { started, ...readerOptions } = readers;
   const scanner = new UsageScanner({ roots: inv.roots, logger, countTokens: countTextTokens, shortLived: true, ...readerOptions }, state);
+  const cellOptions = { timeZone, pricer };
+  const goOn = state && stateBefore && sameStoredState(stateBefore, storedStateOf(store!.path)) ? continuingCells(scanner.ledger, cellOptions, cache!.store, cache!.key, stateBefore, logger) : undefined;
   const summary = await scanner.scanAll().finally(() => started?.close());
   // Saved only when something changed: a warm run with nothing new reads and writes no state.
   const changed = !state || summary.bytesRead > 0 || summary.removedFiles > 0 || summary.newIncrements > 0;
@@ -53,8 +62,7 @@ export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders):
   // The report cache holds the cells of all time: what any report of whole local days, or the budget
   // command, needs on the next run with nothing new (reportCacheOf). Written only when everything
   // could be read: the next run tries again, and says why.
-  const cache = reportCacheOf(inv, io, logger);
-  const allTime = cache ? collectCells(scanner.ledger, { timeZone, pricer }) : undefined;
+  const allTime = cache ? (goOn?.() ?? collectCells(scanner.ledger, cellOptions)) : undefined;
   if (cache && allTime && stateSaved && summary.problems.length === 0 && scanner.unreadableFiles.size === 0) {
     cache.store.save({ key: cache.key, files: scanner.filesStamp(), cells: allTime, facts });
     // What was printed from the cache before is of the state before.
@@ -72,4 +80,30 @@ export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders):
 
   const report = reportFromCells(cellsOf(since, until), { projectOf });
   return printReport(args.command, args.json, report, warnings, diagnosticsOf(facts, scanner.unreadableFiles.size, summary.bytesRead), counters.badLines, io);
+}
+
+/**
+ * The cells of all time, summed on from the report cache's (written beside the state the ledger was
+ * just loaded from) with only what the scan adds: after a few new lines, summing the ~38k increments
+ * of a 1 GB home again was ~50 ms of the run. Made before the scan, called after it; undefined when
+ * there are no such cells, or the scan took increments out or changed the metadata of a thread
+ * already summed (then they are summed again, as LiveCells does).
+ */
+function continuingCells(
+  ledger: UsageLedger, options: CellOptions, cache: ReportCacheStore, key: CacheKey, state: StoredStamp['state'], logger: Logger,
+): (() => ReportCells | undefined) | undefined {
+  const cells = cache.cellsOfState(key, state);
+  const collector = cells && CellCollector.continuing(ledger, options, cells);
+  if (!collector) return undefined;
+  const from = ledger.incrementsEnd;
+  const threadRevision = ledger.threadRevision;
+  return () => {
+    const summedOn = (ledger.threadRevision === threadRevision || collector.threadsUnchanged()) && ledger.forEachIncrementFrom(from, collector.add);
+    if (!summedOn) {
+      logger.debug('The cells of all time are summed again: the scan took increments out or changed the metadata of a thread.');
+      return undefined;
+    }
+    logger.debug(`The cells of all time are the report cache's, with the ${summedOn.next - from.next} increment(s) added since.`);
+    return collector.cells();
+  };
 }

@@ -106,8 +106,7 @@ export async function staleReason(
 ): Promise<string | undefined> {
   const mismatch = keyMismatch(stored, key);
   if (mismatch) return mismatch;
-  const state = storedStateOf(statePath);
-  if (!state || !Array.isArray(stored.state) || state.some((v, i) => stored.state![i] !== v)) return 'the scan state changed since';
+  if (!sameStoredState(storedStateOf(statePath), stored.state)) return 'the scan state changed since';
   const files = stored.files;
   if (!Array.isArray(files) || files.length !== 2) return `${cachePath} has no file list`;
   // The count first: a rollout come or gone (a new thread) is told without a stat of every file.
@@ -121,7 +120,7 @@ export async function staleReason(
 }
 
 /** The state file and its journal (stateStore.ts) as they are now, in the stored form; undefined without a state file. */
-function storedStateOf(statePath: string): StoredStamp['state'] | undefined {
+export function storedStateOf(statePath: string): StoredStamp['state'] | undefined {
   const state = identityOf(statePath);
   if (!state) return undefined;
   const journal = identityOf(stateJournalPath(statePath));
@@ -129,6 +128,11 @@ function storedStateOf(statePath: string): StoredStamp['state'] | undefined {
 }
 
 const fingerprint = (f: FileIdentity): StoredFingerprint => [f.size, f.mtimeMs, f.ino];
+
+/** Whether two stored fingerprints of the state and its journal (storedStateOf) are the same. */
+export function sameStoredState(a: readonly unknown[] | undefined, b: readonly unknown[] | undefined): boolean {
+  return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => v === b[i]);
+}
 
 /**
  * A cache file's stored object, when it is JSON of `version`; else why there is none to use, and

@@ -1,4 +1,4 @@
-import { type CacheKey, readStoredCache, type RolloutFilesNow, staleReason, stampOf, type StoredStamp, writeCacheFile } from './cacheStamp.js';
+import { type CacheKey, keyMismatch, readStoredCache, type RolloutFilesNow, sameStoredState, staleReason, stampOf, type StoredStamp, writeCacheFile } from './cacheStamp.js';
 import { type FilesStamp } from './fileIdentity.js';
 import { emptyCounters, type LedgerCounters, type RateLimitSnapshot } from './ledgerTypes.js';
 import { type Logger } from './logger.js';
@@ -57,6 +57,32 @@ export class ReportCacheStore {
       return { hit: true, cells: decodeCells(s), facts: decodeFacts(s.facts), stamp };
     } catch (err) {
       return miss(`${this.path} does not have the expected shape (${(err as Error).message})`);
+    }
+  }
+
+  /**
+   * The cache's cells of all time when it was written for `key` beside the state files as they are
+   * in `state` (storedStateOf, taken before and after the state was loaded), whatever the rollouts
+   * are now: the cells collectCells gave for the ledger that state loads into. A run that reads what
+   * is new goes on from them (CellCollector.continuing) instead of summing every increment again.
+   * Undefined, with the reason logged at debug level, when there are none such.
+   */
+  cellsOfState(key: CacheKey, state: StoredStamp['state']): ReportCells | undefined {
+    const none = (reason: string): undefined => {
+      this.logger.debug(`The report cache's cells are summed again: ${reason}.`);
+      return undefined;
+    };
+    const read = readStoredCache<StoredReportCache>(this.path, REPORT_CACHE_VERSION);
+    if ('reason' in read) return none(read.reason);
+    const s = read.stored;
+    const mismatch = keyMismatch(s, key);
+    if (mismatch) return none(mismatch);
+    if (!sameStoredState(s.state, state)) return none('it was written beside another scan state');
+    try {
+      const cells = decodeCells(s);
+      return cells.since === undefined && cells.until === undefined ? cells : none('its cells are not of all time');
+    } catch (err) {
+      return none(`${this.path} does not have the expected shape (${(err as Error).message})`);
     }
   }
 

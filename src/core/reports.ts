@@ -187,6 +187,22 @@ export class CellCollector {
     this.untilIso = options.until?.toISOString();
   }
 
+  /**
+   * A collector that goes on from `cells`: they must be collectCells(ledger, options) of the ledger
+   * as it is now, for all time (the report cache's cells, written beside the state it was loaded
+   * from). Given the increments added to the ledger since, in order, it gives the cells collectCells
+   * would give then, to the last bit: each cell goes on from its stored sums in the same order of
+   * additions, and new threads and cells come after the ones there. Each thread's row takes the
+   * ledger's metadata as it is now (threadsUnchanged tells when that changed since). Undefined for
+   * cells of a period or another time zone.
+   */
+  static continuing(ledger: UsageLedger, options: CellOptions, cells: ReportCells): CellCollector | undefined {
+    if (options.since || options.until || cells.since !== undefined || cells.until !== undefined || cells.timeZone !== options.timeZone) return undefined;
+    const collector = new CellCollector(ledger, options);
+    for (const thread of cells.threads) collector.rows.set(thread.threadId, { thread, last: undefined, info: ledger.thread(thread.threadId) });
+    return collector;
+  }
+
   readonly add = (inc: IncrementView): void => {
     if (this.sinceIso !== undefined && inc.timestamp < this.sinceIso) return;
     if (this.untilIso !== undefined && inc.timestamp >= this.untilIso) return;

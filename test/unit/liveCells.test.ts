@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { UsageLedger } from '../../src/core/ledger.js';
 import { LiveCells, LiveCellViews } from '../../src/core/liveCells.js';
-import { type CellOptions, collectCells, type Pricer, reportFromCells, summaryFromCells } from '../../src/core/reports.js';
+import { type StoredStamp } from '../../src/core/cacheStamp.js';
+import { emptyCounters } from '../../src/core/ledgerTypes.js';
+import { decodeCells, encodeReportCache } from '../../src/core/reportCache.js';
+import { CellCollector, type CellOptions, collectCells, type Pricer, type ReportCells, reportFromCells, summaryFromCells } from '../../src/core/reports.js';
 import { CountingPricer, fileOf, increment, info, random, randomLedger } from './helpers/randomLedger.js';
 
 describe('UsageLedger.forEachIncrementFrom', () => {
@@ -141,5 +144,52 @@ describe('summaryFromCells', () => {
     expect(summary.totals).toEqual(report.totals);
     expect(summary.agents).toEqual(report.agents);
     expect(summary.agents.map((a) => a.key)).toEqual(['originator:codex', 'originator:exec', 'unknown']);
+  });
+});
+
+describe('CellCollector.continuing', () => {
+  const stamp: StoredStamp = { build: 'b', timeZone: 'Europe/Berlin', roots: ['/h'], state: [1, 2, 3, -1, -1, -1], files: [0, ''] };
+  const facts = { warnings: [], counters: emptyCounters(), estimatedThreads: 0, trackedFiles: 0 };
+  /** The cells as the report cache stores and reads them back. */
+  const throughCache = (cells: ReportCells): ReportCells =>
+    decodeCells(JSON.parse(JSON.stringify(encodeReportCache({ key: { build: 'b', timeZone: 'Europe/Berlin', roots: ['/h'] }, files: { count: 0, digest: '' }, cells, facts }, stamp))) as never);
+
+  it('goes on from cells read back from the report cache to what collectCells gives the grown ledger, to the last bit and in its order', () => {
+    for (const seed of [11, 12, 13]) {
+      const rand = random(seed);
+      const ledger = randomLedger(seed, 5, 300);
+      const options: CellOptions = { timeZone: 'Europe/Berlin', pricer: new CountingPricer() };
+      // As the CLI does: the ledger loaded from its saved form, the cells of that ledger from the cache.
+      const loaded = UsageLedger.fromJSON(JSON.parse(JSON.stringify(ledger)), { keepSnapshot: true });
+      const collector = CellCollector.continuing(loaded, options, throughCache(collectCells(ledger, options)))!;
+      const from = loaded.incrementsEnd;
+      for (let n = 300; n < 340; n += 1) {
+        const thread = Math.floor(rand() * 8); // T6 and T7 are new threads
+        loaded.add(fileOf(thread), increment(rand, n, thread));
+      }
+      loaded.add(fileOf(2), { ...increment(rand, 0, 2), key: 'k5' }); // a key seen before
+      expect(loaded.forEachIncrementFrom(from, collector.add)).toBeDefined();
+      expect(collector.threadsUnchanged()).toBe(true);
+      expect(collector.cells(), `seed ${seed}`).toStrictEqual(collectCells(loaded, options));
+    }
+  });
+
+  it('is not made for the cells of a period, or of another time zone', () => {
+    const ledger = randomLedger(14, 3, 50);
+    const all: CellOptions = { timeZone: 'Europe/Berlin', pricer: new CountingPricer() };
+    const november: CellOptions = { ...all, since: new Date('2026-11-10T00:00:00Z') };
+    expect(CellCollector.continuing(ledger, all, collectCells(ledger, all))).toBeDefined();
+    expect(CellCollector.continuing(ledger, november, collectCells(ledger, all))).toBeUndefined();
+    expect(CellCollector.continuing(ledger, all, collectCells(ledger, november))).toBeUndefined();
+    expect(CellCollector.continuing(ledger, { ...all, timeZone: 'UTC' }, collectCells(ledger, all))).toBeUndefined();
+  });
+
+  it('tells when a thread it holds has other metadata now', () => {
+    const ledger = randomLedger(15, 3, 50);
+    const options: CellOptions = { timeZone: 'UTC', pricer: new CountingPricer() };
+    const collector = CellCollector.continuing(ledger, options, collectCells(ledger, options))!;
+    expect(collector.threadsUnchanged()).toBe(true);
+    ledger.setThread(info(1, 'exec', '/p/moved'));
+    expect(collector.threadsUnchanged()).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdir, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { capturingIo } from '../../src/cli/cachedRun.js';
@@ -272,6 +272,88 @@ describe('the report cache', () => {
     expect(await exists()).toBe(true);
     const noState = await cli(['daily', '--json', '--verbose', '--codex-home', home.root]);
     expect(answeredFromCache(noState)).toBe(false);
+  });
+});
+
+describe('a full run after a change, beside a report cache written with the state it loads', () => {
+  const child = 'sessions/2026/11/21/rollout-2026-11-21T09-00-00-child.jsonl';
+  const continued = /The cells of all time are the report cache's, with the (\d+) increment\(s\) added since\./;
+  const summedAgain = /The cells of all time are summed again: the scan took increments out or changed the metadata of a thread\./;
+  /** A command's JSON as a run without a state or a cache prints it (the diagnostics, which say what was read, left out). */
+  const stateless = async (command: string): Promise<unknown> => withoutDiagnostics((await cli([command, '--json', '--codex-home', home.root], null)).out);
+  const withoutDiagnostics = (out: string): unknown => {
+    const value = JSON.parse(out) as Record<string, unknown>;
+    delete value.diagnostics;
+    return value;
+  };
+  /** The report cache's cells as stored (its stamp left out). */
+  const storedCells = async (dir: string): Promise<unknown> => {
+    const { threads, strings, agents, rateLimits } = JSON.parse(await readFile(join(dir, REPORT_CACHE_FILE), 'utf8')) as Record<string, unknown>;
+    return { threads, strings, agents, rateLimits };
+  };
+
+  const cases: [string, () => Promise<unknown>, number | 'summed again'][] = [
+    ['a response more in a cell there was', () => appendFile(home.path(child), `${usageRecord('child', 'resp-3', [10, 0, 1, 0])}\n`), 1],
+    ['responses on another model and the next day: new cells of a thread there was', async () => {
+      resetClock('2026-11-22T08:00:00.000Z');
+      await appendFile(home.path(child), `${turnContext('gpt-5.1-codex-mini', { cwd: '/work/repo/app' })}\n${usageRecord('child', 'resp-3', [4000, 1000, 300, 100])}\n${usageRecord('child', 'resp-4', [123, 45, 6, 7])}\n`);
+    }, 2],
+    ['a new thread', () => home.write('sessions/2026/11/22/rollout-2026-11-22T08-00-00-late.jsonl', file(sessionMeta('late', { cwd: '/work/other' }), turnContext('gpt-5.1-codex'), tokenCount([5000, 2500, 700, 300], [5000, 2500, 700, 300]))), 1],
+    ['an archived copy of a thread (nothing new to count)', async () => home.write('archived_sessions/rollout-2026-11-21T09-00-00-child.jsonl', await readFile(home.path(child), 'utf8')), 0],
+    ['a rollout gone', () => rm(home.path('archived_sessions/rollout-2026-11-19T08-00-00-old.jsonl')), 'summed again'],
+    ['a thread\'s metadata from a file that now comes first', () => home.write('sessions/2026/11/20/rollout-2026-11-20T07-00-00-child.jsonl', file(
+      sessionMeta('child', { cwd: '/work/elsewhere', originator: 'codex_exec', source: 'exec' }),
+      turnContext('gpt-5.1-codex', { cwd: '/work/elsewhere' }),
+      usageRecord('child', 'resp-9', [50, 0, 5, 0]),
+    )), 'summed again'],
+  ];
+  for (const [what, change, expected] of cases) {
+    it(`${what}: ${expected === 'summed again' ? 'sums every increment again' : 'goes on from the cached cells'}, and prints and caches what summing them all gives`, async () => {
+      await fixture();
+      await cli(['threads', '--json', ...base()]);
+      // The same state beside no report cache: the run after the change sums every increment of the same ledger.
+      const summing = home.path('summing-state');
+      await cp(state, summing, { recursive: true });
+      await rm(join(summing, REPORT_CACHE_FILE));
+      await change();
+      const after = await cli(['daily', '--json', '--verbose', ...base()]);
+      expect(after.code).toBe(0);
+      if (expected === 'summed again') {
+        expect(after.err).toMatch(summedAgain);
+        expect(after.err).not.toMatch(continued);
+      } else {
+        expect(continued.exec(after.err)?.[1]).toBe(String(expected));
+      }
+      expect(JSON.parse(after.out)).toEqual(await stateless('daily'));
+      // Printed and cached, to the last bit and in the same order, as summing them all gives.
+      const summed = await cli(['daily', '--json', '--codex-home', home.root, '--state', summing]);
+      expect(after.out).toBe(summed.out);
+      expect(await storedCells(state)).toStrictEqual(await storedCells(summing));
+      for (const command of COMMANDS) {
+        const again = await cli([command, '--json', '--verbose', ...base()]);
+        expect(answeredFromCache(again)).toBe(true);
+        expect(withoutDiagnostics(again.out)).toEqual(await stateless(command));
+      }
+    });
+  }
+
+  it('sums them all again when the report cache was written beside another state, or is of another time zone', async () => {
+    await fixture();
+    await cli(['threads', '--json', ...base()]);
+    const cache = await readFile(join(state, REPORT_CACHE_FILE));
+    await appendFile(home.path(child), `${usageRecord('child', 'resp-3', [10, 0, 1, 0])}\n`);
+    await cli(['threads', '--json', ...base()]);
+    // The cache of the state before, put back beside the state after.
+    await writeFile(join(state, REPORT_CACHE_FILE), cache);
+    await appendFile(home.path(child), `${usageRecord('child', 'resp-4', [20, 0, 2, 0])}\n`);
+    const beside = await cli(['daily', '--json', '--verbose', ...base()]);
+    expect(beside.err).toMatch(/The report cache's cells are summed again: it was written beside another scan state\./);
+    expect(beside.err).not.toMatch(continued);
+    expect(JSON.parse(beside.out)).toEqual(await stateless('daily'));
+    await appendFile(home.path(child), `${usageRecord('child', 'resp-5', [30, 0, 3, 0])}\n`);
+    const zone = await cli(['daily', '--json', '--verbose', '--tz', 'Asia/Kathmandu', ...base()]);
+    expect(zone.err).toMatch(/The report cache's cells are summed again: it is for the time zone /);
+    expect(JSON.parse(zone.out)).toEqual(withoutDiagnostics((await cli(['daily', '--json', '--tz', 'Asia/Kathmandu', '--codex-home', home.root], null)).out));
   });
 });
 
