@@ -1,4 +1,5 @@
 import { IncrementStore, newIncrementView } from './incrementStore.js';
+import { LoadedKeyIndex } from './loadedKeyIndex.js';
 import { type IncrementView, type RateLimitSnapshot, type ThreadInfo, type UsageIncrement } from './ledgerTypes.js';
 import { compareText } from './textOrder.js';
 
@@ -23,8 +24,8 @@ export class UsageLedger {
    * only reports them, so the maps are built when something is first added or taken back.
    */
   private loaded: [UsageIncrement, string[]][] | undefined;
-  /** The loaded snapshot's entries by key, built for the first add made to it (apply, or add when kept); dropped with it. */
-  private loadedByKey: Map<string, [UsageIncrement, string[]]> | undefined;
+  /** The loaded snapshot's entries by key, built for the first add made to it (apply, or add when kept); dropped with it, and when entries are taken out. */
+  private loadedByKey: LoadedKeyIndex | undefined;
   /**
    * Whether adds go into the loaded snapshot itself rather than indexing it first (fromJSON's
    * `keepSnapshot`): for a short-lived ledger (a CLI run), which reads a few new increments and
@@ -182,8 +183,8 @@ export class UsageLedger {
       const at = entry[1].indexOf(change.file);
       if (at !== -1) entry[1].splice(at, 1);
       if (entry[1].length > 0) kept.push(entry);
-      else this.loadedByKey?.delete(entry[0].key);
     }
+    if (kept.length !== loaded.length) this.loadedByKey = undefined;
     this.loaded = kept;
     this.dropThreadsOf(change.file);
   }
@@ -193,12 +194,12 @@ export class UsageLedger {
    * the indexed ledger would put it, and the change is recorded as `add` records it.
    */
   private addToLoaded(loaded: [UsageIncrement, string[]][], file: string, increment: UsageIncrement): boolean {
-    const byKey = (this.loadedByKey ??= new Map(loaded.map((entry) => [entry[0].key, entry])));
+    const byKey = (this.loadedByKey ??= new LoadedKeyIndex(loaded));
     const entry = byKey.get(increment.key);
     if (!entry) {
       const added: [UsageIncrement, string[]] = [increment, [file]];
       loaded.push(added);
-      byKey.set(increment.key, added);
+      byKey.add(added);
       this.revision += 1;
       this.record({ kind: 'add', file, increment });
       return true;
