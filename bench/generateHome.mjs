@@ -32,9 +32,9 @@ function write(stream, text) {
 }
 
 /** Generates the home; returns { dir, bytes, files, expected: { totalTokens, responses } }. */
-export async function generateHome({ size, seed = 1, out, bigRollout = false }) {
-  // Threads span the 240 days up to the day the home is generated, so "this month" has real usage.
-  const today = new Date().toISOString().slice(0, 10);
+export async function generateHome({ size, seed = 1, out, bigRollout = false, today = new Date().toISOString().slice(0, 10) }) {
+  // Threads span the 240 days up to the day the home is generated for (YYYY-MM-DD, UTC; by default
+  // today), so "this month" has real usage.
   const dir = out ?? join(tmpdir(), `codex-meter-bench-${size}-${seed}${bigRollout ? '-big' : ''}-${today}`);
   const manifest = join(dir, 'expected.json');
   if (existsSync(manifest)) return { dir, ...JSON.parse(readFileSync(manifest, 'utf8')) };

@@ -84,6 +84,9 @@ function rolloutFiles(dir) {
 
 async function main() {
   const caBundle = process.env.NODE_EXTRA_CA_CERTS || undefined;
+  // Every home of this run is generated for the day it started: one that runs past midnight (UTC)
+  // measures the homes it began with.
+  const today = new Date().toISOString().slice(0, 10);
   ensureBuilt();
   const ccusage = ensureCcusage();
   const driverPath = join(tmpdir(), 'codex-meter-append-driver.mjs');
@@ -110,7 +113,7 @@ async function main() {
     if (!hostBaseline) console.error(`extension host baseline failed: ${out.stderr.slice(-400)}`);
   }
   for (const size of sizes) {
-    const home = await generateHome({ size: parseSize(size), seed: 42, bigRollout: process.argv.includes('--big-rollout') });
+    const home = await generateHome({ size: parseSize(size), seed: 42, bigRollout: process.argv.includes('--big-rollout'), today });
     const files = rolloutFiles(join(home.dir, 'sessions'));
     const state = join(tmpdir(), `codex-meter-bench-state-${size}`);
     rmSync(state, { recursive: true, force: true });
