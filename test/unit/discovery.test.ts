@@ -99,6 +99,48 @@ describe('discoverRolloutFiles', () => {
     }
   });
 
+  it('follows a link to a folder (a year moved to another disk and linked back), naming its files by the link', async () => {
+    const here = await touch('home/sessions/2026/11/20/rollout-2026-11-20T10-00-00-a.jsonl');
+    await touch('disk/2025/06/01/rollout-2025-06-01T10-00-00-old.jsonl');
+    await touch('disk/2025/06/02/rollout-2025-06-02T10-00-00-older.jsonl.zst');
+    await symlink(join(root, 'disk/2025'), join(root, 'home/sessions/2025'));
+    // Linked archives, and a link to a single day.
+    await touch('elsewhere/archive/rollout-2024-01-01T10-00-00-archived.jsonl');
+    await mkdir(join(root, 'home/archived_sessions'), { recursive: true });
+    await symlink(join(root, 'elsewhere/archive'), join(root, 'home/archived_sessions/2024'));
+    await touch('days/rollout-2026-11-21T10-00-00-day.jsonl');
+    await symlink(join(root, 'days'), join(root, 'home/sessions/2026/11/21'));
+    const found = await discoverRolloutFiles([join(root, 'home')], new MemoryLogger());
+    expect(found.problems).toEqual([]);
+    expect(found.files).toEqual([
+      { path: join(root, 'home/archived_sessions/2024/rollout-2024-01-01T10-00-00-archived.jsonl'), archived: true, compressed: false },
+      { path: join(root, 'home/sessions/2025/06/01/rollout-2025-06-01T10-00-00-old.jsonl'), archived: false, compressed: false },
+      { path: join(root, 'home/sessions/2025/06/02/rollout-2025-06-02T10-00-00-older.jsonl.zst'), archived: false, compressed: true },
+      { path: here, archived: false, compressed: false },
+      { path: join(root, 'home/sessions/2026/11/21/rollout-2026-11-21T10-00-00-day.jsonl'), archived: false, compressed: false },
+    ]);
+  });
+
+  it('lists a folder reached by links once: a loop of links ends, and a link into a folder listed already is not followed', async () => {
+    const a = await touch('home/sessions/2026/11/20/rollout-2026-11-20T10-00-00-a.jsonl');
+    const b = await touch('disk/2025/06/01/rollout-2025-06-01T10-00-00-b.jsonl');
+    await symlink(join(root, 'home/sessions'), join(root, 'home/sessions/2026/11/20/back-to-sessions'));
+    await symlink(join(root, 'home/sessions/2026'), join(root, 'home/sessions/again-2026'));
+    await symlink(join(root, 'disk/2025'), join(root, 'home/sessions/2025'));
+    // The same disk folder linked twice, the second time through its parent.
+    await symlink(join(root, 'disk'), join(root, 'home/sessions/disk'));
+    await symlink(join(root, 'nowhere'), join(root, 'home/sessions/dangling'));
+    await writeFile(join(root, 'notes.txt'), '');
+    await symlink(join(root, 'notes.txt'), join(root, 'home/sessions/notes'));
+    const logger = new MemoryLogger();
+    const found = await discoverRolloutFiles([join(root, 'home')], logger);
+    expect(found.problems).toEqual([]);
+    expect(found.files.map((f) => f.path)).toEqual([join(root, 'home/sessions/2025/06/01/rollout-2025-06-01T10-00-00-b.jsonl'), a]);
+    expect(b).toBe(join(root, 'disk/2025/06/01/rollout-2025-06-01T10-00-00-b.jsonl'));
+    expect(logger.messages.filter((m) => m.level === 'warn')).toEqual([]);
+    expect(logger.messages.filter((m) => /already listed; its rollouts are counted there/.test(m.message)).length).toBeGreaterThanOrEqual(2);
+  });
+
   it('reports a sessions entry that exists but cannot be listed (ELOOP), as a problem', async () => {
     await symlink(join(root, 'sessions'), join(root, 'sessions'));
     const archived = await touch('archived_sessions/rollout-b.jsonl');
