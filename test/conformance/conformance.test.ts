@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileAccount, newFileAccountState } from '../../src/core/fileAccount.js';
@@ -189,6 +189,29 @@ describe.each(VERSIONS)('Codex %s against the mock model server', (version) => {
     const cached = await run(process.execPath, [cli, 'threads', '--json', '--verbose', '--codex-home', corpus.codexHome, '--state', stateDir], { maxBuffer: 64 << 20 });
     expect(cached.stderr).toMatch(/the report comes from .*report-cache\.json/);
     expect((JSON.parse(cached.stdout) as ThreadsOutput).threads).toEqual(withCopy.threads);
+  });
+
+  it('counts the same when the rollouts grow between two runs with persisted state: the second goes on from the first one\'s cells', async () => {
+    // Each of Codex's rollouts cut after about half its lines, in a home of its own; then the rest appended.
+    const grown = join(root, 'grown-home');
+    const rests: [string, string][] = [];
+    for (const path of await listFiles(join(corpus.codexHome, 'sessions'))) {
+      const lines = (await readFile(path, 'utf8')).split('\n');
+      const cut = Math.ceil((lines.length - 1) / 2);
+      const target = join(grown, relative(corpus.codexHome, path));
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, `${lines.slice(0, cut).join('\n')}\n`);
+      rests.push([target, lines.slice(cut).join('\n')]);
+    }
+    const stateDir = join(root, 'grown-state');
+    await threadsJson(['--codex-home', grown, '--state', stateDir]);
+    for (const [target, rest] of rests) await appendFile(target, rest);
+    const after = await run(process.execPath, [cli, 'threads', '--json', '--verbose', '--codex-home', grown, '--state', stateDir], { maxBuffer: 64 << 20 });
+    expect(after.stderr).toMatch(/The cells of all time are the report cache's, with the [1-9]\d* increment\(s\) added since\./);
+    // What a run without state gives for the same files (which the test above holds to what the server handed out).
+    const whole = await threadsJson(['--codex-home', grown]);
+    expect((JSON.parse(after.stdout) as ThreadsOutput).threads).toEqual(whole.threads);
+    expect(whole.threads.length).toBeGreaterThanOrEqual(5);
   });
 });
 
