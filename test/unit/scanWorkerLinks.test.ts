@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 describe('the shipped scan worker, with a year of sessions on another disk linked into the home', () => {
-  it('counts the linked rollouts, and follows an append to one and a new one there as it watches', async () => {
+  it('counts the linked rollouts, and follows an append to one, a new one there and a year linked in as it watches', async () => {
     await home.write('here', file(sessionMeta('here'), turnContext('gpt-5.1-codex'), tokenCount([1000, 100, 10, 0], [1000, 100, 10, 0])));
     const old = join(disk, '2025/06/01/rollout-2025-06-01T10-00-00-old.jsonl');
     await mkdir(join(disk, '2025/06/01'), { recursive: true });
@@ -42,6 +42,11 @@ describe('the shipped scan worker, with a year of sessions on another disk linke
       await mkdir(join(disk, '2025/06/02'));
       await writeFile(join(disk, '2025/06/02/rollout-2025-06-02T10-00-00-new.jsonl'), file(sessionMeta('new'), turnContext('gpt-5'), tokenCount([70, 0, 7, 0], [70, 0, 7, 0])));
       await expect.poll(total, { timeout: 15_000 }).toBe(1010 + 4300 + 1100 + 77);
+      // Another year linked in while it watches.
+      await mkdir(join(disk, '2024/03/01'), { recursive: true });
+      await writeFile(join(disk, '2024/03/01/rollout-2024-03-01T10-00-00-older.jsonl'), file(sessionMeta('older'), turnContext('gpt-5'), tokenCount([900, 0, 9, 0], [900, 0, 9, 0])));
+      await symlink(join(disk, '2024'), home.path('sessions/2024'));
+      await expect.poll(total, { timeout: 15_000 }).toBe(1010 + 4300 + 1100 + 77 + 909);
       expect(worker.errors).toEqual([]);
     } finally {
       await worker.terminate();
