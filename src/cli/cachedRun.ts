@@ -54,6 +54,11 @@ export async function runFromReportCache(inv: Invocation, io: CliIo): Promise<nu
   const outputs = new PrintedOutputCache(inv.args.stateDir!, cache.store.statePath, io.env, logger);
   const commandLine = commandLineOf(inv);
   const printed = await outputs.lookup(commandLine, cache.key, filesNow, Date.now());
+  if (printed && 'stale' in printed) {
+    // The report cache is of the same stamp: not read (~7 ms on a 1 GB home, ~60 ms on 10 GB) to be found stale too.
+    logger.debug(`Report cache not used: ${printed.stale}.`);
+    return undefined;
+  }
   if (printed) {
     logger.info(`Nothing new in the rollout files since the last run; ${what} from ${outputs.pathOf(commandLine)}, as printed then.`);
     if (printed.stderr) io.err(printed.stderr);

@@ -80,9 +80,12 @@ export class PrintedOutputCache {
 
   /**
    * What `commandLine` printed when it still holds for `key` (the rollouts as `filesNow` sees them)
-   * at `now`; else undefined (why is logged at debug level).
+   * at `now`; else undefined (why is logged at debug level), or `{ stale }` when it is the report
+   * cache's stamp it was made from that no longer holds, and why. That stamp is the report cache's
+   * own: a full run that writes the report cache removes the printed outputs, so a printed output
+   * is of the report cache there is now (were the removal to fail, only a full run would follow).
    */
-  async lookup(commandLine: string, key: CacheKey, filesNow: RolloutFilesNow, now: number): Promise<KeptOutput | undefined> {
+  async lookup(commandLine: string, key: CacheKey, filesNow: RolloutFilesNow, now: number): Promise<KeptOutput | { stale: string } | undefined> {
     const path = this.pathOf(commandLine);
     const miss = (reason: string): undefined => {
       this.logger.debug(`Printed output not used: ${reason}.`);
@@ -110,7 +113,10 @@ export class PrintedOutputCache {
     const changed = await changedInput(header, this.env, now);
     if (changed) return miss(changed);
     const stale = await staleReason(header, key, this.statePath, path, this.logger, filesNow);
-    if (stale) return miss(stale);
+    if (stale) {
+      miss(stale);
+      return { stale };
+    }
     return { stdout, stderr: header.stderr, exitCode: header.exitCode };
   }
 

@@ -490,6 +490,21 @@ describe('the printed output of a command answered from the report cache', () =>
     });
   });
 
+  it('out of date by its stamp, means the report cache of the same stamp is not read to be found so too', async () => {
+    await fixture();
+    await cli(['daily', '--json', ...base()]);
+    await cli(['daily', '--json', ...base()]); // keeps what it printed
+    await appendFile(home.path('sessions/2026/11/21/rollout-2026-11-21T09-00-00-child.jsonl'), `${usageRecord('child', 'resp-3', [10, 0, 1, 0])}\n`);
+    // Damaged now: a run that read it to check it would say so.
+    await writeFile(join(state, REPORT_CACHE_FILE), '{"version":1,');
+    const after = await cli(['daily', '--json', '--verbose', ...base()]);
+    expect(missReason(after)).toBe('a rollout file changed');
+    expect(after.err).not.toMatch(/Report cache not used: .*is not valid JSON/);
+    // The full run finds it damaged, sums every increment, and prints what a run without state prints.
+    expect(after.err).toMatch(/The report cache's cells are summed again: .*is not valid JSON/);
+    expect(JSON.parse(after.out)).toEqual(JSON.parse((await cli(['daily', '--json', '--codex-home', home.root], null)).out));
+  });
+
   it('is removed when a full run writes the report cache again', async () => {
     await fixture();
     await cli(['threads', ...base()]);
