@@ -27,7 +27,7 @@ export class LoadedKeyIndex {
     for (const entry of entries) this.add(entry);
   }
 
-  /** Adds an entry (its key must be new to the index; a key added twice is found as the last one). */
+  /** Adds an entry, whose key must be new to the index (a ledger holds each key once). */
   add(entry: LoadedEntry): void {
     const { key, threadId } = entry[0];
     if (!underThread(key, threadId)) {
