@@ -128,20 +128,25 @@ async function main() {
     // bundle as it starts (Node 20 does it before any script runs): the warm run, ccusage's launcher
     // and node -e 0 also run without it, as on a machine that does not set it.
     const withoutCa = { NODE_EXTRA_CA_CERTS: undefined };
-    const [grep, ours, oneThread, theirs, warm, nodeStart, ...bare] = interleaved(runs, [
+    const bare = caBundle !== undefined;
+    // Each run without the variable right after its run with it, so both follow runs of the same weight.
+    const results = interleaved(runs, [
       () => timed('grep', ['-rc', 'token_count', join(home.dir, 'sessions')]),
       () => timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir]),
       () => timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir], { CODEX_METER_READER_THREADS: '0' }),
       () => timed(ccusage, ['codex', 'session', '--json', '--offline'], { CODEX_HOME: home.dir }),
+      ...(bare ? [() => timed(ccusage, ['codex', 'session', '--json', '--offline'], { CODEX_HOME: home.dir, ...withoutCa })] : []),
       () => timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir, '--state', state]),
+      ...(bare ? [() => timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir, '--state', state], withoutCa)] : []),
       () => timed(process.execPath, ['-e', '0']),
-      ...(caBundle === undefined ? [] : [
-        () => timed(process.execPath, [cli, 'threads', '--json', '--codex-home', home.dir, '--state', state], withoutCa),
-        () => timed(ccusage, ['codex', 'session', '--json', '--offline'], { CODEX_HOME: home.dir, ...withoutCa }),
-        () => timed(process.execPath, ['-e', '0'], withoutCa),
-      ]),
+      ...(bare ? [() => timed(process.execPath, ['-e', '0'], withoutCa)] : []),
     ]);
-    const [warmBare, theirsBare, nodeStartBare] = bare;
+    const [grep, ours, oneThread, theirs] = results.splice(0, 4);
+    const theirsBare = bare ? results.shift() : undefined;
+    const warm = results.shift();
+    const warmBare = bare ? results.shift() : undefined;
+    const nodeStart = results.shift();
+    const nodeStartBare = bare ? results.shift() : undefined;
     // The warm run above prints again what the same command printed from the report cache (the first
     // warm run wrote it: printedOutputCache.ts); here the printed outputs are removed before each run,
     // so the report cache answers (what a run of another command line costs).
