@@ -6,7 +6,8 @@ import { type CacheKey, sameStoredState, storedStateOf, type StoredStamp } from 
 import { type UsageLedger } from '../core/ledger.js';
 import { type Logger } from '../core/logger.js';
 import { type ReportCacheStore } from '../core/reportCache.js';
-import { CellCollector, type CellOptions, collectCells, type ReportCells, reportFromCells } from '../core/reports.js';
+import { LiveCells } from '../core/liveCells.js';
+import { type CellOptions, collectCells, type ReportCells, reportFromCells } from '../core/reports.js';
 import { UsageScanner } from '../core/scanner.js';
 import { ScanStateStore } from '../core/stateStore.js';
 import { countTextTokens } from '../core/tokenizer.js';
@@ -86,24 +87,20 @@ export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders):
  * The cells of all time, summed on from the report cache's (written beside the state the ledger was
  * just loaded from) with only what the scan adds: after a few new lines, summing the ~38k increments
  * of a 1 GB home again was ~50 ms of the run. Made before the scan, called after it; undefined when
- * there are no such cells, or the scan took increments out or changed the metadata of a thread
- * already summed (then they are summed again, as LiveCells does).
+ * there are no such cells. The view sums them all again itself (LiveCells) when the scan took
+ * increments out or changed the metadata of a thread already summed.
  */
 function continuingCells(
   ledger: UsageLedger, options: CellOptions, cache: ReportCacheStore, key: CacheKey, state: StoredStamp['state'], logger: Logger,
-): (() => ReportCells | undefined) | undefined {
+): (() => ReportCells) | undefined {
   const cells = cache.cellsOfState(key, state);
-  const collector = cells && CellCollector.continuing(ledger, options, cells);
-  if (!collector) return undefined;
-  const from = ledger.incrementsEnd;
-  const threadRevision = ledger.threadRevision;
+  const live = cells && LiveCells.continuing(ledger, options, cells);
+  if (!live) return undefined;
+  const from = ledger.incrementsEnd.next;
   return () => {
-    const summedOn = (ledger.threadRevision === threadRevision || collector.threadsUnchanged()) && ledger.forEachIncrementFrom(from, collector.add);
-    if (!summedOn) {
-      logger.debug('The cells of all time are summed again: the scan took increments out or changed the metadata of a thread.');
-      return undefined;
-    }
-    logger.debug(`The cells of all time are the report cache's, with the ${summedOn.next - from.next} increment(s) added since.`);
-    return collector.cells();
+    const current = live.current();
+    if (live.fullSums > 0) logger.debug('The cells of all time are summed again: the scan took increments out or changed the metadata of a thread.');
+    else logger.debug(`The cells of all time are the report cache's, with the ${ledger.incrementsEnd.next - from} increment(s) added since.`);
+    return current;
   };
 }

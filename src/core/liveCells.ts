@@ -14,11 +14,28 @@ export class LiveCells {
   private collector!: CellCollector;
   private position!: IncrementPosition;
   private threadRevision = -1;
-  /** How many times the cells were summed from the start (the first time included). */
+  /** How many times the cells were summed from the start (the first time included; none for a view made by `continuing` until it has to). */
   fullSums = 0;
 
-  constructor(readonly ledger: UsageLedger, readonly options: CellOptions) {
-    this.sumAll();
+  /** A view of the cells summed from the start, or going on from `from`: a collector of the ledger as it is now. */
+  constructor(readonly ledger: UsageLedger, readonly options: CellOptions, from?: CellCollector) {
+    if (!from) {
+      this.sumAll();
+      return;
+    }
+    this.collector = from;
+    this.threadRevision = ledger.threadRevision;
+    this.position = ledger.incrementsEnd;
+  }
+
+  /**
+   * A view that goes on from `cells`, collectCells(ledger, options) of the ledger as it is now, for
+   * all time (the CLI's report cache, written beside the state the ledger was loaded from; see
+   * CellCollector.continuing); undefined for cells it cannot go on from.
+   */
+  static continuing(ledger: UsageLedger, options: CellOptions, cells: ReportCells): LiveCells | undefined {
+    const collector = CellCollector.continuing(ledger, options, cells);
+    return collector && new LiveCells(ledger, options, collector);
   }
 
   /** The cells as the ledger is now. They are this view's own: read them before the next call. */
