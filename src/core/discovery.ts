@@ -36,9 +36,7 @@ export function isRolloutFileName(name: string): boolean {
  */
 export async function discoverRolloutFiles(roots: readonly string[], logger: Logger): Promise<DiscoveryResult> {
   const result: DiscoveryResult = { files: [], problems: [] };
-  const seen = new Set<string>();
-  const walked = new Set<string>();
-  const links: FolderLink[] = [];
+  const w: Walk = { result, seen: new Set(), walked: new Set(), links: [], logger };
   for (const root of roots) {
     const absolute = resolve(root);
     // A root that cannot be read at all is one problem, named as such (not one per folder in it).
@@ -54,18 +52,18 @@ export async function discoverRolloutFiles(roots: readonly string[], logger: Log
     }
     const sessions = join(absolute, 'sessions');
     const archived = join(absolute, 'archived_sessions');
-    const walkRoot = (dir: string, isArchived: boolean): Promise<number> => walk(dir, realFolder(dir), isArchived, { result, seen, walked, links, logger });
+    const walkRoot = (dir: string, isArchived: boolean): Promise<number> => walk(dir, realFolder(dir), isArchived, w);
     const hasHomeLayout = (await walkRoot(sessions, false)) | (await walkRoot(archived, true));
     if (!hasHomeLayout) await walkRoot(absolute, /archived_sessions/.test(absolute));
   }
   // Links to folders last, in the order of their paths: a folder of a root is listed under its own path.
-  while (links.length > 0) {
-    links.sort((a, b) => compareText(b.path, a.path));
-    const link = links.pop()!;
+  while (w.links.length > 0) {
+    w.links.sort((a, b) => compareText(b.path, a.path));
+    const link = w.links.pop()!;
     const target = linkedFolder(link.path);
     if (target === undefined) continue;
-    if (isInside(target, walked)) logger.debug(`${link.path} links to ${target}, already listed; its rollouts are counted there.`);
-    else await walk(link.path, target, link.archived, { result, seen, walked, links, logger });
+    if (isInside(target, w.walked)) logger.debug(`${link.path} links to ${target}, already listed; its rollouts are counted there.`);
+    else await walk(link.path, target, link.archived, w);
   }
   result.files.sort((a, b) => compareText(a.path, b.path));
   return result;
