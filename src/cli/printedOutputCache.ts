@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CacheKey, type RolloutFilesNow, staleReason, type StoredStamp, writeCacheText } from '../core/cacheStamp.js';
+import { identityOf } from '../core/fileIdentity.js';
 import { type Logger } from '../core/logger.js';
 import { ProjectResolver } from '../core/projects.js';
 import { readIfPresent } from './textFiles.js';
@@ -136,7 +137,7 @@ export class PrintedOutputCache {
     // A script that asks for many periods between two changes of the rollouts keeps only the newest.
     const kept = this.keptFiles().filter((f) => f !== path);
     if (kept.length < MAX_KEPT) return;
-    const byAge = kept.map((f) => ({ f, mtime: mtimeOf(f) })).sort((a, b) => a.mtime - b.mtime);
+    const byAge = kept.map((f) => ({ f, mtime: identityOf(f)?.mtimeMs ?? 0 })).sort((a, b) => a.mtime - b.mtime);
     for (const { f } of byAge.slice(0, kept.length - (MAX_KEPT - 1))) this.remove(f, 'one of the oldest of more than ' + MAX_KEPT);
   }
 
@@ -165,14 +166,6 @@ export class PrintedOutputCache {
 
 /** How many command lines' outputs a folder keeps at most. */
 export const MAX_KEPT = 32;
-
-const mtimeOf = (path: string): number => {
-  try {
-    return statSync(path).mtimeMs;
-  } catch {
-    return 0;
-  }
-};
 
 /** Why an output's inputs are not as they were (or its period is over); undefined when they are. */
 async function changedInput(header: Partial<StoredHeader>, environment: NodeJS.ProcessEnv, now: number): Promise<string | undefined> {
