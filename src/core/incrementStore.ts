@@ -10,9 +10,86 @@ const FIGURES = 11;
 const HAS_RAW = 1 << 15;
 const NONE = -1;
 
-/** A view that IncrementStore.fill points at one slot after another. */
+/**
+ * Increments in the columns an IncrementStore keeps, as a state file's decoder (stateCodec.ts)
+ * builds them: `IncrementStore.fromColumns` takes the arrays as they are, so a loaded state becomes
+ * a store without an object per increment. `count` slots, all live.
+ */
+export interface IncrementColumns {
+  count: number;
+  /** Each key, or for a slot marked in `markedKeys` the key with KEY_THREAD_MARK where the slot's thread id is. */
+  keys: string[];
+  /** 1 where `keys` holds the key with KEY_THREAD_MARK for the thread id (made whole when first read). */
+  markedKeys: Uint8Array<ArrayBuffer>;
+  timestamps: string[];
+  /** Indexes into `strings`; -1 for none (model and cwd). */
+  threadRefs: Int32Array<ArrayBuffer>;
+  modelRefs: Int32Array<ArrayBuffer>;
+  cwdRefs: Int32Array<ArrayBuffer>;
+  /** Index into INCREMENT_SOURCES. */
+  sources: Uint8Array<ArrayBuffer>;
+  /** Per slot, RAW_SHAPE bits (rawShapeOf). */
+  rawShapes: Uint16Array<ArrayBuffer>;
+  /** FIGURES per slot: the five buckets, then the six raw figures (0 where absent or null). */
+  figures: Float64Array<ArrayBuffer>;
+  /** Raw figures with fields beyond the six, kept as they were, by slot. */
+  unusualRaw: Map<number, CodexTokenUsage>;
+  strings: string[];
+}
+
+export const INCREMENT_SOURCES: readonly IncrementSource[] = SOURCES;
+/** What stands for the thread id in a key stored without it (a state file's keys: most hold their thread id). */
+export const KEY_THREAD_MARK = '\u0001';
+export const INCREMENT_RAW_FIELDS = RAW_FIELDS;
+/** Numbers per slot in IncrementColumns.figures. */
+export const INCREMENT_FIGURES = FIGURES;
+
+/**
+ * A key stored with KEY_THREAD_MARK, whole again: the thread id where the mark is. By slicing:
+ * String.replace would read `$&` and the like in a thread id (a path, for a file without
+ * session_meta) as patterns.
+ */
+export function keyWithThreadId(stored: string, threadId: string): string {
+  const at = stored.indexOf(KEY_THREAD_MARK);
+  return at === -1 ? stored : stored.slice(0, at) + threadId + stored.slice(at + 1);
+}
+
+/**
+ * The raw figures' shape as a store keeps it and a state file stores it: 0 without raw figures;
+ * else bit 15, and for each of the six known fields bit i when present, with bit 6 + i when null.
+ * undefined for figures with other fields or values that are neither numbers nor null (kept whole).
+ * A field present without a value (undefined) counts as absent here, as JSON writes it.
+ */
+export function rawShapeOf(raw: CodexTokenUsage | undefined): number | undefined {
+  if (!raw) return 0;
+  let shape = HAS_RAW;
+  for (const name of Object.keys(raw)) {
+    const value = (raw as Record<string, unknown>)[name];
+    if (!KNOWN_RAW.has(name) || (value !== null && value !== undefined && typeof value !== 'number')) return undefined;
+  }
+  RAW_FIELDS.forEach((name, i) => {
+    const value = raw[name];
+    if (value === undefined) return;
+    shape |= 1 << i;
+    if (value === null) shape |= 1 << (6 + i);
+  });
+  return shape;
+}
+
+/** Whether `shape` is one rawShapeOf gives for the six known fields (bits beyond them unset, null only where present). */
+export function isRawShape(shape: number): boolean {
+  if (shape === 0) return true;
+  if (!Number.isInteger(shape) || shape < HAS_RAW || shape >= HAS_RAW * 2) return false;
+  const present = shape & 0x3f;
+  const nulls = (shape >> 6) & 0x3f;
+  return (nulls & ~present) === 0 && (shape & 0x7000) === 0;
+}
+
+/** A view that IncrementStore.fill points at one slot after another; its key is read from the store when asked for. */
 export interface MutableIncrementView {
-  key: string;
+  readonly key: string;
+  /** The store and slot the key is read from. */
+  keyOf: { store: IncrementStore; slot: number };
   threadId: string;
   timestamp: string;
   model: string | undefined;
@@ -23,7 +100,13 @@ export interface MutableIncrementView {
 
 /** A view to fill. */
 export function newIncrementView(): MutableIncrementView & IncrementView {
-  return { key: '', threadId: '', timestamp: '', model: undefined, cwd: undefined, buckets: { uncachedInput: 0, cachedInput: 0, cacheWriteInput: 0, output: 0, reasoningOutput: 0 }, source: 'snapshot' };
+  const keyOf = { store: new IncrementStore(), slot: -1 };
+  const view = { threadId: '', timestamp: '', model: undefined, cwd: undefined, buckets: { uncachedInput: 0, cachedInput: 0, cacheWriteInput: 0, output: 0, reasoningOutput: 0 }, source: 'snapshot' as IncrementSource };
+  // The key an own, enumerable getter: a report that never reads keys makes none whole, and a copy
+  // of the view ({ ...view }) has it; where it is read from is not copied.
+  Object.defineProperty(view, 'key', { enumerable: true, get: () => keyOf.store.key(keyOf.slot) });
+  Object.defineProperty(view, 'keyOf', { enumerable: false, value: keyOf });
+  return view as MutableIncrementView & IncrementView;
 }
 
 /**
@@ -35,8 +118,10 @@ export function newIncrementView(): MutableIncrementView & IncrementView {
 export class IncrementStore {
   private size = 0;
   private capacity = 0;
-  private readonly keys: string[] = [];
-  private readonly timestamps: string[] = [];
+  private keys: string[] = [];
+  /** 1 where `keys` holds the key with KEY_THREAD_MARK for the slot's thread id (a loaded state's), made whole when first read. */
+  private markedKeys = new Uint8Array(0);
+  private timestamps: string[] = [];
   private threadRefs = new Int32Array(0);
   private modelRefs = new Int32Array(0);
   private cwdRefs = new Int32Array(0);
@@ -47,8 +132,32 @@ export class IncrementStore {
   private figures = new Float64Array(0);
   /** Raw figures with fields beyond the six, kept as they were (rare). */
   private readonly unusualRaw = new Map<number, CodexTokenUsage>();
-  private readonly strings: string[] = [];
+  private strings: string[] = [];
   private readonly stringIndex = new Map<string, number>();
+
+  /** A store of the increments in `columns`, whose arrays it takes as they are (see IncrementColumns). */
+  static fromColumns(columns: IncrementColumns): IncrementStore {
+    const store = new IncrementStore();
+    const n = columns.count;
+    store.size = n;
+    store.capacity = n;
+    store.keys = columns.keys;
+    store.markedKeys = columns.markedKeys;
+    store.timestamps = columns.timestamps;
+    store.threadRefs = columns.threadRefs;
+    store.modelRefs = columns.modelRefs;
+    store.cwdRefs = columns.cwdRefs;
+    store.sources = columns.sources;
+    store.alive = new Uint8Array(n).fill(1);
+    store.rawShapes = columns.rawShapes;
+    store.figures = columns.figures;
+    for (const [slot, raw] of columns.unusualRaw) store.unusualRaw.set(slot, raw);
+    store.strings = columns.strings;
+    columns.strings.forEach((value, i) => {
+      if (!store.stringIndex.has(value)) store.stringIndex.set(value, i);
+    });
+    return store;
+  }
 
   /** Slots written so far, dead ones included. */
   get slotCount(): number {
@@ -61,6 +170,7 @@ export class IncrementStore {
     const slot = this.size;
     this.size += 1;
     this.keys[slot] = inc.key;
+    this.markedKeys[slot] = 0;
     this.timestamps[slot] = inc.timestamp;
     this.threadRefs[slot] = this.ref(inc.threadId);
     this.modelRefs[slot] = this.ref(inc.model);
@@ -83,7 +193,7 @@ export class IncrementStore {
   get(slot: number): UsageIncrement {
     const view = newIncrementView();
     this.fill(slot, view);
-    const inc: UsageIncrement = { key: view.key, threadId: view.threadId, timestamp: view.timestamp, buckets: view.buckets, source: view.source };
+    const inc: UsageIncrement = { key: this.key(slot), threadId: view.threadId, timestamp: view.timestamp, buckets: view.buckets, source: view.source };
     if (view.model !== undefined) inc.model = view.model;
     if (view.cwd !== undefined) inc.cwd = view.cwd;
     const raw = this.readRaw(slot, slot * FIGURES + 5);
@@ -99,7 +209,8 @@ export class IncrementStore {
     const at = slot * FIGURES;
     const f = this.figures;
     const b = view.buckets;
-    view.key = this.keys[slot]!;
+    view.keyOf.store = this;
+    view.keyOf.slot = slot;
     view.threadId = this.strings[this.threadRefs[slot]!]!;
     view.timestamp = this.timestamps[slot]!;
     const model = this.modelRefs[slot]!;
@@ -115,7 +226,24 @@ export class IncrementStore {
   }
 
   key(slot: number): string {
-    return this.keys[slot]!;
+    const key = this.keys[slot]!;
+    if (this.markedKeys[slot] !== 1) return key;
+    const whole = keyWithThreadId(key, this.threadId(slot));
+    this.keys[slot] = whole;
+    this.markedKeys[slot] = 0;
+    return whole;
+  }
+
+  /**
+   * The key as a state file stored it, with KEY_THREAD_MARK where the slot's thread id is, when it
+   * is still so (not yet read whole); else undefined.
+   */
+  markedKey(slot: number): string | undefined {
+    return this.markedKeys[slot] === 1 ? this.keys[slot] : undefined;
+  }
+
+  threadId(slot: number): string {
+    return this.strings[this.threadRefs[slot]!]!;
   }
 
   isLive(slot: number): boolean {
@@ -195,6 +323,7 @@ export class IncrementStore {
       next.set(old);
       return next;
     };
+    this.markedKeys = widen(this.markedKeys, (n) => new Uint8Array(n));
     this.threadRefs = widen(this.threadRefs, (n) => new Int32Array(n));
     this.modelRefs = widen(this.modelRefs, (n) => new Int32Array(n));
     this.cwdRefs = widen(this.cwdRefs, (n) => new Int32Array(n));

@@ -1,4 +1,4 @@
-import { IncrementStore, newIncrementView } from './incrementStore.js';
+import { type IncrementColumns, IncrementStore, newIncrementView } from './incrementStore.js';
 import { LoadedKeyIndex } from './loadedKeyIndex.js';
 import { type IncrementView, type RateLimitSnapshot, type ThreadInfo, type UsageIncrement } from './ledgerTypes.js';
 import { compareText } from './textOrder.js';
@@ -11,25 +11,26 @@ import { compareText } from './textOrder.js';
 export class UsageLedger {
   /** The increments, in columns (incrementStore.ts); a slot per increment, in the order they came. */
   private store = new IncrementStore();
-  /** The slot of each key. */
+  /** The slot of each key (built lazily for a loaded snapshot: `unindexed`). */
   private readonly slots = new Map<string, number>();
   /** Per slot, the file that reported it, or the files when more than one did (most have one); undefined for a dead slot. */
   private reporters: (string | Set<string> | undefined)[] = [];
-  /** Per file, the slots it reported (each once). */
+  /** Per file, the slots it reported (each once; built lazily for a loaded snapshot: `unindexed`). */
   private readonly fileSlots = new Map<string, number[]>();
   /** Slots taken back out since the last compaction. */
   private deadSlots = 0;
   /**
-   * Increments of a loaded snapshot not yet put into the maps above: a restart with nothing new
-   * only reports them, so the maps are built when something is first added or taken back.
+   * Whether the slots and fileSlots maps are still to be built: a loaded snapshot's increments go
+   * into the store and the reporters as they are, and a restart with nothing new only reports them,
+   * so the maps (~28 ms and ~15 MiB of a run on a 1 GB home) are built when they are first needed.
    */
-  private loaded: [UsageIncrement, string[]][] | undefined;
-  /** The loaded snapshot's entries by key, built for the first add made to it (apply, or add when kept); dropped with it, and when entries are taken out. */
+  private unindexed = false;
+  /** The slots of a snapshot not yet indexed, by key, for the adds made to it (apply, or add when kept); dropped when slots are taken out. */
   private loadedByKey: LoadedKeyIndex | undefined;
   /**
-   * Whether adds go into the loaded snapshot itself rather than indexing it first (fromJSON's
-   * `keepSnapshot`): for a short-lived ledger (a CLI run), which reads a few new increments and
-   * exits; a long-lived one (the worker's) wants the key maps and the columns.
+   * Whether adds go into a loaded snapshot without indexing it first (fromJSON's `keepSnapshot`):
+   * for a short-lived ledger (a CLI run), which reads a few new increments and exits; a long-lived
+   * one (the worker's) wants the key maps.
    */
   private keepSnapshot = false;
   /** Per thread, what each file that defines it says (the first one is shown). */
@@ -38,8 +39,9 @@ export class UsageLedger {
   /** Bumped on every change, so views can tell whether to recompute. */
   private revision = 0;
   /**
-   * Bumped whenever increments are taken out or renumbered, and when a loaded snapshot is indexed:
-   * a position taken before (incrementsEnd) means nothing after. Adds only append, so they keep it.
+   * Bumped whenever increments are taken out or renumbered: a position taken before (incrementsEnd)
+   * means nothing after. Adds only append, and indexing a loaded snapshot renumbers nothing, so
+   * they keep it.
    */
   private layout = 0;
   /** Bumped whenever a thread's metadata is set (see threadRevision). */
@@ -49,7 +51,7 @@ export class UsageLedger {
 
   /** Adds an increment reported by `file`; returns true when it was new to the ledger. */
   add(file: string, increment: UsageIncrement): boolean {
-    if (this.loaded && this.keepSnapshot) return this.addToLoaded(this.loaded, file, increment);
+    if (this.unindexed && this.keepSnapshot) return this.addUnindexed(file, increment);
     this.index();
     let slot = this.slots.get(increment.key);
     const isNew = slot === undefined;
@@ -80,10 +82,11 @@ export class UsageLedger {
 
   /** Takes back everything `file` reported; increments other files also reported stay. */
   removeFile(file: string): void {
-    this.index();
     this.record({ kind: 'remove', file });
-    const list = this.fileSlots.get(file);
+    const list = this.unindexed ? this.slotsReportedBy(file) : this.fileSlots.get(file);
     this.fileSlots.delete(file);
+    // Its slots taken out of the store, it would find keys no longer there.
+    this.loadedByKey = undefined;
     for (const slot of list ?? []) {
       const files = this.reporters[slot];
       if (files === undefined) continue;
@@ -98,7 +101,18 @@ export class UsageLedger {
     this.dropThreadsOf(file);
     this.revision += 1;
     this.layout += 1;
-    if (this.deadSlots > 1024 && this.deadSlots > this.slots.size) this.compact();
+    if (this.deadSlots > 1024 && this.deadSlots > this.incrementCount) this.compact();
+  }
+
+  /** The live slots `file` reported, in order: what fileSlots holds, found without it (a snapshot not yet indexed). */
+  private slotsReportedBy(file: string): number[] {
+    const list: number[] = [];
+    const reporters = this.reporters;
+    for (let slot = 0, n = reporters.length; slot < n; slot += 1) {
+      const files = reporters[slot];
+      if (files === file || (typeof files === 'object' && files.has(file))) list.push(slot);
+    }
+    return list;
   }
 
   /** Forgets what `file` said about its threads. */
@@ -146,13 +160,12 @@ export class UsageLedger {
 
   /**
    * Makes a recorded change again (reading a state journal); the result is what the recording ledger
-   * had. On a loaded snapshot not yet indexed, adds and removals are made to the snapshot itself, in
-   * the same order the indexed ledger would keep: a state loaded with a journal and nothing new to
-   * read builds none of the key maps (on a 1 GB home ~19 MiB and ~0.1 s).
+   * had. On a loaded snapshot not yet indexed, adds and removals are made without indexing it: a
+   * state loaded with a journal and nothing new to read builds none of the key maps.
    */
   apply(change: LedgerChange): void {
-    if (this.loaded && (change.kind === 'add' || change.kind === 'remove')) {
-      this.applyToLoaded(this.loaded, change);
+    if (this.unindexed && change.kind === 'add') {
+      this.addUnindexed(change.file, change.increment);
       return;
     }
     switch (change.kind) {
@@ -170,44 +183,31 @@ export class UsageLedger {
     }
   }
 
-  private applyToLoaded(loaded: [UsageIncrement, string[]][], change: Extract<LedgerChange, { kind: 'add' | 'remove' }>): void {
-    this.revision += 1;
-    if (change.kind === 'add') {
-      this.addToLoaded(loaded, change.file, change.increment);
-      return;
-    }
-    this.layout += 1;
-    // As removeFile: the file leaves every entry's reporters; an entry no file reports any more goes.
-    const kept: [UsageIncrement, string[]][] = [];
-    for (const entry of loaded) {
-      const at = entry[1].indexOf(change.file);
-      if (at !== -1) entry[1].splice(at, 1);
-      if (entry[1].length > 0) kept.push(entry);
-    }
-    if (kept.length !== loaded.length) this.loadedByKey = undefined;
-    this.loaded = kept;
-    this.dropThreadsOf(change.file);
-  }
-
   /**
-   * `add` made to a loaded snapshot not yet indexed: the entry is appended (or gains the file) where
-   * the indexed ledger would put it, and the change is recorded as `add` records it.
+   * `add` made to a loaded snapshot not yet indexed: the key is found through loadedByKey instead of
+   * the slots map; the increment is appended (or its slot gains the file) as `add` does, and the
+   * change is recorded as `add` records it.
    */
-  private addToLoaded(loaded: [UsageIncrement, string[]][], file: string, increment: UsageIncrement): boolean {
-    const byKey = (this.loadedByKey ??= new LoadedKeyIndex(loaded));
-    const entry = byKey.get(increment.key);
-    if (!entry) {
-      const added: [UsageIncrement, string[]] = [increment, [file]];
-      loaded.push(added);
+  private addUnindexed(file: string, increment: UsageIncrement): boolean {
+    const byKey = (this.loadedByKey ??= new LoadedKeyIndex(this.store));
+    const slot = byKey.get(increment.key);
+    if (slot === undefined) {
+      const added = this.store.append(increment);
+      this.reporters[added] = file;
       byKey.add(added);
       this.revision += 1;
       this.record({ kind: 'add', file, increment });
       return true;
     }
-    if (!entry[1].includes(file)) {
-      entry[1].push(file);
-      this.record({ kind: 'add', file, increment });
+    const files = this.reporters[slot]!;
+    if (typeof files === 'string') {
+      if (files === file) return false;
+      this.reporters[slot] = new Set([files, file]);
+    } else {
+      if (files.has(file)) return false;
+      files.add(file);
     }
+    this.record({ kind: 'add', file, increment });
     return false;
   }
 
@@ -233,15 +233,11 @@ export class UsageLedger {
 
   /** Where the increments end now: visiting from here later (forEachIncrementFrom) sees only those added since. */
   get incrementsEnd(): IncrementPosition {
-    return { layout: this.layout, next: this.loaded ? this.loaded.length : this.store.slotCount };
+    return { layout: this.layout, next: this.store.slotCount };
   }
 
   /** Every increment, as a new object each (see forEachIncrement for reading them all without building any). */
   *allIncrements(): IterableIterator<UsageIncrement> {
-    if (this.loaded) {
-      for (const [increment] of this.loaded) yield increment;
-      return;
-    }
     const store = this.store;
     for (let slot = 0, n = store.slotCount; slot < n; slot += 1) if (store.isLive(slot)) yield store.get(slot);
   }
@@ -266,11 +262,6 @@ export class UsageLedger {
   }
 
   private visitFrom(first: number, visit: (inc: IncrementView) => void): void {
-    const loaded = this.loaded;
-    if (loaded) {
-      for (let i = first, n = loaded.length; i < n; i += 1) visit(loaded[i]![0]);
-      return;
-    }
     const store = this.store;
     const view = newIncrementView();
     for (let slot = first, n = store.slotCount; slot < n; slot += 1) {
@@ -281,7 +272,7 @@ export class UsageLedger {
   }
 
   get incrementCount(): number {
-    return this.loaded ? this.loaded.length : this.slots.size;
+    return this.unindexed ? this.store.slotCount - this.deadSlots : this.slots.size;
   }
 
   thread(threadId: string): ThreadInfo | undefined {
@@ -306,7 +297,6 @@ export class UsageLedger {
    */
   toJSON(): LedgerSnapshot {
     const threads = [...this.threads.values()].flat();
-    if (this.loaded) return { increments: this.loaded, threads, rateLimits: this.rateLimits };
     const store = this.store;
     const count = store.slotCount;
     const live = store.liveSlots(count);
@@ -329,36 +319,54 @@ export class UsageLedger {
   }
 
   /**
-   * A ledger from its serialised form. With `keepSnapshot`, adds go into the snapshot without
-   * building the key maps (a short-lived ledger: on a 1 GB home they cost ~0.1 s and ~15 MiB); a
-   * removal builds them as usual.
+   * A ledger from its serialised form, which it takes over (a snapshot of columns, as a state file
+   * is decoded, becomes its store as it is). The key maps are built when first needed; with
+   * `keepSnapshot`, adds do without them (a short-lived ledger: on a 1 GB home they cost ~28 ms and
+   * ~15 MiB).
    */
   static fromJSON(snapshot: LedgerSnapshot, options: { keepSnapshot?: boolean } = {}): UsageLedger {
     const ledger = new UsageLedger();
     ledger.keepSnapshot = options.keepSnapshot === true;
-    ledger.loaded = Array.isArray(snapshot.increments) ? snapshot.increments : [...snapshot.increments];
+    const increments = snapshot.increments;
+    if (isLoadedColumns(increments)) {
+      ledger.store = IncrementStore.fromColumns(increments.columns);
+      ledger.reporters = increments.reporters.map((files) => (typeof files === 'string' ? files : new Set(files)));
+    } else {
+      for (const [inc, files] of increments) {
+        if (files.length === 0) continue;
+        const slot = ledger.store.append(inc);
+        ledger.reporters[slot] = files.length === 1 ? files[0]! : new Set(files);
+      }
+    }
+    ledger.unindexed = true;
     for (const thread of snapshot.threads) ledger.setThread(thread);
     ledger.rateLimits = snapshot.rateLimits;
     return ledger;
   }
 
-  /** Puts a loaded snapshot's increments into the maps (once, before the first change). */
+  /** Builds the slots and fileSlots maps of a loaded snapshot (once, when first needed); the slots keep their numbers. */
   private index(): void {
-    const loaded = this.loaded;
-    if (!loaded) return;
-    this.loaded = undefined;
+    if (!this.unindexed) return;
+    this.unindexed = false;
     this.loadedByKey = undefined;
-    this.layout += 1;
-    const revision = this.revision;
-    const changes = this.changes;
-    this.changes = undefined;
-    for (const [inc, files] of loaded) for (const file of files) this.add(file, inc);
-    this.changes = changes;
-    this.revision = revision;
+    const { store, reporters, slots, fileSlots } = this;
+    const note = (file: string, slot: number): void => {
+      const list = fileSlots.get(file);
+      if (list) list.push(slot);
+      else fileSlots.set(file, [slot]);
+    };
+    for (let slot = 0, n = store.slotCount; slot < n; slot += 1) {
+      const files = reporters[slot];
+      if (files === undefined) continue;
+      slots.set(store.key(slot), slot);
+      if (typeof files === 'string') note(files, slot);
+      else for (const file of files) note(file, slot);
+    }
   }
 
   private killSlot(slot: number): void {
-    this.slots.delete(this.store.key(slot)!);
+    // Not yet indexed, the slots map is empty: the key is not made whole for it.
+    if (!this.unindexed) this.slots.delete(this.store.key(slot));
     this.store.kill(slot);
     this.reporters[slot] = undefined;
     this.deadSlots += 1;
@@ -408,9 +416,35 @@ export interface IncrementPosition {
 }
 
 export interface LedgerSnapshot {
-  /** Each increment with the files that reported it: an array once decoded, read lazily from a live ledger (toJSON). */
-  increments: Iterable<[UsageIncrement, string[]]>;
+  /**
+   * Each increment with the files that reported it: read lazily from a live ledger (toJSON), in
+   * columns as a state file is decoded (stateCodec.ts).
+   */
+  increments: Iterable<[UsageIncrement, string[]]> | LoadedColumns;
   threads: ThreadInfo[];
   rateLimits: RateLimitSnapshot | undefined;
 }
 
+
+/** A snapshot's increments as a state file is decoded: their columns, and per increment the file that reported it or the files. */
+export interface LoadedColumns {
+  columns: IncrementColumns;
+  reporters: (string | string[])[];
+}
+
+export function isLoadedColumns(increments: LedgerSnapshot['increments']): increments is LoadedColumns {
+  return 'columns' in increments;
+}
+
+/** A snapshot's increments, each with the files that reported it, whatever their form. */
+export function* snapshotEntries(increments: LedgerSnapshot['increments']): Generator<[UsageIncrement, string[]]> {
+  if (!isLoadedColumns(increments)) {
+    yield* increments;
+    return;
+  }
+  const store = IncrementStore.fromColumns(increments.columns);
+  for (let slot = 0; slot < increments.columns.count; slot += 1) {
+    const files = increments.reporters[slot]!;
+    yield [store.get(slot), typeof files === 'string' ? [files] : [...files]];
+  }
+}

@@ -4,10 +4,10 @@ import { type LineProblem } from './ledgerTypes.js';
 import { type ReadPosition } from './lineReader.js';
 
 /**
- * 2: the compact stored form (stateCodec.ts); 3: a file's samples kept as one digest. A state of
- * an earlier version is discarded and rebuilt once.
+ * 2: the compact stored form (stateCodec.ts); 3: a file's samples kept as one digest; 4: the
+ * increments in columns. A state of an earlier version is discarded and rebuilt once.
  */
-export const SCAN_STATE_VERSION = 3;
+export const SCAN_STATE_VERSION = 4;
 
 /** What the scanner remembers of one file between reads. */
 export interface FileRecord {

@@ -13,8 +13,8 @@ export const JOURNAL_MIN_LIMIT_BYTES = 1 << 20;
  * Where a parsed state file is not of the stored shape (a path such as "files" or "strings.3"), or
  * undefined when it is: its version, savedAt, and the files, strings, increments and threads. Checked
  * by hand: each file record is checked by isFileRecord and each increment as it is decoded
- * (stateCodec.ts), and a schema over the whole (2,500 records, 38k tuples, copied as they are
- * checked) cost a run that loads the state ~15 ms on a 1 GB home.
+ * (stateCodec.ts), and a schema over the whole (2,500 records and 38k increments, copied as they
+ * are checked) cost a run that loads the state ~15 ms on a 1 GB home.
  */
 function storedShapeProblem(json: unknown): string | undefined {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return '';
@@ -25,7 +25,7 @@ function storedShapeProblem(json: unknown): string | undefined {
   if (!Array.isArray(s.strings)) return 'strings';
   const badString = s.strings.findIndex((v) => typeof v !== 'string');
   if (badString !== -1) return `strings.${badString}`;
-  if (!Array.isArray(s.increments)) return 'increments';
+  if (typeof s.increments !== 'object' || s.increments === null || Array.isArray(s.increments)) return 'increments';
   if (!Array.isArray(s.threads)) return 'threads';
   return undefined;
 }

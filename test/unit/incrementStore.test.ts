@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IncrementStore } from '../../src/core/incrementStore.js';
-import { UsageLedger } from '../../src/core/ledger.js';
+import { snapshotEntries, UsageLedger } from '../../src/core/ledger.js';
 import { type UsageIncrement } from '../../src/core/ledgerTypes.js';
 import { type CodexTokenUsage } from '../../src/core/normalize.js';
 
@@ -95,7 +95,7 @@ describe('UsageLedger over the store', () => {
     ledger.removeFile('/a');
     expect(ledger.add('/c', inc('first'))).toBe(true);
     expect([...ledger.allIncrements()].map((i) => i.key)).toEqual(['second', 'first']);
-    expect([...ledger.toJSON().increments].map(([i, files]) => [i.key, files])).toEqual([['second', ['/b']], ['first', ['/c']]]);
+    expect([...snapshotEntries(ledger.toJSON().increments)].map(([i, files]) => [i.key, files])).toEqual([['second', ['/b']], ['first', ['/c']]]);
   });
 
   it('a snapshot (toJSON) reads the increments as they were when it was taken, whatever is added, taken back or compacted after', () => {
@@ -109,9 +109,9 @@ describe('UsageLedger over the store', () => {
     for (let f = 0; f < 2500; f += 1) ledger.removeFile(`/f${f}`);
     ledger.add('/late', inc('late'));
     ledger.add('/late', inc('own-2999'));
-    const read = [...snapshot.increments].map(([i, files]) => [i.key, [...files].sort()]);
+    const read = [...snapshotEntries(snapshot.increments)].map(([i, files]) => [i.key, [...files].sort()]);
     expect(read).toEqual(expected);
-    expect([...snapshot.increments][5]![0]).toStrictEqual(inc('own-5', { raw: { input_tokens: 5 } }));
+    expect([...snapshotEntries(snapshot.increments)][5]![0]).toStrictEqual(inc('own-5', { raw: { input_tokens: 5 } }));
     // And written out, it is the same array.
     expect(JSON.parse(JSON.stringify(snapshot)).increments.map(([i, files]: [UsageIncrement, string[]]) => [i.key, [...files].sort()])).toEqual(expected);
   });

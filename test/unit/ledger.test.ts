@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { UsageLedger } from '../../src/core/ledger.js';
+import { snapshotEntries, UsageLedger } from '../../src/core/ledger.js';
 import { type ThreadInfo, type UsageIncrement } from '../../src/core/ledgerTypes.js';
+import { SCAN_STATE_VERSION } from '../../src/core/scanState.js';
+import { decodeScanState, encodeScanState } from '../../src/core/stateCodec.js';
+import { plainState } from './helpers/plainState.js';
+import { random } from './helpers/randomLedger.js';
 
 const inc = (key: string, threadId = 't', output = 10): UsageIncrement => ({
   key, threadId, timestamp: '2026-11-20T10:00:00.000Z', source: 'snapshot',
@@ -42,7 +46,7 @@ describe('UsageLedger', () => {
       expect([...ledger.filesReporting('k')!].sort()).toEqual(order.slice(1).sort());
       ledger.removeFile(order[1]!);
       expect([...ledger.filesReporting('k')!]).toEqual([order[2]]);
-      expect([...ledger.toJSON().increments][0]![1]).toEqual([order[2]]);
+      expect([...snapshotEntries(ledger.toJSON().increments)][0]![1]).toEqual([order[2]]);
       ledger.removeFile(order[2]!);
       expect(ledger.incrementCount).toBe(0);
       expect(ledger.filesReporting('k')).toBeUndefined();
@@ -91,7 +95,7 @@ describe('UsageLedger', () => {
     ledger.noteRateLimits({ observedAt: '2026-11-20T10:00:00.000Z', secondary: { usedPercent: 5, resetsAt: 1 } });
     const copy = UsageLedger.fromJSON(JSON.parse(JSON.stringify(ledger.toJSON())));
     // A live ledger's snapshot reads its increments lazily; compared as plain arrays.
-    const plain = (l: UsageLedger) => ({ ...l.toJSON(), increments: [...l.toJSON().increments] });
+    const plain = (l: UsageLedger) => ({ ...l.toJSON(), increments: [...snapshotEntries(l.toJSON().increments)] });
     expect(plain(copy)).toEqual(plain(ledger));
     copy.removeFile('/a');
     expect(copy.incrementCount).toBe(2); // k1 is still reported by /b
@@ -140,11 +144,11 @@ describe('UsageLedger', () => {
       expect(kept.recordedChanges).toEqual(indexed.recordedChanges);
     };
     same();
-    // The kept snapshot was never indexed (positions in it stay valid); the other was, at its first add.
+    // Neither renumbered a slot (positions in them stay valid), the other indexed at its first add.
     expect(kept.incrementsEnd.layout).toBe(0);
-    expect(indexed.incrementsEnd.layout).toBeGreaterThan(0);
+    expect(indexed.incrementsEnd.layout).toBe(0);
     expect(kept.recordedChanges!.map((c) => (c.kind === 'add' ? `${c.file} ${c.increment.key}` : c.kind))).toEqual(['/d k1', '/a k9', '/b k10', '/d k10', '/a k0']);
-    // A removal builds the key maps; both go on alike.
+    // A removal takes slots out of both, indexed or not; both go on alike.
     kept.removeFile('/d');
     indexed.removeFile('/d');
     kept.add('/e', inc('k11'));
@@ -152,4 +156,60 @@ describe('UsageLedger', () => {
     same();
     expect([...kept.filesReporting('k10')!]).toEqual(['/b']);
   });
+});
+
+describe('a ledger loaded from a state file (its increments in columns, not yet indexed)', () => {
+  /** Everything a ledger answers: its increments in order with their reporters, each view, counts, and (asked last: it indexes) what files report. */
+  const answers = (l: UsageLedger, keys: string[]): unknown => {
+    const views: unknown[] = [];
+    l.forEachIncrement((v) => views.push({ ...v, buckets: { ...v.buckets } }));
+    return {
+      snapshot: plainState({ version: SCAN_STATE_VERSION, savedAt: '', files: {}, ledger: l.toJSON() }),
+      views,
+      count: l.incrementCount,
+      reporting: keys.map((k) => [...(l.filesReporting(k) ?? [])].sort()),
+    };
+  };
+
+  for (const keepSnapshot of [false, true]) {
+    it(`answers, after random adds, reports again and removals (more than enough to compact), as the ledger it was saved from${keepSnapshot ? ', its adds kept out of the key maps (a CLI run)' : ''}`, () => {
+      let compacted = 0;
+      for (let seed = 1; seed <= 6; seed += 1) {
+        const rand = random(100 + seed);
+        const live = new UsageLedger();
+        const files = Array.from({ length: 12 }, (_, i) => `/h/f${i}.jsonl`);
+        const key = (): string => `${rand() < 0.9 ? 's' : 'odd'}:${rand() < 0.9 ? `T${Math.floor(rand() * 5)}` : 'x'}:${Math.floor(rand() * 3000)}`;
+        const incOf = (k: string): UsageIncrement => {
+          const thread = /^s:(T\d)/.exec(k)?.[1] ?? 'unknown:/h/$&.jsonl';
+          return { key: k, threadId: thread, timestamp: '2026-11-20T10:00:00.000Z', buckets: { uncachedInput: k.length, cachedInput: 1, cacheWriteInput: 0, output: 2, reasoningOutput: 1 }, source: 'snapshot', ...(rand() < 0.5 ? { raw: { input_tokens: k.length + 1, output_tokens: 2 } } : {}) };
+        };
+        for (let n = 0; n < 2500; n += 1) live.add(files[Math.floor(rand() * files.length)]!, incOf(key()));
+        const stored = JSON.parse(JSON.stringify(encodeScanState({ version: SCAN_STATE_VERSION, savedAt: 'now', files: {}, ledger: live.toJSON() })));
+        const loaded = UsageLedger.fromJSON(decodeScanState(stored).ledger, { keepSnapshot });
+        const keys = [...live.allIncrements()].map((i) => i.key).slice(0, 50);
+        expect(answers(loaded, []), `seed ${seed}, loaded`).toEqual(answers(live, []));
+        live.recordChanges();
+        loaded.recordChanges();
+        for (let step = 0; step < 60; step += 1) {
+          const file = files[Math.floor(rand() * files.length)]!;
+          if (rand() < 0.15) {
+            const before = loaded.incrementsEnd.next;
+            live.removeFile(file);
+            loaded.removeFile(file);
+            if (loaded.incrementsEnd.next < before) compacted += 1;
+          } else {
+            for (let n = 0; n < 20; n += 1) {
+              const k = rand() < 0.5 && keys.length > 0 ? keys[Math.floor(rand() * keys.length)]! : key();
+              const inc = incOf(k);
+              expect(loaded.add(file, inc), `seed ${seed} step ${step} ${k}`).toBe(live.add(file, inc));
+            }
+          }
+          expect(loaded.recordedChanges, `seed ${seed} step ${step}`).toEqual(live.recordedChanges);
+        }
+        expect(answers(loaded, keys), `seed ${seed}, after the changes`).toEqual(answers(live, keys));
+      }
+      // The store was compacted (its dead slots dropped) at least once, indexed or not.
+      expect(compacted).toBeGreaterThan(0);
+    });
+  }
 });

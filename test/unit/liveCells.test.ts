@@ -26,7 +26,7 @@ describe('UsageLedger.forEachIncrementFrom', () => {
     expect(seen).toHaveLength(2);
   });
 
-  it('refuses a position taken on a loaded state once the state is indexed (its first add)', () => {
+  it('keeps a position taken on a loaded state valid once the state is indexed (its first add): slots keep their numbers', () => {
     const rand = random(2);
     const original = new UsageLedger();
     for (let n = 0; n < 4; n += 1) original.add(fileOf(1), increment(rand, n, 1));
@@ -34,6 +34,10 @@ describe('UsageLedger.forEachIncrementFrom', () => {
     const before = loaded.incrementsEnd;
     expect(before.next).toBe(4);
     loaded.add(fileOf(1), increment(rand, 4, 1));
+    const seen: string[] = [];
+    expect(loaded.forEachIncrementFrom(before, (inc) => seen.push(inc.key))).toEqual({ layout: before.layout, next: 5 });
+    expect(seen).toEqual(['k4']);
+    loaded.removeFile(fileOf(1));
     expect(loaded.forEachIncrementFrom(before, () => undefined)).toBeUndefined();
   });
 });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { type UsageIncrement } from '../../src/core/ledgerTypes.js';
 import { type PersistedScanState, SCAN_STATE_VERSION } from '../../src/core/scanState.js';
-import { decodeScanState, encodeScanState, encodeScanStatePieces, STATE_PIECE_CHARS } from '../../src/core/stateCodec.js';
+import { snapshotEntries, UsageLedger } from '../../src/core/ledger.js';
+import { decodeJournalEntry, decodeScanState, encodeJournalEntry, encodeScanState, encodeScanStatePieces, STATE_PIECE_CHARS } from '../../src/core/stateCodec.js';
+import { plainState } from './helpers/plainState.js';
 
 const buckets = { uncachedInput: 10, cachedInput: 20, cacheWriteInput: 3, output: 4, reasoningOutput: 1 };
 const inc = (over: Partial<UsageIncrement>): UsageIncrement => ({ key: 's:t1:0:1', threadId: 't1', timestamp: '2026-11-20T10:00:00.123456Z', buckets, source: 'snapshot', ...over });
@@ -25,7 +27,13 @@ describe('the stored form of the scan state', () => {
       },
     };
     const stored = JSON.parse(JSON.stringify(encodeScanState(state)));
-    expect(decodeScanState(stored)).toEqual(JSON.parse(JSON.stringify(state)));
+    expect(plainState(decodeScanState(stored))).toEqual(plainState(state));
+    // Read into a ledger, the increments are the same objects again, in order, with the same reporters.
+    const ledger = UsageLedger.fromJSON(decodeScanState(stored).ledger);
+    expect([...ledger.allIncrements()]).toStrictEqual([...snapshotEntries(state.ledger.increments)].map(([i]) => i));
+    expect([...ledger.filesReporting('r:resp_1')!]).toEqual(['/a.jsonl', '/archived/a.jsonl']);
+    // Encoded again from its decoded form, it is the same.
+    expect(JSON.parse(JSON.stringify(encodeScanState(decodeScanState(stored))))).toEqual(stored);
     // Written in pieces (here of one item each, and of the usual size), it is the same.
     const withFiles = { ...state, files: { '/a.jsonl': { x: 1 }, '/b.jsonl': { y: [2] }, '/c "q".jsonl': {} } } as unknown as PersistedScanState;
     expect(JSON.parse([...encodeScanStatePieces(withFiles, 1)].join(''))).toEqual(JSON.parse(JSON.stringify(encodeScanState(withFiles))));
@@ -60,13 +68,47 @@ describe('the stored form of the scan state', () => {
   });
 });
 
+describe('keys stored without their thread id', () => {
+  it('are whole again whatever the thread id holds, `$&`, `$$` and the like included (String.replace\'s patterns), in the state and in its journal', () => {
+    const threads = ['unknown:/home/dev/a$&b/x.jsonl', 'unknown:/w/$$/y.jsonl', "unknown:/w/$'/z.jsonl", 'unknown:/w/$`/q.jsonl'];
+    const increments: [UsageIncrement, string[]][] = threads.map((threadId, i) => [inc({ key: `s:${threadId}:0:${i}`, threadId }), ['/a.jsonl']]);
+    const state: PersistedScanState = { version: SCAN_STATE_VERSION, savedAt: 'now', files: {}, ledger: { increments, threads: [], rateLimits: undefined } };
+    const stored = JSON.parse(JSON.stringify(encodeScanState(state)));
+    expect(stored.increments.keys.every((k: unknown) => typeof k === 'string' && k.includes('\u0001'))).toBe(true);
+    const ledger = UsageLedger.fromJSON(decodeScanState(stored).ledger);
+    expect([...ledger.allIncrements()].map((i) => i.key)).toEqual(increments.map(([i]) => i.key));
+    const journal = decodeJournalEntry(JSON.parse(encodeJournalEntry('base', { ledger: increments.map(([increment]) => ({ kind: 'add', file: '/a.jsonl', increment })), files: {} })));
+    expect(journal.changes.ledger.map((c) => (c.kind === 'add' ? c.increment.key : c.kind))).toEqual(increments.map(([i]) => i.key));
+  });
+});
+
 describe('a damaged stored state', () => {
   it('is refused when an increment points at no file (it would be counted for no file, and never taken back)', () => {
     const state: PersistedScanState = { version: SCAN_STATE_VERSION, savedAt: 'now', files: {}, ledger: { increments: [[inc({}), ['/a.jsonl']]], threads: [], rateLimits: undefined } };
     const stored = JSON.parse(JSON.stringify(encodeScanState(state)));
-    stored.increments[0][12] = -1;
+    stored.increments.files[0] = -1;
     expect(() => decodeScanState(stored)).toThrow(/increment 0 has no file/);
-    stored.increments[0][12] = [];
+    stored.increments.files[0] = [];
     expect(() => decodeScanState(stored)).toThrow(/increment 0 has no file/);
+    stored.increments.files[0] = [0, 99];
+    expect(() => decodeScanState(stored)).toThrow(/increment 0 has no file/);
+  });
+
+  it('is refused when its columns do not line up, or hold what the encoder never writes', () => {
+    const state: PersistedScanState = { version: SCAN_STATE_VERSION, savedAt: 'now', files: {}, ledger: { increments: [[inc({ raw: { input_tokens: 1, extra_field: 5 } as never }), ['/a.jsonl']]], threads: [], rateLimits: undefined } };
+    const good = JSON.stringify(encodeScanState(state));
+    const damaged = (change: (s: { increments: Record<string, unknown[]> }) => void): () => unknown => {
+      const stored = JSON.parse(good);
+      change(stored);
+      return () => decodeScanState(stored);
+    };
+    expect(damaged(() => undefined)).not.toThrow();
+    expect(damaged((s) => s.increments.raw!.pop())).toThrow(/raw figures are not one per increment/);
+    expect(damaged((s) => { s.increments.models![0] = 99; })).toThrow(/increment 0 has no model or folder/);
+    expect(damaged((s) => { s.increments.sources![0] = 3; })).toThrow(/increment 0 has no thread or source/);
+    expect(damaged((s) => { s.increments.keys![0] = 7; })).toThrow(/increment 0 has no key/);
+    expect(damaged((s) => { s.increments.raw![2] = null; })).toThrow(/raw figures of no known shape/);
+    expect(damaged((s) => { s.increments.unusualRaw = [[1, { x: 1 }]]; })).toThrow(/other raw figures/);
+    expect(damaged((s) => { s.increments.rawShapes![0] = 0; })).toThrow(/other raw figures/);
   });
 });

@@ -5,6 +5,7 @@ import { SCAN_STATE_VERSION } from '../../src/core/scanState.js';
 import { ScanStateStore } from '../../src/core/stateStore.js';
 import { file, legacyHeader, legacyMessage, resetClock, sessionMeta, tokenCount, turnContext } from './helpers/rolloutBuilder.js';
 import { figures, TempHome } from './helpers/tempHome.js';
+import { plainState } from './helpers/plainState.js';
 
 let home: TempHome;
 beforeEach(async () => {
@@ -26,7 +27,7 @@ describe('ScanStateStore', () => {
     const { state } = await scannedState();
     const store = new ScanStateStore(home.path('deep/er/state.json'), new MemoryLogger());
     await store.save(state);
-    expect(await store.load()).toEqual(JSON.parse(JSON.stringify(state)));
+    expect(plainState(await store.load())).toEqual(plainState(state));
   });
 
   it('returns nothing, silently, when there is no state file yet', async () => {
@@ -39,19 +40,23 @@ describe('ScanStateStore', () => {
     ['corrupt', () => 'this is {not json', /is corrupt \(not valid JSON\); discarding it and rebuilding from the logs/],
     ['half-written', (saved) => saved.slice(0, Math.floor(saved.length / 2)), /is corrupt \(not valid JSON\)/],
     ['empty', () => '', /is corrupt/],
-    ['of a newer version', (saved) => saved.replace(`"version":${SCAN_STATE_VERSION}`, '"version":4'), /has version 4, not 3; discarding it/],
-    ['of the first version (increments stored whole)', (saved) => saved.replace(`"version":${SCAN_STATE_VERSION}`, '"version":1'), /has version 1, not 3; discarding it/],
-    ['without a version', (saved) => saved.replace(`"version":${SCAN_STATE_VERSION},`, ''), /has version undefined, not 3/],
+    ['of a newer version', (saved) => saved.replace(`"version":${SCAN_STATE_VERSION}`, `"version":${SCAN_STATE_VERSION + 1}`), new RegExp(`has version ${SCAN_STATE_VERSION + 1}, not ${SCAN_STATE_VERSION}; discarding it`)],
+    ['of the first version (increments stored whole)', (saved) => saved.replace(`"version":${SCAN_STATE_VERSION}`, '"version":1'), new RegExp(`has version 1, not ${SCAN_STATE_VERSION}; discarding it`)],
+    ['of the version before (increments as tuples)', (saved) => saved.replace(`"version":${SCAN_STATE_VERSION}`, '"version":3'), new RegExp(`has version 3, not ${SCAN_STATE_VERSION}; discarding it`)],
+    ['without a version', (saved) => saved.replace(`"version":${SCAN_STATE_VERSION},`, ''), new RegExp(`has version undefined, not ${SCAN_STATE_VERSION}`)],
     ['null', () => 'null', /has version undefined/],
     ['of the wrong shape', () => JSON.stringify({ version: SCAN_STATE_VERSION, savedAt: 'now', files: [], strings: [], increments: [], threads: [] }), /does not have the expected shape \(files\)/],
     ['whose strings are not all strings', (saved) => saved.replace(/"strings":\[/, '"strings":[7,'), /does not have the expected shape \(strings\.0\)/],
-    ['without its increments', (saved) => saved.replace(/"increments":\[/, '"increments":{"x":[').replace(/\],"threads":/, ']},"threads":'), /does not have the expected shape \(increments\)/],
+    ['without its increments', (saved) => saved.replace(/"increments":\{/, '"increments":[{').replace(/\},"threads":/, '}],"threads":'), /does not have the expected shape \(increments\)/],
     ['whose threads are not a list', (saved) => saved.replace(/"threads":\[/, '"threads":{"x":[').replace(/\],"rateLimits":/, ']},"rateLimits":'), /does not have the expected shape \(threads\)/],
     ['without the time it was saved', (saved) => saved.replace(/"savedAt":"[^"]*"/, '"savedAt":0'), /does not have the expected shape \(savedAt\)/],
-    ['holding an increment that points at no string', (saved) => saved.replace(/"strings":\[[^\]]*\]/, '"strings":[]'), /does not have the expected shape \(string \d+ is missing\)/],
-    ['holding an increment without figures', (saved) => saved.replace(/("increments":\[\["(?:[^"\\]|\\.)*",\d+,)"[^"]*"/, '$15'), /does not have the expected shape \(increment 0 has no timestamp or figures\)/],
+    ['holding an increment that points at no string', (saved) => saved.replace(/"strings":\[[^\]]*\]/, '"strings":[]'), /does not have the expected shape \(increment 0 has no thread or source\)/],
+    ['holding an increment without a timestamp', (saved) => saved.replace(/("timestamps":\[)"[^"]*"/, '$15'), /does not have the expected shape \(increment 0 has no timestamp or figures\)/],
+    ['holding an increment with figures that are not counts', (saved) => saved.replace(/("buckets":\[)\d+/, '$1-1'), /does not have the expected shape \(increment 0 has no timestamp or figures\)/],
+    ['holding an increment with raw figures of no known shape', (saved) => saved.replace(/("rawShapes":\[)\d+/, '$11'), /does not have the expected shape \(increment 0 has raw figures of no known shape\)/],
     ['holding a file record without its sample digest', (saved) => saved.replace(/"sampleDigest":"[^"]*",/, ''), /does not have the expected shape \(files\./],
-    ['holding a cut increment', (saved) => saved.replace(/"increments":\[\[/, '"increments":[[1],['), /does not have the expected shape \(increment 0 is not a 13-part tuple\)/],
+    ['holding a column of increments cut short', (saved) => saved.replace(/("buckets":\[)\d+,/, '$1'), /does not have the expected shape \(the increments' buckets are not one per increment\)/],
+    ['holding increments whose keys are not a list', (saved) => saved.replace(/"keys":\[/, '"keys":{"x":[').replace(/\],"threads":\[/, ']},"threads":['), /does not have the expected shape \(the increments have no keys\)/],
   ];
   for (const [name, damage, message] of cases) {
     it(`discards a state file that is ${name}, with a warning, and the scanner rebuilds the same figures`, async () => {
