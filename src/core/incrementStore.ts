@@ -89,7 +89,7 @@ export function isRawShape(shape: number): boolean {
 export interface MutableIncrementView {
   readonly key: string;
   /** The store and slot the key is read from. */
-  keyOf: { store: IncrementStore; slot: number };
+  keyOf: { store: IncrementStore | undefined; slot: number };
   threadId: string;
   timestamp: string;
   model: string | undefined;
@@ -100,11 +100,11 @@ export interface MutableIncrementView {
 
 /** A view to fill. */
 export function newIncrementView(): MutableIncrementView & IncrementView {
-  const keyOf = { store: new IncrementStore(), slot: -1 };
+  const keyOf: MutableIncrementView['keyOf'] = { store: undefined, slot: -1 };
   const view = { threadId: '', timestamp: '', model: undefined, cwd: undefined, buckets: { uncachedInput: 0, cachedInput: 0, cacheWriteInput: 0, output: 0, reasoningOutput: 0 }, source: 'snapshot' as IncrementSource };
   // The key an own, enumerable getter: a report that never reads keys makes none whole, and a copy
   // of the view ({ ...view }) has it; where it is read from is not copied.
-  Object.defineProperty(view, 'key', { enumerable: true, get: () => keyOf.store.key(keyOf.slot) });
+  Object.defineProperty(view, 'key', { enumerable: true, get: () => keyOf.store?.key(keyOf.slot) ?? '' });
   Object.defineProperty(view, 'keyOf', { enumerable: false, value: keyOf });
   return view as MutableIncrementView & IncrementView;
 }
@@ -191,12 +191,20 @@ export class IncrementStore {
 
   /** The increment in a live slot, as a new object (the caller may keep or change it). */
   get(slot: number): UsageIncrement {
-    const view = newIncrementView();
-    this.fill(slot, view);
-    const inc: UsageIncrement = { key: this.key(slot), threadId: view.threadId, timestamp: view.timestamp, buckets: view.buckets, source: view.source };
-    if (view.model !== undefined) inc.model = view.model;
-    if (view.cwd !== undefined) inc.cwd = view.cwd;
-    const raw = this.readRaw(slot, slot * FIGURES + 5);
+    const at = slot * FIGURES;
+    const f = this.figures;
+    const inc: UsageIncrement = {
+      key: this.key(slot),
+      threadId: this.threadId(slot),
+      timestamp: this.timestamps[slot]!,
+      buckets: { uncachedInput: f[at]!, cachedInput: f[at + 1]!, cacheWriteInput: f[at + 2]!, output: f[at + 3]!, reasoningOutput: f[at + 4]! },
+      source: SOURCES[this.sources[slot]!]!,
+    };
+    const model = this.modelRefs[slot]!;
+    const cwd = this.cwdRefs[slot]!;
+    if (model !== NONE) inc.model = this.strings[model]!;
+    if (cwd !== NONE) inc.cwd = this.strings[cwd]!;
+    const raw = this.readRaw(slot, at + 5);
     if (raw) inc.raw = raw;
     return inc;
   }

@@ -303,6 +303,8 @@ export class UsageLedger {
     // Sets of reporters change in place; the few there are (keys several files report) are copied.
     const reporters = this.reporters.slice(0, count).map((files) => (typeof files === 'object' ? [...files] : files));
     const increments = {
+      /** At most this many (the slots taken back are counted too): what a writer may size its columns by. */
+      size: count,
       *[Symbol.iterator](): Generator<[UsageIncrement, string[]]> {
         for (let slot = 0; slot < count; slot += 1) {
           const files = reporters[slot];
