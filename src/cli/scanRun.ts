@@ -38,7 +38,7 @@ export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders):
   const stateBefore = store && cache ? storedStateOf(store.path) : undefined;
   const state = store ? await store.load() : undefined;
   const { started, ...readerOptions } = readers;
-  const scanner = new UsageScanner({ roots: inv.roots, logger, countTokens: countTextTokens, shortLived: true, ...readerOptions }, state);
+  const scanner = new UsageScanner({ roots: inv.roots, logger, countTokens: countTextTokens, ...readerOptions }, state);
   const cellOptions = { timeZone, pricer };
   const goOn = state && stateBefore && sameStoredState(stateBefore, storedStateOf(store!.path)) ? continuingCells(scanner.ledger, cellOptions, cache!.store, cache!.key, stateBefore, logger) : undefined;
   const summary = await scanner.scanAll().finally(() => started?.close());

@@ -11,28 +11,23 @@ import { compareText } from './textOrder.js';
 export class UsageLedger {
   /** The increments, in columns (incrementStore.ts); a slot per increment, in the order they came. */
   private store = new IncrementStore();
-  /** The slot of each key (built lazily for a loaded snapshot: `unindexed`). */
+  /** The slot of each key (not built for a loaded snapshot: `unindexed`). */
   private readonly slots = new Map<string, number>();
   /** Per slot, the file that reported it, or the files when more than one did (most have one); undefined for a dead slot. */
   private reporters: (string | Set<string> | undefined)[] = [];
-  /** Per file, the slots it reported (each once; built lazily for a loaded snapshot: `unindexed`). */
+  /** Per file, the slots it reported (each once; not built for a loaded snapshot: `unindexed`). */
   private readonly fileSlots = new Map<string, number[]>();
   /** Slots taken back out since the last compaction. */
   private deadSlots = 0;
   /**
-   * Whether the slots and fileSlots maps are still to be built: a loaded snapshot's increments go
-   * into the store and the reporters as they are, and a restart with nothing new only reports them,
-   * so the maps (~28 ms and ~15 MiB of a run on a 1 GB home) are built when they are first needed.
+   * Whether the ledger was loaded from a snapshot and the slots and fileSlots maps are not built: its
+   * increments go into the store and the reporters as they are, adds find keys through loadedByKey
+   * and removals scan the reporters. The maps of every key cost a 10 GB home's first change after a
+   * restart ~0.35 s and 56 MiB (~28 ms and ~6 MiB at 1 GB); only filesReporting builds them.
    */
   private unindexed = false;
-  /** The slots of a snapshot not yet indexed, by key, for the adds made to it (apply, or add when kept); dropped when slots are taken out. */
+  /** The slots of a snapshot not yet indexed, by key, for the adds made to it; dropped when the store is compacted (slots renumbered). */
   private loadedByKey: LoadedKeyIndex | undefined;
-  /**
-   * Whether adds go into a loaded snapshot without indexing it first (fromJSON's `keepSnapshot`):
-   * for a short-lived ledger (a CLI run), which reads a few new increments and exits; a long-lived
-   * one (the worker's) wants the key maps.
-   */
-  private keepSnapshot = false;
   /** Per thread, what each file that defines it says (the first one is shown). */
   private readonly threads = new Map<string, ThreadInfo[]>();
   private rateLimits: RateLimitSnapshot | undefined;
@@ -51,7 +46,7 @@ export class UsageLedger {
 
   /** Adds an increment reported by `file`; returns true when it was new to the ledger. */
   add(file: string, increment: UsageIncrement): boolean {
-    if (this.unindexed && this.keepSnapshot) return this.addUnindexed(file, increment);
+    if (this.unindexed) return this.addUnindexed(file, increment);
     this.index();
     let slot = this.slots.get(increment.key);
     const isNew = slot === undefined;
@@ -85,8 +80,6 @@ export class UsageLedger {
     this.record({ kind: 'remove', file });
     const list = this.unindexed ? this.slotsReportedBy(file) : this.fileSlots.get(file);
     this.fileSlots.delete(file);
-    // Its slots taken out of the store, it would find keys no longer there.
-    this.loadedByKey = undefined;
     for (const slot of list ?? []) {
       const files = this.reporters[slot];
       if (files === undefined) continue;
@@ -160,14 +153,9 @@ export class UsageLedger {
 
   /**
    * Makes a recorded change again (reading a state journal); the result is what the recording ledger
-   * had. On a loaded snapshot not yet indexed, adds and removals are made without indexing it: a
-   * state loaded with a journal and nothing new to read builds none of the key maps.
+   * had.
    */
   apply(change: LedgerChange): void {
-    if (this.unindexed && change.kind === 'add') {
-      this.addUnindexed(change.file, change.increment);
-      return;
-    }
     switch (change.kind) {
       case 'add':
         this.add(change.file, change.increment);
@@ -322,13 +310,10 @@ export class UsageLedger {
 
   /**
    * A ledger from its serialised form, which it takes over (a snapshot of columns, as a state file
-   * is decoded, becomes its store as it is). The key maps are built when first needed; with
-   * `keepSnapshot`, adds do without them (a short-lived ledger: on a 1 GB home they cost ~28 ms and
-   * ~15 MiB).
+   * is decoded, becomes its store as it is). It does without the key maps (see `unindexed`).
    */
-  static fromJSON(snapshot: LedgerSnapshot, options: { keepSnapshot?: boolean } = {}): UsageLedger {
+  static fromJSON(snapshot: LedgerSnapshot): UsageLedger {
     const ledger = new UsageLedger();
-    ledger.keepSnapshot = options.keepSnapshot === true;
     const increments = snapshot.increments;
     if (isLoadedColumns(increments)) {
       ledger.store = IncrementStore.fromColumns(increments.columns);
@@ -346,7 +331,7 @@ export class UsageLedger {
     return ledger;
   }
 
-  /** Builds the slots and fileSlots maps of a loaded snapshot (once, when first needed); the slots keep their numbers. */
+  /** Builds the slots and fileSlots maps of a loaded snapshot (once, for filesReporting); the slots keep their numbers. */
   private index(): void {
     if (!this.unindexed) return;
     this.unindexed = false;
@@ -389,6 +374,7 @@ export class UsageLedger {
     }
     this.store = store;
     this.reporters = reporters;
+    this.loadedByKey = undefined;
     this.deadSlots = 0;
     this.layout += 1;
   }

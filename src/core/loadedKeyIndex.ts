@@ -15,7 +15,7 @@ const MARK = KEY_THREAD_MARK.charCodeAt(0);
 
 /**
  * The slots of a loaded ledger snapshot by key, for the adds made to it without indexing it
- * (UsageLedger's keepSnapshot). A map of every key hashed each of them, ~28 ms of a CLI run after a
+ * (UsageLedger's `unindexed`). A map of every key hashed each of them, ~28 ms of a CLI run after a
  * change on a 1 GB home (38k increments) and ~0.4 s on 10 GB; this one groups the slots by thread
  * id instead, whose strings the state shares (one each, hashed once), and makes a map of keys only
  * for a thread a key is asked for.
@@ -24,7 +24,8 @@ const MARK = KEY_THREAD_MARK.charCodeAt(0);
  * own thread id, without a colon in it) is found under that thread, which is the key's second
  * colon-separated part; any other slot is kept in a map by its key. A key asked for is looked up
  * there first, then among the slots of the thread its second part names. The live slots are
- * indexed when it is made; the store's slots must stay where they are while it is used.
+ * indexed when it is made; a slot taken out of the store (killed) after is not found, and its key
+ * added again is found at its new slot. The store's slots must not be renumbered while it is used.
  */
 export class LoadedKeyIndex {
   private readonly byThread = new Map<string, number[]>();
@@ -36,7 +37,7 @@ export class LoadedKeyIndex {
     for (let slot = 0, n = store.slotCount; slot < n; slot += 1) if (store.isLive(slot)) this.add(slot);
   }
 
-  /** Adds a slot, whose key must be new to the index (a ledger holds each key once). */
+  /** Adds a slot, whose key must not be at a live slot of the index (a ledger holds each key once). */
   add(slot: number): void {
     const threadId = this.store.threadId(slot);
     if (!this.underOwnThread(slot, threadId)) {
@@ -61,6 +62,12 @@ export class LoadedKeyIndex {
 
   /** The slot of `key`, or undefined. */
   get(key: string): number | undefined {
+    const slot = this.find(key);
+    return slot !== undefined && this.store.isLive(slot) ? slot : undefined;
+  }
+
+  /** The last slot indexed under `key`, live or not. */
+  private find(key: string): number | undefined {
     const other = this.others.get(key);
     if (other !== undefined) return other;
     if (key.charCodeAt(1) !== COLON) return undefined;

@@ -22,11 +22,6 @@ export interface ScannerOptions {
   poolThreshold?: number;
   /** How many bytes of such files make it worth it (default 512 MiB; 0: the file count alone decides). */
   poolThresholdBytes?: number;
-  /**
-   * A scanner that reads once and ends (a CLI run): new increments go into the loaded state's
-   * ledger without building its key maps (UsageLedger.fromJSON's keepSnapshot).
-   */
-  shortLived?: boolean;
 }
 
 /** What one refresh of a file did. */
@@ -75,7 +70,7 @@ export class UsageScanner {
     state?: PersistedScanState,
   ) {
     if (state && state.version === SCAN_STATE_VERSION) {
-      this.ledger = UsageLedger.fromJSON(state.ledger, { keepSnapshot: options.shortLived === true });
+      this.ledger = UsageLedger.fromJSON(state.ledger);
       for (const [path, record] of Object.entries(state.files)) this.records.set(path, record);
       // The changes saved since the state was written, made again in order.
       for (const entry of state.journal ?? []) {

@@ -164,7 +164,7 @@ describe('CellCollector.continuing', () => {
       const ledger = randomLedger(seed, 5, 300);
       const options: CellOptions = { timeZone: 'Europe/Berlin', pricer: new CountingPricer() };
       // As the CLI does: the ledger loaded from its saved form, the cells of that ledger from the cache.
-      const loaded = UsageLedger.fromJSON(JSON.parse(JSON.stringify(ledger)), { keepSnapshot: true });
+      const loaded = UsageLedger.fromJSON(JSON.parse(JSON.stringify(ledger)));
       const collector = CellCollector.continuing(loaded, options, throughCache(collectCells(ledger, options)))!;
       const from = loaded.incrementsEnd;
       for (let n = 300; n < 340; n += 1) {

@@ -49,7 +49,7 @@ describe('LoadedKeyIndex', () => {
     expect(index.get('r:T1:a')).toBe(0);
   });
 
-  it('leaves out the slots taken out of the store before it was made', () => {
+  it('does not find a slot taken out of the store, before it was made or after, and finds its key added again at its new slot', () => {
     const store = storeOf([['r:T1:a', 'T1'], ['r:T1:b', 'T1'], ['odd', 'T1']]);
     store.kill(0);
     store.kill(2);
@@ -57,6 +57,24 @@ describe('LoadedKeyIndex', () => {
     expect(index.get('r:T1:a')).toBeUndefined();
     expect(index.get('odd')).toBeUndefined();
     expect(index.get('r:T1:b')).toBe(1);
+    store.kill(1);
+    expect(index.get('r:T1:b')).toBeUndefined();
+    index.add(store.append(inc('r:T1:b', 'T1')));
+    index.add(store.append(inc('odd', 'T1')));
+    expect(index.get('r:T1:b')).toBe(3);
+    expect(index.get('odd')).toBe(4);
+    // A thread whose map is made only after its key was taken out and added again: the live slot.
+    const t2 = store.append(inc('r:T2:x', 'T2'));
+    index.add(t2);
+    store.kill(t2);
+    const again = store.append(inc('r:T2:x', 'T2'));
+    index.add(again);
+    expect(index.get('r:T2:x')).toBe(again);
+    const other = new LoadedKeyIndex(store);
+    expect(other.get('r:T1:b')).toBe(3);
+    store.kill(3);
+    expect(new LoadedKeyIndex(store).get('r:T1:b')).toBeUndefined();
+    expect(index.get('r:T1:b')).toBeUndefined();
   });
 
   it('answers as a map of every key does, over random keys and thread ids', () => {

@@ -89,24 +89,24 @@ describe('the scan state journal', () => {
     expect(figures(live.scanner).t3).toBeUndefined();
   });
 
-  it('a scanner that reads once and ends (the CLI: adds kept in the loaded snapshot) saves what a long-lived one saves', async () => {
+  it('a scanner of a loaded state, whose ledger builds no key maps, saves what one whose ledger built them saves', async () => {
     const first = await reload();
     expect(await scanAndSave(first.scanner, first.store)).toBe('whole');
     for (let step = 1; step <= 3; step += 1) {
       await changeEverything(step);
       const store = new ScanStateStore(statePath, new MemoryLogger());
       const state = await store.load();
-      const longLived = home.scanner(structuredClone(state));
-      await longLived.scanAll();
-      const cli = new UsageScanner({ roots: [home.root], logger: new MemoryLogger(), countTokens: (t) => t.split(/\s+/).filter(Boolean).length, shortLived: true }, state);
-      const loadedLayout = cli.ledger.incrementsEnd.layout;
-      expect(await scanAndSave(cli, store)).toBe('journal');
-      expect(stateOf(cli)).toEqual(stateOf(longLived));
-      // Its adds went into the loaded snapshot (positions in it stay valid); a file deleted (step 1) or
-      // replaced (step 2) indexed it.
-      expect(cli.ledger.incrementsEnd.layout === loadedLayout, `step ${step}`).toBe(step === 3);
+      const indexed = home.scanner(structuredClone(state));
+      indexed.ledger.filesReporting('none'); // builds its key maps
+      await indexed.scanAll();
+      const unindexed = new UsageScanner({ roots: [home.root], logger: new MemoryLogger(), countTokens: (t) => t.split(/\s+/).filter(Boolean).length }, state);
+      const loadedLayout = unindexed.ledger.incrementsEnd.layout;
+      expect(await scanAndSave(unindexed, store)).toBe('journal');
+      expect(stateOf(unindexed)).toEqual(stateOf(indexed));
+      // Adds keep positions valid; a file deleted (step 1) or replaced (step 2) took slots out.
+      expect(unindexed.ledger.incrementsEnd.layout === loadedLayout, `step ${step}`).toBe(step === 3);
       const loaded = await reload();
-      expect(stateOf(loaded.scanner)).toEqual(stateOf(longLived));
+      expect(stateOf(loaded.scanner)).toEqual(stateOf(indexed));
       expect(figures(loaded.scanner)).toEqual(await figuresFromScratch());
     }
   });
