@@ -1,5 +1,5 @@
 import { INCREMENT_FIGURES, INCREMENT_RAW_FIELDS, INCREMENT_SOURCES, type IncrementColumns, isRawShape, KEY_THREAD_MARK, keyWithThreadId, rawShapeOf } from './incrementStore.js';
-import { isLoadedColumns, type LedgerChange, type LedgerSnapshot, type LoadedColumns, snapshotEntries } from './ledger.js';
+import { type LedgerChange, type LoadedColumns, snapshotEntries } from './ledger.js';
 import { type IncrementSource, type RateLimitSnapshot, type ThreadInfo, type UsageIncrement } from './ledgerTypes.js';
 import { type CodexTokenUsage } from './normalize.js';
 import { type PersistedScanState, type ScanStateChanges } from './scanState.js';
@@ -8,8 +8,8 @@ import { type PersistedScanState, type ScanStateChanges } from './scanState.js';
  * The scan state as stored on disk: the same content as PersistedScanState, with the ledger's
  * increments in columns over a table of strings (thread ids, models, folders and file paths repeat
  * thousands of times). A 1 GB home's state shrinks about fourfold, and loads that much faster; in
- * columns, JSON.parse makes a few long arrays of numbers where tuples made two arrays per increment,
- * and they go into the ledger's store as they are (IncrementStore.fromColumns), with no object per
+ * columns, JSON.parse makes a few long arrays where tuples made two arrays per increment, and they
+ * go into the ledger's store as they are (IncrementStore.fromColumns), with no object per
  * increment: on a 1 GB home, parsing and decoding took ~50 ms where tuples took ~140.
  */
 export interface StoredScanState {
@@ -23,26 +23,24 @@ export interface StoredScanState {
 }
 
 /**
- * The increments in columns, one element each (`buckets` five, `raw` six): thread, model and cwd
- * index `strings` (-1: none); a key is a string with "\u0001" where the thread id was, or a
- * one-element array holding the key as it is; source indexes record, snapshot, estimate; rawShapes
- * as rawShapeOf (incrementStore.ts) gives it, with the six figures in `raw` (0 where absent or null)
- * and raw figures of other fields whole in `unusualRaw`, by increment; files is one index into
- * `strings` or several.
+ * The increments in columns. `numbers` holds NUMBERS_PER_INCREMENT per increment, in this order:
+ * thread, model and cwd (indexes into `strings`; -1: none), source (record, snapshot, estimate),
+ * the five buckets, the raw figures' shape (rawShapeOf, incrementStore.ts) and the six raw figures
+ * (0 where absent or null). It comes first, written as the increments are read; the other columns,
+ * one element per increment, after: a key is a string with "\u0001" where the thread id was, or a
+ * one-element array holding the key as it is; files is one index into `strings` or several; and
+ * raw figures of other fields are kept whole in `unusualRaw`, by increment.
  */
 export interface StoredIncrements {
+  numbers: number[];
   keys: (string | [string])[];
-  threads: number[];
   timestamps: string[];
-  models: number[];
-  cwds: number[];
-  sources: number[];
-  buckets: number[];
-  rawShapes: number[];
-  raw: number[];
-  unusualRaw: [increment: number, raw: CodexTokenUsage][];
   files: (number | number[])[];
+  unusualRaw: [increment: number, raw: CodexTokenUsage][];
 }
+
+/** Numbers per increment in StoredIncrements.numbers. */
+const NUMBERS_PER_INCREMENT = 16;
 
 /**
  * A journal entry's increment (encodeJournalEntry): [key, thread, timestamp, model, cwd, source,
@@ -62,108 +60,7 @@ const RAW_FIELDS = INCREMENT_RAW_FIELDS;
 const THREAD_MARK = KEY_THREAD_MARK;
 
 export function encodeScanState(state: PersistedScanState): StoredScanState {
-  const table = new StringTable();
-  const c = incrementColumns(state.ledger.increments, table);
-  const increments: StoredIncrements = {
-    ...c, keys: c.keys.map((key, i) => storedKey(key, table.strings[c.threads.view[i]!]!)), threads: [...c.threads.view], models: [...c.models.view], cwds: [...c.cwds.view], sources: [...c.sources.view],
-    buckets: [...c.buckets.view], rawShapes: [...c.rawShapes.view], raw: [...c.raw.view],
-  };
-  return { version: state.version, savedAt: state.savedAt, files: state.files, strings: table.strings, increments, threads: state.ledger.threads, rateLimits: state.ledger.rateLimits ?? null };
-}
-
-/**
- * The increments' columns as they are written, their strings entered in `table`: the numbers in
- * typed arrays, allocated once at the size the snapshot gives (a JS array grown to a few hundred
- * thousand numbers is copied at each doubling, in V8's large-object space, which only a full
- * collection frees: ~15 MiB more of the extension host's peak after a 1 GB home's first save).
- */
-interface ColumnsToWrite {
-  /** The keys whole (the strings the increments hold, not copies): each is stored as storedKey makes it when written. */
-  keys: string[];
-  threads: NumberColumn;
-  timestamps: string[];
-  models: NumberColumn;
-  cwds: NumberColumn;
-  sources: NumberColumn;
-  buckets: NumberColumn;
-  rawShapes: NumberColumn;
-  raw: NumberColumn;
-  unusualRaw: [number, CodexTokenUsage][];
-  files: (number | number[])[];
-}
-
-function incrementColumns(increments: LedgerSnapshot['increments'], table: StringTable): ColumnsToWrite {
-  const size = snapshotSize(increments);
-  const c: ColumnsToWrite = {
-    keys: [], threads: new NumberColumn(size, Int32Array), timestamps: [], models: new NumberColumn(size, Int32Array), cwds: new NumberColumn(size, Int32Array),
-    sources: new NumberColumn(size, Int32Array), buckets: new NumberColumn(size * 5, Float64Array), rawShapes: new NumberColumn(size, Int32Array),
-    raw: new NumberColumn(size * 6, Float64Array), unusualRaw: [], files: [],
-  };
-  let n = 0;
-  for (const [inc, files] of snapshotEntries(increments)) {
-    const b = inc.buckets;
-    c.keys.push(inc.key);
-    c.threads.push(table.ref(inc.threadId));
-    c.timestamps.push(inc.timestamp);
-    c.models.push(table.ref(inc.model));
-    c.cwds.push(table.ref(inc.cwd));
-    c.sources.push(SOURCES.indexOf(inc.source));
-    c.buckets.push(b.uncachedInput);
-    c.buckets.push(b.cachedInput);
-    c.buckets.push(b.cacheWriteInput);
-    c.buckets.push(b.output);
-    c.buckets.push(b.reasoningOutput);
-    const raw = inc.raw;
-    const shape = rawShapeOf(raw);
-    if (shape === undefined) {
-      c.rawShapes.push(RAW_WHOLE);
-      c.unusualRaw.push([n, raw!]);
-      for (let f = 0; f < RAW_FIELDS.length; f += 1) c.raw.push(0);
-    } else {
-      c.rawShapes.push(shape);
-      for (const field of RAW_FIELDS) {
-        const value = raw?.[field];
-        c.raw.push(typeof value === 'number' ? value : 0);
-      }
-    }
-    const fileRefs = files.map((f) => table.ref(f));
-    c.files.push(fileRefs.length === 1 ? fileRefs[0]! : fileRefs);
-    n += 1;
-  }
-  return c;
-}
-
-/** How many increments a snapshot holds, or at most (a live ledger's counts the slots taken back too); 0 when it does not say. */
-function snapshotSize(increments: LedgerSnapshot['increments']): number {
-  if (Array.isArray(increments)) return increments.length;
-  if (isLoadedColumns(increments)) return increments.columns.count;
-  const size = (increments as { size?: unknown }).size;
-  return typeof size === 'number' ? size : 0;
-}
-
-/** Numbers appended to a typed array, grown by doubling when the size given was short. */
-class NumberColumn {
-  private values: Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>;
-  private length = 0;
-
-  constructor(capacity: number, private readonly kind: typeof Int32Array | typeof Float64Array) {
-    this.values = new kind(Math.max(16, capacity));
-  }
-
-  push(value: number): void {
-    if (this.length === this.values.length) {
-      const wider = new this.kind(this.values.length * 2);
-      wider.set(this.values);
-      this.values = wider;
-    }
-    this.values[this.length] = value;
-    this.length += 1;
-  }
-
-  /** The numbers pushed, as the typed array's view of them. */
-  get view(): Int32Array | Float64Array {
-    return this.values.subarray(0, this.length);
-  }
+  return JSON.parse([...encodeScanStatePieces(state)].join('')) as StoredScanState;
 }
 
 /** The shape stored for raw figures kept whole (in unusualRaw): the bit that says there are raw figures, alone. */
@@ -189,29 +86,63 @@ export const STATE_PIECE_CHARS = 32 * 1024;
 /**
  * The JSON text of the stored form in pieces of about `pieceChars` characters (an item longer than
  * that is a piece of its own), so that a large state is written without ever holding its whole text
- * (or all its tuples) in memory. The pieces joined parse to the same value as
- * JSON.stringify(encodeScanState(state)).
+ * in memory. The increments are read once: their numbers are written as they are read, and only
+ * their keys, timestamps and files (the strings the increments hold, not copies) are kept until
+ * their columns are written. Holding every column instead (in typed arrays) grew the extension
+ * host's peak after a 10 GB home's first save by some 45 MiB.
  */
 export function* encodeScanStatePieces(state: PersistedScanState, pieceChars = STATE_PIECE_CHARS, baseId?: string): Generator<string> {
   const id = baseId === undefined ? '' : `"id":${JSON.stringify(baseId)},`;
   yield `{"version":${JSON.stringify(state.version)},${id}"savedAt":${JSON.stringify(state.savedAt)},"files":{`;
   yield* commaSeparated(fileEntries(state.files), pieceChars);
-  yield '},"increments":{';
+  yield '},"increments":{"numbers":[';
   const table = new StringTable();
-  const c = incrementColumns(state.ledger.increments, table);
-  const threads = c.threads.view;
-  // Each key stored as it is written (storedKey): none of them kept meanwhile.
-  const keys: ColumnOfValues = { count: c.keys.length, at: (i) => storedKey(c.keys[i]!, table.strings[threads[i]!]!), bound: (i) => c.keys[i]!.length + 10 };
-  const columns: [name: keyof StoredIncrements, values: ColumnOfValues | NumberColumn][] = [
-    ['keys', keys], ['threads', c.threads], ['timestamps', valuesOf(c.timestamps)], ['models', c.models], ['cwds', c.cwds], ['sources', c.sources],
-    ['buckets', c.buckets], ['rawShapes', c.rawShapes], ['raw', c.raw], ['unusualRaw', valuesOf(c.unusualRaw)], ['files', valuesOf(c.files)],
-  ];
-  for (const [i, [name, values]] of columns.entries()) {
-    yield `${i === 0 ? '' : ','}${JSON.stringify(name)}:[`;
-    yield* values instanceof NumberColumn ? numberPieces(values.view, pieceChars) : columnPieces(values, pieceChars);
-    yield ']';
+  const keys: string[] = [];
+  const threadIds: string[] = [];
+  const timestamps: string[] = [];
+  const files: (number | number[])[] = [];
+  const unusualRaw: [number, CodexTokenUsage][] = [];
+  // A piece of numbers: about eight characters each with its comma (most counts have far fewer digits than ten).
+  const perPiece = Math.max(NUMBERS_PER_INCREMENT, Math.floor(pieceChars / 8));
+  let numbers: number[] = [];
+  let first = true;
+  for (const [inc, reporters] of snapshotEntries(state.ledger.increments)) {
+    const b = inc.buckets;
+    numbers.push(table.ref(inc.threadId), table.ref(inc.model), table.ref(inc.cwd), SOURCES.indexOf(inc.source), b.uncachedInput, b.cachedInput, b.cacheWriteInput, b.output, b.reasoningOutput);
+    const raw = inc.raw;
+    const shape = rawShapeOf(raw);
+    if (shape === undefined) {
+      unusualRaw.push([keys.length, raw!]);
+      numbers.push(RAW_WHOLE, 0, 0, 0, 0, 0, 0);
+    } else {
+      numbers.push(shape);
+      for (const field of RAW_FIELDS) {
+        const value = raw?.[field];
+        numbers.push(typeof value === 'number' ? value : 0);
+      }
+    }
+    keys.push(inc.key);
+    threadIds.push(inc.threadId);
+    timestamps.push(inc.timestamp);
+    const fileRefs = reporters.map((f) => table.ref(f));
+    files.push(fileRefs.length === 1 ? fileRefs[0]! : fileRefs);
+    if (numbers.length >= perPiece) {
+      yield (first ? '' : ',') + numbers.join(',');
+      first = false;
+      numbers = [];
+    }
   }
-  yield '},"threads":[';
+  if (numbers.length > 0) yield (first ? '' : ',') + numbers.join(',');
+  // Each key stored as it is written (storedKey): none of them kept meanwhile.
+  const storedKeys: ColumnOfValues = { count: keys.length, at: (i) => storedKey(keys[i]!, threadIds[i]!), bound: (i) => keys[i]!.length + 10 };
+  const columns: [name: keyof StoredIncrements, values: ColumnOfValues][] = [
+    ['keys', storedKeys], ['timestamps', valuesOf(timestamps)], ['files', valuesOf(files)], ['unusualRaw', valuesOf(unusualRaw)],
+  ];
+  for (const [name, values] of columns) {
+    yield `],${JSON.stringify(name)}:[`;
+    yield* columnPieces(values, pieceChars);
+  }
+  yield ']},"threads":[';
   yield* commaSeparated(eachStringified(state.ledger.threads), pieceChars);
   yield `],"rateLimits":${JSON.stringify(state.ledger.rateLimits ?? null)},"strings":[`;
   yield* commaSeparated(eachStringified(table.strings), pieceChars);
@@ -264,12 +195,6 @@ interface ColumnOfValues {
 
 function valuesOf(values: readonly unknown[]): ColumnOfValues {
   return { count: values.length, at: (i) => values[i], bound: (i) => jsonLengthBound(values[i]) };
-}
-
-/** Numbers as JSON, in pieces of about `pieceChars` characters (a typed array's join writes each as JSON does: they are finite). */
-function* numberPieces(values: Int32Array | Float64Array, pieceChars: number): Generator<string> {
-  const perPiece = Math.max(1, Math.floor(pieceChars / 8));
-  for (let from = 0; from < values.length; from += perPiece) yield (from === 0 ? '' : ',') + values.subarray(from, from + perPiece).join(',');
 }
 
 /** About as long as the element's JSON with its comma (a key's mark is written as six characters; a count has up to ten digits, most far fewer). */
@@ -325,20 +250,14 @@ export function decodeScanState(stored: StoredScanState): PersistedScanState {
 /** The stored columns as the ledger's store takes them (IncrementColumns), with each increment's reporting files; throws on ones encodeScanState does not write. */
 function decodeIncrementColumns(stored: StoredIncrements, strings: unknown[]): LoadedColumns {
   if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) throw new Error('the increments are not in columns');
-  const { keys, threads, timestamps, models, cwds, sources, buckets, rawShapes, raw, unusualRaw, files } = stored;
+  const { numbers, keys, timestamps, files, unusualRaw } = stored;
   if (!Array.isArray(keys)) throw new Error('the increments have no keys');
   const n = keys.length;
   const sized = (column: unknown, name: string, per = 1): void => {
     if (!Array.isArray(column) || column.length !== n * per) throw new Error(`the increments' ${name} are not one per increment`);
   };
-  sized(threads, 'threads');
+  sized(numbers, 'numbers', NUMBERS_PER_INCREMENT);
   sized(timestamps, 'timestamps');
-  sized(models, 'models');
-  sized(cwds, 'folders');
-  sized(sources, 'sources');
-  sized(buckets, 'buckets', 5);
-  sized(rawShapes, 'raw shapes');
-  sized(raw, 'raw figures', 6);
   sized(files, 'files');
   if (!Array.isArray(unusualRaw)) throw new Error('the increments have no list of other raw figures');
   const stringCount = strings.length;
@@ -360,8 +279,9 @@ function decodeIncrementColumns(stored: StoredIncrements, strings: unknown[]): L
   };
   const reporters: (string | string[])[] = new Array<string | string[]>(n);
   for (let i = 0; i < n; i += 1) {
-    const thread = threads[i];
-    const source = sources[i];
+    const at = i * NUMBERS_PER_INCREMENT;
+    const thread = numbers[at];
+    const source = numbers[at + 3];
     if (!ref(thread, false) || !Number.isInteger(source) || INCREMENT_SOURCES[source!] === undefined) throw new Error(`increment ${i} has no thread or source`);
     const key = keys[i];
     // Made whole when first read (IncrementStore.key): a run that reads a few threads' keys makes only theirs.
@@ -371,26 +291,26 @@ function decodeIncrementColumns(stored: StoredIncrements, strings: unknown[]): L
     } else if (Array.isArray(key) && typeof key[0] === 'string') columns.keys[i] = key[0];
     else throw new Error(`increment ${i} has no key`);
     if (typeof timestamps[i] !== 'string') throw new Error(`increment ${i} has no timestamp or figures`);
-    const model = models[i];
-    const cwd = cwds[i];
+    const model = numbers[at + 1];
+    const cwd = numbers[at + 2];
     if (!ref(model, true) || !ref(cwd, true)) throw new Error(`increment ${i} has no model or folder`);
     columns.threadRefs[i] = thread!;
     columns.modelRefs[i] = model!;
     columns.cwdRefs[i] = cwd!;
     columns.sources[i] = source!;
-    const at = i * INCREMENT_FIGURES;
+    const figures = i * INCREMENT_FIGURES;
     for (let f = 0; f < 5; f += 1) {
-      const value = buckets[i * 5 + f];
+      const value = numbers[at + 4 + f];
       if (!isCount(value)) throw new Error(`increment ${i} has no timestamp or figures`);
-      columns.figures[at + f] = value as number;
+      columns.figures[figures + f] = value!;
     }
-    const shape = rawShapes[i];
+    const shape = numbers[at + 9];
     if (typeof shape !== 'number' || !isRawShape(shape)) throw new Error(`increment ${i} has raw figures of no known shape`);
     columns.rawShapes[i] = shape;
     for (let f = 0; f < 6; f += 1) {
-      const value = raw[i * 6 + f];
-      if (typeof value !== 'number') throw new Error(`increment ${i} has raw figures of no known shape`);
-      columns.figures[at + 5 + f] = value;
+      const value = numbers[at + 10 + f];
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`increment ${i} has raw figures of no known shape`);
+      columns.figures[figures + 5 + f] = value;
     }
     const reported = files[i];
     if (typeof reported === 'number' && ref(reported, false)) reporters[i] = str(reported)!;

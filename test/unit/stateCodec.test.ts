@@ -103,12 +103,16 @@ describe('a damaged stored state', () => {
       return () => decodeScanState(stored);
     };
     expect(damaged(() => undefined)).not.toThrow();
-    expect(damaged((s) => s.increments.raw!.pop())).toThrow(/raw figures are not one per increment/);
-    expect(damaged((s) => { s.increments.models![0] = 99; })).toThrow(/increment 0 has no model or folder/);
-    expect(damaged((s) => { s.increments.sources![0] = 3; })).toThrow(/increment 0 has no thread or source/);
+    expect(damaged((s) => s.increments.numbers!.pop())).toThrow(/numbers are not one per increment/);
+    expect(damaged((s) => s.increments.timestamps!.push('2026-11-20T10:00:00Z'))).toThrow(/timestamps are not one per increment/);
+    expect(damaged((s) => { s.increments.numbers![1] = 99; })).toThrow(/increment 0 has no model or folder/);
+    expect(damaged((s) => { s.increments.numbers![3] = 3; })).toThrow(/increment 0 has no thread or source/);
+    expect(damaged((s) => { s.increments.numbers![0] = -1; })).toThrow(/increment 0 has no thread or source/);
+    expect(damaged((s) => { s.increments.numbers![6] = 0.5; })).not.toThrow(); // a count need not be whole
+    expect(damaged((s) => { s.increments.numbers![6] = -2; })).toThrow(/increment 0 has no timestamp or figures/);
     expect(damaged((s) => { s.increments.keys![0] = 7; })).toThrow(/increment 0 has no key/);
-    expect(damaged((s) => { s.increments.raw![2] = null; })).toThrow(/raw figures of no known shape/);
+    expect(damaged((s) => { s.increments.numbers![12] = null; })).toThrow(/raw figures of no known shape/);
     expect(damaged((s) => { s.increments.unusualRaw = [[1, { x: 1 }]]; })).toThrow(/other raw figures/);
-    expect(damaged((s) => { s.increments.rawShapes![0] = 0; })).toThrow(/other raw figures/);
+    expect(damaged((s) => { s.increments.numbers![9] = 0; })).toThrow(/other raw figures/);
   });
 });

@@ -52,11 +52,11 @@ describe('ScanStateStore', () => {
     ['without the time it was saved', (saved) => saved.replace(/"savedAt":"[^"]*"/, '"savedAt":0'), /does not have the expected shape \(savedAt\)/],
     ['holding an increment that points at no string', (saved) => saved.replace(/"strings":\[[^\]]*\]/, '"strings":[]'), /does not have the expected shape \(increment 0 has no thread or source\)/],
     ['holding an increment without a timestamp', (saved) => saved.replace(/("timestamps":\[)"[^"]*"/, '$15'), /does not have the expected shape \(increment 0 has no timestamp or figures\)/],
-    ['holding an increment with figures that are not counts', (saved) => saved.replace(/("buckets":\[)\d+/, '$1-1'), /does not have the expected shape \(increment 0 has no timestamp or figures\)/],
-    ['holding an increment with raw figures of no known shape', (saved) => saved.replace(/("rawShapes":\[)\d+/, '$11'), /does not have the expected shape \(increment 0 has raw figures of no known shape\)/],
+    ['holding an increment with figures that are not counts', (saved) => saved.replace(/("numbers":\[(?:-?\d+,){4})\d+/, '$1-1'), /does not have the expected shape \(increment 0 has no timestamp or figures\)/],
+    ['holding an increment with raw figures of no known shape', (saved) => saved.replace(/("numbers":\[(?:-?\d+,){9})\d+/, '$11'), /does not have the expected shape \(increment 0 has raw figures of no known shape\)/],
     ['holding a file record without its sample digest', (saved) => saved.replace(/"sampleDigest":"[^"]*",/, ''), /does not have the expected shape \(files\./],
-    ['holding a column of increments cut short', (saved) => saved.replace(/("buckets":\[)\d+,/, '$1'), /does not have the expected shape \(the increments' buckets are not one per increment\)/],
-    ['holding increments whose keys are not a list', (saved) => saved.replace(/"keys":\[/, '"keys":{"x":[').replace(/\],"threads":\[/, ']},"threads":['), /does not have the expected shape \(the increments have no keys\)/],
+    ['holding a column of increments cut short', (saved) => saved.replace(/("numbers":\[)-?\d+,/, '$1'), /does not have the expected shape \(the increments' numbers are not one per increment\)/],
+    ['holding increments whose keys are not a list', (saved) => saved.replace(/"keys":\[/, '"keys":{"x":[').replace(/\],"timestamps":\[/, ']},"timestamps":['), /does not have the expected shape \(the increments have no keys\)/],
   ];
   for (const [name, damage, message] of cases) {
     it(`discards a state file that is ${name}, with a warning, and the scanner rebuilds the same figures`, async () => {
