@@ -189,12 +189,13 @@ export class IncrementStore {
     return slot;
   }
 
-  /** The increment in a live slot, as a new object (the caller may keep or change it). */
+  /** The increment in a live slot, as a new object (the caller may keep or change it); a key held with its mark stays so in the store. */
   get(slot: number): UsageIncrement {
     const at = slot * FIGURES;
     const f = this.figures;
     const inc: UsageIncrement = {
-      key: this.key(slot),
+      // Made whole for this copy only: a save, which reads every increment, leaves the store's keys as they were.
+      key: this.markedKeys[slot] === 1 ? keyWithThreadId(this.keys[slot]!, this.threadId(slot)) : this.keys[slot]!,
       threadId: this.threadId(slot),
       timestamp: this.timestamps[slot]!,
       buckets: { uncachedInput: f[at]!, cachedInput: f[at + 1]!, cacheWriteInput: f[at + 2]!, output: f[at + 3]!, reasoningOutput: f[at + 4]! },

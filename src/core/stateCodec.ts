@@ -102,8 +102,8 @@ export function* encodeScanStatePieces(state: PersistedScanState, pieceChars = S
   const timestamps: string[] = [];
   const files: (number | number[])[] = [];
   const unusualRaw: [number, CodexTokenUsage][] = [];
-  // A piece of numbers: about eight characters each with its comma (most counts have far fewer digits than ten).
-  const perPiece = Math.max(NUMBERS_PER_INCREMENT, Math.floor(pieceChars / 8));
+  // Numbers per piece: first as if each took eight characters with its comma, then as the last piece's took.
+  let perPiece = Math.max(NUMBERS_PER_INCREMENT, Math.floor(pieceChars / 8));
   let numbers: number[] = [];
   let first = true;
   for (const [inc, reporters] of snapshotEntries(state.ledger.increments)) {
@@ -127,7 +127,9 @@ export function* encodeScanStatePieces(state: PersistedScanState, pieceChars = S
     const fileRefs = reporters.map((f) => table.ref(f));
     files.push(fileRefs.length === 1 ? fileRefs[0]! : fileRefs);
     if (numbers.length >= perPiece) {
-      yield (first ? '' : ',') + numbers.join(',');
+      const piece = numbers.join(',');
+      perPiece = Math.max(NUMBERS_PER_INCREMENT, Math.floor((numbers.length * pieceChars) / (piece.length + 1)));
+      yield (first ? '' : ',') + piece;
       first = false;
       numbers = [];
     }

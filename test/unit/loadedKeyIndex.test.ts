@@ -114,6 +114,10 @@ describe('LoadedKeyIndex', () => {
     const loaded = decodeScanState(stored).ledger.increments;
     if (!isLoadedColumns(loaded)) throw new Error('not in columns');
     const store = IncrementStore.fromColumns(loaded.columns);
+    // A copy of an increment (what a save reads) makes its key whole for the copy only.
+    const first = [...pairs.keys()].findIndex((key) => key.startsWith('s:T1:'));
+    expect(store.get(first).key).toBe([...pairs.keys()][first]);
+    expect(store.markedKey(first)).toBeDefined();
     const index = new LoadedKeyIndex(store);
     // One thread asked for: the keys of other threads, held as `x:<mark>:…`, are not made whole.
     const t1 = [...pairs].findIndex(([key, thread]) => thread === 'T1' && key.startsWith('s:T1:'));
