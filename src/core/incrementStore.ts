@@ -28,7 +28,7 @@ export interface IncrementColumns {
   cwdRefs: Int32Array<ArrayBuffer>;
   /** Index into INCREMENT_SOURCES. */
   sources: Uint8Array<ArrayBuffer>;
-  /** Per slot, RAW_SHAPE bits (rawShapeOf). */
+  /** Per slot, the raw figures' shape (rawShapeOf). */
   rawShapes: Uint16Array<ArrayBuffer>;
   /** FIGURES per slot: the five buckets, then the six raw figures (0 where absent or null). */
   figures: Float64Array<ArrayBuffer>;
@@ -102,7 +102,7 @@ export interface MutableIncrementView {
 export function newIncrementView(): MutableIncrementView & IncrementView {
   const keyOf: MutableIncrementView['keyOf'] = { store: undefined, slot: -1 };
   const view = { threadId: '', timestamp: '', model: undefined, cwd: undefined, buckets: { uncachedInput: 0, cachedInput: 0, cacheWriteInput: 0, output: 0, reasoningOutput: 0 }, source: 'snapshot' as IncrementSource };
-  // The key an own, enumerable getter: a report that never reads keys makes none whole, and a copy
+  // The key is an own, enumerable getter: a report that never reads keys makes none whole, and a copy
   // of the view ({ ...view }) has it; where it is read from is not copied.
   Object.defineProperty(view, 'key', { enumerable: true, get: () => keyOf.store?.key(keyOf.slot) ?? '' });
   Object.defineProperty(view, 'keyOf', { enumerable: false, value: keyOf });

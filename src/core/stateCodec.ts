@@ -71,7 +71,6 @@ function storedKey(key: string, threadId: string): string | [string] {
   return !key.includes(THREAD_MARK) && key.includes(threadId) ? key.replace(threadId, THREAD_MARK) : [key];
 }
 
-
 /**
  * The size the pieces of encodeScanStatePieces reach, in characters: well below V8's largest regular
  * heap object (128 KiB), even for a piece of two-byte characters (a path outside Latin-1). A longer
@@ -118,7 +117,8 @@ export function* encodeScanStatePieces(state: PersistedScanState, pieceChars = S
       numbers.push(shape);
       for (const field of RAW_FIELDS) {
         const value = raw?.[field];
-        numbers.push(typeof value === 'number' ? value : 0);
+        // Finite, as JSON writes numbers (a log's JSON has no other).
+        numbers.push(typeof value === 'number' && Number.isFinite(value) ? value : 0);
       }
     }
     keys.push(inc.key);
@@ -171,8 +171,8 @@ function* commaSeparated(texts: Iterable<string>, pieceChars: number): Generator
 
 /**
  * A column's elements as JSON, in pieces of about `pieceChars` characters, each piece a run of
- * elements stringified at once: a state's columns hold ~20 elements per increment, and a call of
- * JSON.stringify for each (750k on a 1 GB home) took a whole save from 185 to 448 ms.
+ * elements stringified at once: a call of JSON.stringify per element of every column (~750k on a
+ * 1 GB home) took a whole save from 185 to 448 ms.
  */
 function* columnPieces(values: ColumnOfValues, pieceChars: number): Generator<string> {
   let from = 0;
