@@ -1,4 +1,4 @@
-import { INCREMENT_FIGURES, INCREMENT_RAW_FIELDS, INCREMENT_SOURCES, type IncrementColumns, isRawShape, KEY_THREAD_MARK, keyWithThreadId, rawShapeOf } from './incrementStore.js';
+import { INCREMENT_FIGURES, INCREMENT_RAW_FIELDS, INCREMENT_SOURCES, type IncrementColumns, isRawShape, KEY_THREAD_MARK, rawShapeOf } from './incrementStore.js';
 import { type LedgerChange, type LoadedColumns, snapshotEntries } from './ledger.js';
 import { type IncrementSource, type RateLimitSnapshot, type ThreadInfo, type UsageIncrement } from './ledgerTypes.js';
 import { type CodexTokenUsage } from './normalize.js';
@@ -42,19 +42,6 @@ export interface StoredIncrements {
 /** Numbers per increment in StoredIncrements.numbers. */
 const NUMBERS_PER_INCREMENT = 16;
 
-/**
- * A journal entry's increment (encodeJournalEntry): [key, thread, timestamp, model, cwd, source,
- * uncachedInput, cachedInput, cacheWriteInput, output, reasoningOutput, raw, files]: thread, model and cwd index `strings` (-1: none); the key is a string
- * with "\u0001" where the thread id was, or a one-element array holding the key as it is; raw is 0
- * (none), the six Codex figures (false: absent), or the object itself when it has other fields;
- * files is one index into `strings` or several.
- */
-export type StoredIncrement = [
-  key: string | [string], thread: number, timestamp: string, model: number, cwd: number, source: number,
-  uncachedInput: number, cachedInput: number, cacheWriteInput: number, output: number, reasoningOutput: number,
-  raw: 0 | (number | null | false)[] | CodexTokenUsage, files: number | number[],
-];
-
 const SOURCES: readonly IncrementSource[] = INCREMENT_SOURCES;
 const RAW_FIELDS = INCREMENT_RAW_FIELDS;
 const THREAD_MARK = KEY_THREAD_MARK;
@@ -96,36 +83,13 @@ export function* encodeScanStatePieces(state: PersistedScanState, pieceChars = S
   yield* commaSeparated(fileEntries(state.files), pieceChars);
   yield '},"increments":{"numbers":[';
   const table = new StringTable();
-  const keys: string[] = [];
-  const threadIds: string[] = [];
-  const timestamps: string[] = [];
-  const files: (number | number[])[] = [];
-  const unusualRaw: [number, CodexTokenUsage][] = [];
+  const written = new IncrementsWriter(table);
   // Numbers per piece: first as if each took eight characters with its comma, then as the last piece's took.
   let perPiece = Math.max(NUMBERS_PER_INCREMENT, Math.floor(pieceChars / 8));
   let numbers: number[] = [];
   let first = true;
   for (const [inc, reporters] of snapshotEntries(state.ledger.increments)) {
-    const b = inc.buckets;
-    numbers.push(table.ref(inc.threadId), table.ref(inc.model), table.ref(inc.cwd), SOURCES.indexOf(inc.source), b.uncachedInput, b.cachedInput, b.cacheWriteInput, b.output, b.reasoningOutput);
-    const raw = inc.raw;
-    const shape = rawShapeOf(raw);
-    if (shape === undefined) {
-      unusualRaw.push([keys.length, raw!]);
-      numbers.push(RAW_WHOLE, 0, 0, 0, 0, 0, 0);
-    } else {
-      numbers.push(shape);
-      for (const field of RAW_FIELDS) {
-        const value = raw?.[field];
-        // Finite, as JSON writes numbers (a log's JSON has no other).
-        numbers.push(typeof value === 'number' && Number.isFinite(value) ? value : 0);
-      }
-    }
-    keys.push(inc.key);
-    threadIds.push(inc.threadId);
-    timestamps.push(inc.timestamp);
-    const fileRefs = reporters.map((f) => table.ref(f));
-    files.push(fileRefs.length === 1 ? fileRefs[0]! : fileRefs);
+    written.add(inc, reporters, numbers);
     if (numbers.length >= perPiece) {
       const piece = numbers.join(',');
       perPiece = Math.max(NUMBERS_PER_INCREMENT, Math.floor((numbers.length * pieceChars) / (piece.length + 1)));
@@ -136,9 +100,10 @@ export function* encodeScanStatePieces(state: PersistedScanState, pieceChars = S
   }
   if (numbers.length > 0) yield (first ? '' : ',') + numbers.join(',');
   // Each key stored as it is written (storedKey): none of them kept meanwhile.
+  const { keys, threadIds } = written;
   const storedKeys: ColumnOfValues = { count: keys.length, at: (i) => storedKey(keys[i]!, threadIds[i]!), bound: (i) => keys[i]!.length + 10 };
   const columns: [name: keyof StoredIncrements, values: ColumnOfValues][] = [
-    ['keys', storedKeys], ['timestamps', valuesOf(timestamps)], ['files', valuesOf(files)], ['unusualRaw', valuesOf(unusualRaw)],
+    ['keys', storedKeys], ['timestamps', valuesOf(written.timestamps)], ['files', valuesOf(written.files)], ['unusualRaw', valuesOf(written.unusualRaw)],
   ];
   for (const [name, values] of columns) {
     yield `],${JSON.stringify(name)}:[`;
@@ -149,6 +114,50 @@ export function* encodeScanStatePieces(state: PersistedScanState, pieceChars = S
   yield `],"rateLimits":${JSON.stringify(state.ledger.rateLimits ?? null)},"strings":[`;
   yield* commaSeparated(eachStringified(table.strings), pieceChars);
   yield ']}';
+}
+
+/**
+ * Increments going into StoredIncrements, their strings entered in `table`: each one's numbers are
+ * appended to the array the caller gives (written as they come, or kept), its key, thread id,
+ * timestamp and files kept here (the strings the increment holds, not copies).
+ */
+class IncrementsWriter {
+  readonly keys: string[] = [];
+  readonly threadIds: string[] = [];
+  readonly timestamps: string[] = [];
+  readonly files: (number | number[])[] = [];
+  readonly unusualRaw: [number, CodexTokenUsage][] = [];
+
+  constructor(private readonly table: StringTable) {}
+
+  add(inc: UsageIncrement, reporters: readonly string[], numbers: number[]): void {
+    const { table } = this;
+    const b = inc.buckets;
+    numbers.push(table.ref(inc.threadId), table.ref(inc.model), table.ref(inc.cwd), SOURCES.indexOf(inc.source), b.uncachedInput, b.cachedInput, b.cacheWriteInput, b.output, b.reasoningOutput);
+    const raw = inc.raw;
+    const shape = rawShapeOf(raw);
+    if (shape === undefined) {
+      this.unusualRaw.push([this.keys.length, raw!]);
+      numbers.push(RAW_WHOLE, 0, 0, 0, 0, 0, 0);
+    } else {
+      numbers.push(shape);
+      for (const field of RAW_FIELDS) {
+        const value = raw?.[field];
+        // Finite, as JSON writes numbers (a log's JSON has no other).
+        numbers.push(typeof value === 'number' && Number.isFinite(value) ? value : 0);
+      }
+    }
+    this.keys.push(inc.key);
+    this.threadIds.push(inc.threadId);
+    this.timestamps.push(inc.timestamp);
+    const fileRefs = reporters.map((f) => table.ref(f));
+    this.files.push(fileRefs.length === 1 ? fileRefs[0]! : fileRefs);
+  }
+
+  /** The increments added, in the stored form, their numbers being `numbers`. */
+  stored(numbers: number[]): StoredIncrements {
+    return { numbers, keys: this.keys.map((key, i) => storedKey(key, this.threadIds[i]!)), timestamps: this.timestamps, files: this.files, unusualRaw: this.unusualRaw };
+  }
 }
 
 /** Joins the texts with commas into pieces of at least `pieceChars` characters (the last one may be shorter). */
@@ -230,17 +239,6 @@ class StringTable {
     }
     return i;
   }
-}
-
-function encodeIncrement(inc: UsageIncrement, files: string[], table: StringTable): StoredIncrement {
-  const b = inc.buckets;
-  const key = storedKey(inc.key, inc.threadId);
-  const fileRefs = files.map((f) => table.ref(f));
-  return [
-    key, table.ref(inc.threadId), inc.timestamp, table.ref(inc.model), table.ref(inc.cwd), SOURCES.indexOf(inc.source),
-    b.uncachedInput, b.cachedInput, b.cacheWriteInput, b.output, b.reasoningOutput,
-    encodeRaw(inc.raw), fileRefs.length === 1 ? fileRefs[0]! : fileRefs,
-  ];
 }
 
 /** The inverse of encodeScanState; throws on columns that are not ones it writes. */
@@ -329,31 +327,6 @@ function decodeIncrementColumns(stored: StoredIncrements, strings: unknown[]): L
   return { columns, reporters };
 }
 
-/** An increment tuple (encodeIncrement's) with the files that reported it; throws on one it does not write. */
-function decodeIncrement(t: StoredIncrement, n: number, str: (i: number) => string | undefined): [UsageIncrement, string[]] {
-  if (!Array.isArray(t) || t.length !== 13) throw new Error(`increment ${n} is not a 13-part tuple`);
-  const threadId = str(t[1]);
-  const source = SOURCES[t[5]];
-  if (threadId === undefined || source === undefined) throw new Error(`increment ${n} has no thread or source`);
-  if (typeof t[2] !== 'string' || !isCount(t[6]) || !isCount(t[7]) || !isCount(t[8]) || !isCount(t[9]) || !isCount(t[10])) throw new Error(`increment ${n} has no timestamp or figures`);
-  if (!(Array.isArray(t[0]) ? typeof t[0][0] === 'string' : typeof t[0] === 'string')) throw new Error(`increment ${n} has no key`);
-  const key = Array.isArray(t[0]) ? t[0][0] : keyWithThreadId(t[0], threadId);
-  const inc: UsageIncrement = {
-    key, threadId, timestamp: t[2],
-    buckets: { uncachedInput: t[6], cachedInput: t[7], cacheWriteInput: t[8], output: t[9], reasoningOutput: t[10] },
-    source,
-  };
-  const model = str(t[3]);
-  const cwd = str(t[4]);
-  if (model !== undefined) inc.model = model;
-  if (cwd !== undefined) inc.cwd = cwd;
-  const raw = decodeRaw(t[11]);
-  if (raw) inc.raw = raw;
-  const files = (Array.isArray(t[12]) ? t[12] : [t[12]]).map((i) => str(i));
-  if (files.length === 0 || files.some((f) => f === undefined)) throw new Error(`increment ${n} has no file`);
-  return [inc, files as string[]];
-}
-
 /** A reader of indexes into a string table; throws on one that is not there (-1 is "none"). */
 function stringReader(strings: readonly unknown[]): (i: number) => string | undefined {
   return (i: number): string | undefined => {
@@ -366,15 +339,19 @@ function stringReader(strings: readonly unknown[]): (i: number) => string | unde
 
 /**
  * One entry of a state's journal (ScanStateStore), as one line of JSON: the changes of one save,
- * for the state written with `baseId`. The ledger's changes are [0, increment tuple] (an add, the
- * tuple's file being the reporting one), [1, file] (a file taken out), [2, thread], [3, rate limits].
+ * for the state written with `baseId`. The increments added are stored as the state stores its own
+ * (StoredIncrements), each with the file that reported it; the ledger's changes are [0, n] (an add:
+ * the entry's n-th increment), [1, file] (a file taken out), [2, thread], [3, rate limits].
  */
 export function encodeJournalEntry(baseId: string, changes: ScanStateChanges): string {
   const table = new StringTable();
+  const added = new IncrementsWriter(table);
+  const numbers: number[] = [];
   const ledger = changes.ledger.map((change): StoredChange => {
     switch (change.kind) {
       case 'add':
-        return [0, encodeIncrement(change.increment, [change.file], table)];
+        added.add(change.increment, [change.file], numbers);
+        return [0, added.keys.length - 1];
       case 'remove':
         return [1, table.ref(change.file)];
       case 'thread':
@@ -383,24 +360,27 @@ export function encodeJournalEntry(baseId: string, changes: ScanStateChanges): s
         return [3, change.snapshot];
     }
   });
-  return `${JSON.stringify({ base: baseId, files: changes.files, changes: ledger, strings: table.strings })}\n`;
+  return `${JSON.stringify({ base: baseId, files: changes.files, increments: added.stored(numbers), changes: ledger, strings: table.strings })}\n`;
 }
 
-type StoredChange = [0, StoredIncrement] | [1, number] | [2, ThreadInfo] | [3, RateLimitSnapshot];
+type StoredChange = [0, number] | [1, number] | [2, ThreadInfo] | [3, RateLimitSnapshot];
 
 /** The changes of a parsed journal entry, with its base id; throws on an entry it does not write (file records are checked by the caller). */
 export function decodeJournalEntry(json: unknown): { baseId: string; changes: ScanStateChanges } {
-  const e = json as { base?: unknown; files?: unknown; changes?: unknown; strings?: unknown } | null;
+  const e = json as { base?: unknown; files?: unknown; increments?: unknown; changes?: unknown; strings?: unknown } | null;
   if (typeof e !== 'object' || e === null || typeof e.base !== 'string') throw new Error('no base id');
   if (typeof e.files !== 'object' || e.files === null || Array.isArray(e.files)) throw new Error('no file records');
   if (!Array.isArray(e.changes) || !Array.isArray(e.strings)) throw new Error('no changes');
   const str = stringReader(e.strings);
+  const added = [...snapshotEntries(decodeIncrementColumns(e.increments as StoredIncrements, e.strings))];
   const ledger = e.changes.map((c: unknown, n: number): LedgerChange => {
     if (!Array.isArray(c) || c.length !== 2) throw new Error(`change ${n} is not a pair`);
     const [kind, value] = c as [unknown, unknown];
     switch (kind) {
       case 0: {
-        const [increment, files] = decodeIncrement(value as StoredIncrement, n, str);
+        const entry = Number.isInteger(value) ? added[value as number] : undefined;
+        if (!entry) throw new Error(`change ${n} adds no increment of the entry`);
+        const [increment, files] = entry;
         if (files.length !== 1) throw new Error(`change ${n} has ${files.length} files`);
         return { kind: 'add', file: files[0]!, increment };
       }
@@ -424,22 +404,4 @@ export function decodeJournalEntry(json: unknown): { baseId: string; changes: Sc
 
 function isCount(value: unknown): boolean {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0;
-}
-
-function encodeRaw(raw: CodexTokenUsage | undefined): StoredIncrement[11] {
-  if (!raw) return 0;
-  const known = new Set<string>(RAW_FIELDS);
-  if (Object.keys(raw).some((k) => !known.has(k))) return raw;
-  return RAW_FIELDS.map((f) => (raw[f] === undefined ? false : raw[f]));
-}
-
-function decodeRaw(stored: StoredIncrement[11]): CodexTokenUsage | undefined {
-  if (stored === 0) return undefined;
-  if (!Array.isArray(stored)) return stored;
-  const raw: Record<string, number | null> = {};
-  RAW_FIELDS.forEach((f, i) => {
-    const v = stored[i];
-    if (v !== false && v !== undefined) raw[f] = v;
-  });
-  return raw as CodexTokenUsage;
 }

@@ -79,6 +79,10 @@ describe('keys stored without their thread id', () => {
     expect([...ledger.allIncrements()].map((i) => i.key)).toEqual(increments.map(([i]) => i.key));
     const journal = decodeJournalEntry(JSON.parse(encodeJournalEntry('base', { ledger: increments.map(([increment]) => ({ kind: 'add', file: '/a.jsonl', increment })), files: {} })));
     expect(journal.changes.ledger.map((c) => (c.kind === 'add' ? c.increment.key : c.kind))).toEqual(increments.map(([i]) => i.key));
+    // An add that names no increment of its entry is refused.
+    const entry = JSON.parse(encodeJournalEntry('base', { ledger: [{ kind: 'add', file: '/a.jsonl', increment: increments[0]![0] }], files: {} }));
+    entry.changes[0][1] = 1;
+    expect(() => decodeJournalEntry(entry)).toThrow(/change 0 adds no increment of the entry/);
   });
 });
 
