@@ -10,8 +10,8 @@ import { decodeJournalEntry, decodeScanState, encodeJournalEntry, encodeScanStat
 export const JOURNAL_MIN_LIMIT_BYTES = 1 << 20;
 
 /**
- * Where a parsed state file is not of the stored shape (a path such as "files" or "strings.3"), or
- * undefined when it is: its version, savedAt, and the files, strings, increments and threads. Checked
+ * Where a parsed state file of this version is not of the stored shape (a path such as "files" or
+ * "strings.3"), or undefined when it is: its savedAt, and the files, strings, increments and threads. Checked
  * by hand: each file record is checked by isFileRecord and each increment as it is decoded
  * (stateCodec.ts), and a schema over the whole (2,500 records and 38k increments, copied as they
  * are checked) cost a run that loads the state ~15 ms on a 1 GB home.
@@ -19,7 +19,6 @@ export const JOURNAL_MIN_LIMIT_BYTES = 1 << 20;
 function storedShapeProblem(json: unknown): string | undefined {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return '';
   const s = json as Record<string, unknown>;
-  if (s.version !== SCAN_STATE_VERSION) return 'version';
   if (typeof s.savedAt !== 'string') return 'savedAt';
   if (typeof s.files !== 'object' || s.files === null || Array.isArray(s.files)) return 'files';
   if (!Array.isArray(s.strings)) return 'strings';
