@@ -47,7 +47,6 @@ export class UsageLedger {
   /** Adds an increment reported by `file`; returns true when it was new to the ledger. */
   add(file: string, increment: UsageIncrement): boolean {
     if (this.unindexed) return this.addUnindexed(file, increment);
-    this.index();
     let slot = this.slots.get(increment.key);
     const isNew = slot === undefined;
     let reportedBefore = false;
