@@ -1,7 +1,8 @@
 import { join } from 'node:path';
+import { rolloutFilesNow } from '../core/cacheStamp.js';
 import { runFromReportCache } from './cachedRun.js';
 import { resolveInvocation } from './invocation.js';
-import { type CliIo } from './io.js';
+import { type CliIo, stderrLogger } from './io.js';
 
 /** Set by esbuild.mjs: this package's version and that of its price data. */
 declare const CODEX_METER_BUILD: string;
@@ -41,7 +42,9 @@ async function main(): Promise<number> {
   };
   const inv = resolveInvocation(process.argv.slice(2), io);
   if (typeof inv === 'number') return inv;
-  const cached = await runFromReportCache(inv, io);
+  // One look at the rollouts: the full run goes on from what the report cache's check found.
+  const rollouts = rolloutFilesNow(inv.roots, stderrLogger(io, inv.args.verbose));
+  const cached = await runFromReportCache(inv, io, rollouts);
   if (cached !== undefined) return cached;
   // Started before the full run is loaded, so a cold scan's reader threads start meanwhile. Imported
   // here: what opens them (node:worker_threads' set-up, ~4 ms) is of no use to a run the cache answers.
@@ -50,7 +53,7 @@ async function main(): Promise<number> {
   // Loaded here, not imported: a run the report cache answers never parses the scanner and the price data.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { runScan } = require(SCAN_BUNDLE) as typeof import('./scanEntry.js');
-  return runScan(inv, io, readers);
+  return runScan(inv, io, readers, rollouts);
 }
 
 main().then(

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type CacheKey, rolloutFilesNow } from '../core/cacheStamp.js';
+import { type CacheKey, type RolloutFilesNow } from '../core/cacheStamp.js';
 import { cellsOfDays } from '../core/dayCells.js';
 import { type Logger } from '../core/logger.js';
 import { ProjectResolver } from '../core/projects.js';
@@ -40,9 +40,10 @@ export function diagnosticsOf(facts: Pick<ScanFacts, 'counters' | 'estimatedThre
  * cache, the rollout folders and their files' metadata are read: neither the scan state nor the
  * scanner and price data are loaded. When the same command line was answered so before and all it
  * was made from is as it was, what it printed is printed again (printedOutputCache.ts) and the
- * report cache is not read either.
+ * report cache is not read either. `filesNow` is how the rollouts are seen: a full run that follows
+ * goes on from what it found (SeenRollouts).
  */
-export async function runFromReportCache(inv: Invocation, io: CliIo): Promise<number | undefined> {
+export async function runFromReportCache(inv: Invocation, io: CliIo, filesNow: RolloutFilesNow): Promise<number | undefined> {
   const logger = stderrLogger(io, inv.args.verbose);
   const cache = reportCacheOf(inv, io, logger);
   if (!cache) return undefined;
@@ -50,7 +51,6 @@ export async function runFromReportCache(inv: Invocation, io: CliIo): Promise<nu
   if (!isLocalMidnight(inv.since, inv.timeZone) || !isLocalMidnight(inv.until, inv.timeZone)) return undefined;
   const { command, json } = inv.args;
   const what = command === 'budget' ? 'the budget\'s figures come' : 'the report comes';
-  const filesNow = rolloutFilesNow(cache.key.roots, logger);
   const outputs = new PrintedOutputCache(inv.args.stateDir!, cache.store.statePath, io.env, logger);
   const commandLine = commandLineOf(inv);
   const printed = await outputs.lookup(commandLine, cache.key, filesNow, Date.now());

@@ -1,6 +1,7 @@
+import { rolloutFilesNow } from '../core/cacheStamp.js';
 import { runFromReportCache } from './cachedRun.js';
 import { resolveInvocation } from './invocation.js';
-import { type CliIo } from './io.js';
+import { type CliIo, stderrLogger } from './io.js';
 import { scanReaders } from './readerStart.js';
 import { runScan } from './scanRun.js';
 
@@ -14,5 +15,6 @@ export { type CliIo } from './io.js';
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const inv = resolveInvocation(argv, io);
   if (typeof inv === 'number') return inv;
-  return (await runFromReportCache(inv, io)) ?? runScan(inv, io, await scanReaders(inv, io));
+  const rollouts = rolloutFilesNow(inv.roots, stderrLogger(io, inv.args.verbose));
+  return (await runFromReportCache(inv, io, rollouts)) ?? runScan(inv, io, await scanReaders(inv, io), rollouts);
 }

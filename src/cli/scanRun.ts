@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { openPriceBook } from '../core/pricing.js';
 import { ProjectResolver } from '../core/projects.js';
 import { cellsOfDays } from '../core/dayCells.js';
-import { type CacheKey, sameStoredState, storedStateOf, type StoredStamp } from '../core/cacheStamp.js';
+import { type CacheKey, type RolloutFilesNow, sameStoredState, storedStateOf, type StoredStamp } from '../core/cacheStamp.js';
 import { type UsageLedger } from '../core/ledger.js';
 import { type Logger } from '../core/logger.js';
 import { type ReportCacheStore } from '../core/reportCache.js';
@@ -24,8 +24,9 @@ import { type CliWarning, printReport } from './reportOutput.js';
  * Runs a command in full: loads the scan state (with --state), reads what is new in the rollouts,
  * saves the state when something changed, and prints. A report over the whole history also writes
  * the report cache (reportCache.ts) that lets the next run with nothing new skip all of this.
+ * `rollouts`: the rollout files as the report cache's check saw them, which the scan goes on from.
  */
-export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders): Promise<number> {
+export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders, rollouts?: RolloutFilesNow): Promise<number> {
   const { args, since, until } = inv;
   // The cache's key keeps the invocation's zone: a cached run of the same invocation answers as this run does.
   const timeZone = usableTimeZone(inv.timeZone);
@@ -41,7 +42,7 @@ export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders):
   const scanner = new UsageScanner({ roots: inv.roots, logger, countTokens: countTextTokens, ...readerOptions }, state);
   const cellOptions = { timeZone, pricer };
   const goOn = state && stateBefore && sameStoredState(stateBefore, storedStateOf(store!.path)) ? continuingCells(scanner.ledger, cellOptions, cache!.store, cache!.key, stateBefore, logger) : undefined;
-  const summary = await scanner.scanAll().finally(() => started?.close());
+  const summary = await scanner.scanAll(undefined, await rollouts?.seen()).finally(() => started?.close());
   // Saved only when something changed: a warm run with nothing new reads and writes no state.
   const changed = !state || summary.bytesRead > 0 || summary.removedFiles > 0 || summary.newIncrements > 0;
   let stateSaved = store !== undefined;

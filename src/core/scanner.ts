@@ -1,5 +1,5 @@
 import { closeSync, openSync, statSync } from 'node:fs';
-import { discoverRolloutFiles } from './discovery.js';
+import { discoverRolloutFiles, type DiscoveryResult } from './discovery.js';
 import { type TokenCounter } from './fileAccount.js';
 import { type FileIdentity, FilesDigest, type FilesStamp, sameIdentity } from './fileIdentity.js';
 import { type FileReadOutcome, freshRecord, readRolloutFile, wasRewritten } from './fileRead.js';
@@ -22,6 +22,17 @@ export interface ScannerOptions {
   poolThreshold?: number;
   /** How many bytes of such files make it worth it (default 512 MiB; 0: the file count alone decides). */
   poolThresholdBytes?: number;
+}
+
+/**
+ * The rollout files as a check saw them a moment before a scan (UsageScanner.scanAll): the listing,
+ * and each file's identity when the check stat'ed them all. A scan that goes on from them acts as
+ * if it had run at that moment: it takes a file whose identity then is the one its record holds as
+ * unchanged, and stats again any other before reading it. What changed since is found by the next run.
+ */
+export interface SeenRollouts {
+  found: DiscoveryResult;
+  identities?: ReadonlyMap<string, FileIdentity>;
 }
 
 /** What one refresh of a file did. */
@@ -89,9 +100,15 @@ export class UsageScanner {
     }
   }
 
-  /** Finds every rollout file under the roots and reads what is new; forgets files that are gone. */
-  async scanAll(onProgress?: (done: number, total: number) => void): Promise<ScanSummary> {
-    const found = await discoverRolloutFiles(this.options.roots, this.options.logger);
+  /**
+   * Finds every rollout file under the roots and reads what is new; forgets files that are gone.
+   * With `seen`, goes on from the files as a check found them a moment before instead of listing
+   * the roots and stat'ing every file again (SeenRollouts).
+   */
+  async scanAll(onProgress?: (done: number, total: number) => void, seen?: SeenRollouts): Promise<ScanSummary> {
+    const found = seen?.found ?? await discoverRolloutFiles(this.options.roots, this.options.logger);
+    const earlier = seen?.identities;
+    if (seen) this.options.logger.debug(`The scan goes on from the ${found.files.length} rollout file(s) the check listed a moment ago${earlier ? ', as they were stat\'ed then' : ''}.`);
     const summary: ScanSummary = { files: 0, bytesRead: 0, newIncrements: 0, removedFiles: 0, problems: [...found.problems] };
     const present = new Set<string>();
     let done = 0;
@@ -113,7 +130,7 @@ export class UsageScanner {
     const handedBack: string[] = [];
     const takeNext = (): string | undefined => known.pop() ?? handedBack.pop() ?? fresh.pop();
     const local = async (): Promise<void> => {
-      for (let path = takeNext(); path !== undefined; path = takeNext()) count(await this.refreshFile(path));
+      for (let path = takeNext(); path !== undefined; path = takeNext()) count(await this.refreshFile(path, earlier?.get(path)));
     };
     const worthThreads = this.options.openReadPool !== undefined && worthReaderThreads(fresh, this.options.poolThreshold, this.options.poolThresholdBytes);
     const pool = worthThreads ? this.openPool(fresh.length) : undefined;
@@ -145,11 +162,19 @@ export class UsageScanner {
     return summary;
   }
 
-  /** Reads whatever is new in one file (or takes it out of the ledger when it is gone). */
-  async refreshFile(path: string): Promise<FileRefresh> {
+  /**
+   * Reads whatever is new in one file (or takes it out of the ledger when it is gone). `seenAs`: the
+   * file's identity a moment ago (SeenRollouts); when its record has that identity, the file is
+   * taken as unchanged without a stat.
+   */
+  async refreshFile(path: string, seenAs?: FileIdentity): Promise<FileRefresh> {
     const result: FileRefresh = { path, bytesRead: 0, newIncrements: 0, reset: false, removed: false };
     // Reader threads are served between files (their messages wait for this thread's event loop).
     if (this.poolOpen) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (seenAs) {
+      const known = this.records.get(path);
+      if (known && sameIdentity(known, seenAs)) return result;
+    }
     let info: FileIdentity;
     try {
       info = statSync(path);

@@ -18,7 +18,7 @@ describe('the rollouts as they are now, against a stamp', () => {
   it('tells a rollout come or gone from the listing alone, without a stat of every file', async () => {
     const stamp = stampOf(key(), home.path('scan-state.json'), { count: 2, digest: '0123456789abcdef' })!;
     await home.write('t1', file(sessionMeta('t1'), turnContext('gpt-5.1-codex'), tokenCount([1, 0, 1, 0], [1, 0, 1, 0])));
-    const filesNow: RolloutFilesNow = { count: vi.fn(async () => 1), stamp: vi.fn(async () => ({ count: 1, digest: 'x' })) };
+    const filesNow: RolloutFilesNow = { count: vi.fn(async () => 1), stamp: vi.fn(async () => ({ count: 1, digest: 'x' })), seen: vi.fn(async () => undefined) };
     expect(await staleReason(stamp, key(), home.path('scan-state.json'), 'cache', silentLogger, filesNow)).toBe('1 rollout file(s) came or went');
     expect(filesNow.stamp).not.toHaveBeenCalled();
     // With the count the same, the digest decides.

@@ -1,6 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runFromReportCache } from '../../src/cli/cachedRun.js';
+import { rolloutFilesNow } from '../../src/core/cacheStamp.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { resolveInvocation } from '../../src/cli/invocation.js';
 import { type CliIo, runCli } from '../../src/cli/main.js';
 import { scanReaders } from '../../src/cli/readerStart.js';
@@ -114,8 +116,9 @@ describe('codex-meter', () => {
       const inv = resolveInvocation(argv, io);
       if (typeof inv === 'number') throw new Error(`exit ${inv}: ${err}`);
       const unknown = { ...inv, timeZone: 'Mars/Olympus_Mons' };
-      const cached = await runFromReportCache(unknown, io);
-      const code = cached ?? (await runScan(unknown, io, await scanReaders(unknown, io)));
+      const rollouts = rolloutFilesNow(unknown.roots, silentLogger);
+      const cached = await runFromReportCache(unknown, io, rollouts);
+      const code = cached ?? (await runScan(unknown, io, await scanReaders(unknown, io), rollouts));
       return { code, cached: cached !== undefined, out, err };
     };
     const intlZone = Intl.DateTimeFormat().resolvedOptions().timeZone;

@@ -216,9 +216,13 @@ describe('the report cache', () => {
       await fixture();
       const before = JSON.parse((await cli(['models', '--json', ...base()])).out) as { models: { key: string; totalTokens: number }[] };
       await appendFile(home.path('sessions/2026/11/21/rollout-2026-11-21T09-00-00-child.jsonl'), `${usageRecord('child', 'resp-3', [10, 0, 1, 0])}\n`);
-      const after = JSON.parse((await cli(['models', '--json', ...base()])).out) as { models: { key: string; totalTokens: number }[] };
+      const run = await cli(['models', '--json', '--verbose', ...base()]);
+      const after = JSON.parse(run.out) as { models: { key: string; totalTokens: number }[] };
       const total = (r: typeof before, key: string) => r.models.find((m) => m.key === key)!.totalTokens;
       expect(total(after, 'gpt-5.1-codex') - total(before, 'gpt-5.1-codex')).toBe(11);
+      // The full run went on from the rollouts as the cache's check found them (listed and stat'ed once).
+      expect(run.err).toMatch(/The scan goes on from the \d+ rollout file\(s\) the check listed a moment ago, as they were stat'ed then\./);
+      expect(after).toEqual(JSON.parse((await cli(['models', '--json', '--codex-home', home.root])).out));
     });
   });
 

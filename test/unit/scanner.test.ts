@@ -1,7 +1,8 @@
 import { appendFile, chmod, mkdir, readFile, rename, rm, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryLogger } from '../../src/core/logger.js';
+import { rolloutFilesNow } from '../../src/core/cacheStamp.js';
+import { MemoryLogger, silentLogger } from '../../src/core/logger.js';
 import { FilesDigest, identityOf } from '../../src/core/fileIdentity.js';
 import { FileAccount, newFileAccountState } from '../../src/core/fileAccount.js';
 import { digestOfSamples, sampleLength, samplePositions } from '../../src/core/fileRead.js';
@@ -219,6 +220,58 @@ describe('files that change under the scanner', () => {
     expect(scanner.unreadableFiles.get(blocked)).toMatch(/^ELOOP/);
     expect(summary.problems).toEqual([{ path: blocked, reason: expect.stringMatching(/^ELOOP/) }]);
     expect(logger.messages.filter((m) => m.level === 'warn' && m.message.includes(blocked))).toHaveLength(1);
+  });
+});
+
+describe('a scan that goes on from the rollouts as a check saw them (SeenRollouts)', () => {
+  it('takes a file seen with its record\'s identity as unchanged, and reads every other to its end now', async () => {
+    const quiet = await home.write('quiet', file(...threeTurns('quiet')));
+    const busy = await home.write('busy', file(sessionMeta('busy'), turnContext('m'), tokenCount(a, a)));
+    const scanner = home.scanner();
+    await scanner.scanAll();
+    // Both grow after the check: the quiet one was seen as its record has it, the busy one was seen grown.
+    await appendFile(busy, file(tokenCount(sumUsage(a, b), b)));
+    const check = rolloutFilesNow([home.root], silentLogger);
+    await check.stamp();
+    await appendFile(busy, file(tokenCount(sumUsage(a, b, c), c)));
+    await appendFile(quiet, file(tokenCount(sumUsage(a, b, c, a), a)));
+    const seen = await check.seen();
+    expect(seen?.identities?.size).toBe(2);
+    await scanner.scanAll(undefined, seen);
+    // As a scan at the moment of the check: the quiet file untouched; the busy one read to its end now.
+    expect(figures(scanner).quiet!.total).toBe(total(sumUsage(a, b, c)));
+    expect(figures(scanner).busy!.total).toBe(total(sumUsage(a, b, c)));
+    // Nothing lost: the next scan finds what the quiet file got since, and the stamp tells it changed.
+    expect(scanner.filesStamp()).not.toEqual(await rolloutFilesNow([home.root], silentLogger).stamp());
+    await scanner.scanAll();
+    const fresh = home.scanner();
+    await fresh.scanAll();
+    expect(figures(scanner)).toEqual(figures(fresh));
+    expect(figures(scanner).quiet!.total).toBe(total(sumUsage(a, b, c, a)));
+  });
+
+  it('uses the listing: a file gone since is taken out, one come since waits for the next scan', async () => {
+    const gone = await home.write('gone', file(...threeTurns('gone')));
+    const scanner = home.scanner();
+    await scanner.scanAll();
+    const check = rolloutFilesNow([home.root], silentLogger);
+    expect(await check.count()).toBe(1);
+    const listed = await check.seen();
+    // Listed, not stat'ed: no identities, each file is stat'ed by the scan.
+    expect(listed).toEqual({ found: expect.objectContaining({ files: [expect.objectContaining({ path: gone })] }) });
+    await rm(gone);
+    await home.write('come', file(...threeTurns('come')));
+    const summary = await scanner.scanAll(undefined, listed);
+    expect(summary.files).toBe(1);
+    expect(figures(scanner).gone).toBeUndefined();
+    expect(figures(scanner).come).toBeUndefined();
+    await scanner.scanAll();
+    expect(figures(scanner).come!.total).toBe(total(sumUsage(a, b, c)));
+  });
+
+  it('has nothing to hand on before the check looked', async () => {
+    await home.write('t', file(...threeTurns('t')));
+    expect(await rolloutFilesNow([home.root], silentLogger).seen()).toBeUndefined();
   });
 });
 
