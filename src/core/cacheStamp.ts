@@ -182,6 +182,52 @@ export function readStoredCache<T extends StoredStamp>(path: string, version: nu
   return { stored: s };
 }
 
+/**
+ * A cache stored in two lines of JSON: its version and stamp, then the rest of it. A reader whose
+ * stamp is stale parses the first line only: a run after a change, which finds the report cache of
+ * a 10 GB home stale, parsed all of its 6.7 MB for that (~120 ms). `whole` parses the rest and
+ * gives the cache's stored object, the stamp's fields included. Missing, unreadable and invalid as
+ * readStoredCache.
+ */
+export function readStampedCache<T extends StoredStamp>(path: string, version: number):
+  { stamp: Partial<T>; whole: () => { stored: Partial<T> } | { reason: string } } | { reason: string; kind: 'missing' | 'unreadable' | 'invalid' } {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT'
+      ? { reason: 'there is none yet', kind: 'missing' }
+      : { reason: `cannot read ${path} (${(err as Error).message})`, kind: 'unreadable' };
+  }
+  const end = bytes.indexOf(0x0a);
+  const invalid = { reason: `${path} is not valid JSON`, kind: 'invalid' as const };
+  if (end < 0) return invalid;
+  let stamp: unknown;
+  try {
+    stamp = JSON.parse(bytes.toString('utf8', 0, end));
+  } catch {
+    return invalid;
+  }
+  const s = stamp as (Partial<T> & { version?: unknown }) | null;
+  if (typeof s !== 'object' || s === null || Array.isArray(s) || s.version !== version) return { reason: `${path} is of another version`, kind: 'invalid' };
+  const whole = (): { stored: Partial<T> } | { reason: string } => {
+    let rest: unknown;
+    try {
+      rest = JSON.parse(bytes.toString('utf8', end + 1));
+    } catch {
+      return invalid;
+    }
+    if (typeof rest !== 'object' || rest === null || Array.isArray(rest)) return invalid;
+    return { stored: { ...(rest as Partial<T>), ...s } };
+  };
+  return { stamp: s, whole };
+}
+
+/** Writes a cache in the two lines readStampedCache reads: `{ version, ...stamp }`, then `rest`; atomically, a failure logged as a warning. */
+export function writeStampedCache(path: string, version: number, stamp: StoredStamp, rest: object, logger: Logger, consequence: string): void {
+  writeCacheText(path, `${JSON.stringify({ version, ...stamp })}\n${JSON.stringify(rest)}`, logger, consequence);
+}
+
 /** Writes a cache's JSON atomically (a temporary file, then a rename); a failure is logged as a warning, never thrown. */
 export function writeCacheFile(path: string, content: unknown, logger: Logger, consequence: string): void {
   writeCacheText(path, JSON.stringify(content), logger, consequence);

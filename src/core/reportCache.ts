@@ -1,4 +1,4 @@
-import { type CacheKey, keyMismatch, readStoredCache, type RolloutFilesNow, sameStoredState, staleReason, stampOf, type StoredStamp, writeCacheFile } from './cacheStamp.js';
+import { type CacheKey, keyMismatch, readStampedCache, type RolloutFilesNow, sameStoredState, staleReason, stampOf, type StoredStamp, writeStampedCache } from './cacheStamp.js';
 import { type FilesStamp } from './fileIdentity.js';
 import { emptyCounters, type LedgerCounters, type RateLimitSnapshot } from './ledgerTypes.js';
 import { type Logger } from './logger.js';
@@ -11,7 +11,7 @@ import { type CellThread, type ReportCell, type ReportCells } from './reports.js
  * version, build or time zone, a rollout or the state changed since) only means the full run.
  * When it is current is cacheStamp.ts's to say.
  */
-export const REPORT_CACHE_VERSION = 3;
+export const REPORT_CACHE_VERSION = 4;
 export const REPORT_CACHE_FILE = 'report-cache.json';
 
 /** What the CLI prints beside a report, as a full run with nothing new would. */
@@ -47,11 +47,14 @@ export class ReportCacheStore {
       this.logger.debug(`Report cache not used: ${reason}.`);
       return { hit: false, reason };
     };
-    const read = readStoredCache<StoredReportCache>(this.path, REPORT_CACHE_VERSION);
+    const read = readStampedCache<StoredReportCache>(this.path, REPORT_CACHE_VERSION);
     if ('reason' in read) return miss(read.reason);
-    const s = read.stored;
-    const stale = await staleReason(s, key, this.statePath, this.path, this.logger, filesNow);
+    // The stamp alone first: the cells are parsed only for a cache that is current.
+    const stale = await staleReason(read.stamp, key, this.statePath, this.path, this.logger, filesNow);
     if (stale) return miss(stale);
+    const whole = read.whole();
+    if ('reason' in whole) return miss(whole.reason);
+    const s = whole.stored;
     try {
       const stamp: StoredStamp = { build: s.build!, timeZone: s.timeZone!, roots: s.roots!, state: s.state!, files: s.files! };
       return { hit: true, cells: decodeCells(s), facts: decodeFacts(s.facts), stamp };
@@ -72,12 +75,14 @@ export class ReportCacheStore {
       this.logger.debug(`The report cache's cells are summed again: ${reason}.`);
       return undefined;
     };
-    const read = readStoredCache<StoredReportCache>(this.path, REPORT_CACHE_VERSION);
+    const read = readStampedCache<StoredReportCache>(this.path, REPORT_CACHE_VERSION);
     if ('reason' in read) return none(read.reason);
-    const s = read.stored;
-    const mismatch = keyMismatch(s, key);
+    const mismatch = keyMismatch(read.stamp, key);
     if (mismatch) return none(mismatch);
-    if (!sameStoredState(s.state, state)) return none('it was written beside another scan state');
+    if (!sameStoredState(read.stamp.state, state)) return none('it was written beside another scan state');
+    const whole = read.whole();
+    if ('reason' in whole) return none(whole.reason);
+    const s = whole.stored;
     try {
       const cells = decodeCells(s);
       return cells.since === undefined && cells.until === undefined ? cells : none('its cells are not of all time');
@@ -90,12 +95,14 @@ export class ReportCacheStore {
   save(content: ReportCacheContent): void {
     const stamp = stampOf(content.key, this.statePath, content.files);
     if (!stamp) return;
-    writeCacheFile(this.path, encodeReportCache(content, stamp), this.logger, 'the next run reads the scan state instead');
+    const { version, build, timeZone, roots, state, files, ...rest } = encodeReportCache(content, stamp);
+    writeStampedCache(this.path, version, { build, timeZone, roots, state, files }, rest, this.logger, 'the next run reads the scan state instead');
   }
 }
 
 /**
- * The stored form: the stamp (cacheStamp.ts); a thread as [id, parent, agent (an index into
+ * The stored form, in two lines (readStampedCache: the version and the stamp, then the rest): the
+ * stamp (cacheStamp.ts); a thread as [id, parent, agent (an index into
  * `agents`), archived, cells], its cells one flat array of 16 values each: model, day and cwd
  * (indexes into `strings`, -1 for none), uncached input, cached input, cache-write input, output,
  * reasoning, total, cost, unpriced, estimated tokens, responses, first seen, last seen, estimated.

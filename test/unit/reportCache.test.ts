@@ -185,11 +185,24 @@ describe('the report cache', () => {
         await forgetPrinted();
       }, /is not valid JSON/],
       ['the cache has another shape', async () => {
-        const stored = JSON.parse(await readFile(join(state, REPORT_CACHE_FILE), 'utf8')) as { threads: unknown[][] };
+        const [stamp, rest] = (await readFile(join(state, REPORT_CACHE_FILE), 'utf8')).split('\n');
+        const stored = JSON.parse(rest!) as { threads: unknown[][] };
         stored.threads[0]![4] = ['x'];
-        await writeFile(join(state, REPORT_CACHE_FILE), JSON.stringify(stored));
+        await writeFile(join(state, REPORT_CACHE_FILE), `${stamp}\n${JSON.stringify(stored)}`);
         await forgetPrinted();
       }, /does not have the expected shape \(thread 0\)/],
+      ['the cache\'s cells are cut off, its stamp whole', async () => {
+        const [stamp] = (await readFile(join(state, REPORT_CACHE_FILE), 'utf8')).split('\n');
+        await writeFile(join(state, REPORT_CACHE_FILE), `${stamp}\n{"threads":[`);
+        await forgetPrinted();
+      }, /is not valid JSON/],
+      // Its stamp stale, the cells are not parsed: the reason is the stamp's.
+      ['the cache\'s cells are cut off and a rollout grew', async () => {
+        const [stamp] = (await readFile(join(state, REPORT_CACHE_FILE), 'utf8')).split('\n');
+        await writeFile(join(state, REPORT_CACHE_FILE), `${stamp}\n{"threads":[`);
+        await forgetPrinted();
+        await appendFile(home.path('sessions/2026/11/21/rollout-2026-11-21T09-00-00-child.jsonl'), `${usageRecord('child', 'resp-9', [10, 0, 1, 0])}\n`);
+      }, /^a rollout file changed$/],
       ['the cache is empty', async () => {
         await writeFile(join(state, REPORT_CACHE_FILE), '');
         await forgetPrinted();
@@ -292,7 +305,7 @@ describe('a full run after a change, beside a report cache written with the stat
   };
   /** The report cache's cells as stored (its stamp left out). */
   const storedCells = async (dir: string): Promise<unknown> => {
-    const { threads, strings, agents, rateLimits } = JSON.parse(await readFile(join(dir, REPORT_CACHE_FILE), 'utf8')) as Record<string, unknown>;
+    const { threads, strings, agents, rateLimits } = JSON.parse((await readFile(join(dir, REPORT_CACHE_FILE), 'utf8')).split('\n')[1]!) as Record<string, unknown>;
     return { threads, strings, agents, rateLimits };
   };
 
