@@ -5,9 +5,10 @@ import { type ReadPosition } from './lineReader.js';
 
 /**
  * 2: the compact stored form (stateCodec.ts); 3: a file's samples kept as one digest; 4: the
- * increments in columns. A state of an earlier version is discarded and rebuilt once.
+ * increments in columns; 5: their numbers in binary. A state of an earlier version is discarded and
+ * rebuilt once.
  */
-export const SCAN_STATE_VERSION = 4;
+export const SCAN_STATE_VERSION = 5;
 
 /** What the scanner remembers of one file between reads. */
 export interface FileRecord {

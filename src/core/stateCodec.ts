@@ -23,24 +23,35 @@ export interface StoredScanState {
 }
 
 /**
- * The increments in columns. `numbers` holds NUMBERS_PER_INCREMENT per increment, in this order:
- * thread, model and cwd (indexes into `strings`; -1: none), source (record, snapshot, estimate),
- * the five buckets, the raw figures' shape (rawShapeOf, incrementStore.ts) and the six raw figures
- * (0 where absent or null). It comes first, written as the increments are read; the other columns,
- * one element per increment, after: a key is a string with "\u0001" where the thread id was, or a
+ * The increments in columns. `numbers` holds, in base64, WORDS_PER_INCREMENT little-endian 32-bit
+ * words per increment, in this order: the thread, model + 1 and cwd + 1 (indexes into `strings`;
+ * 0: none), the source (record, snapshot, estimate) with the raw figures' shape (rawShapeOf,
+ * incrementStore.ts) shifted left by 8, the five buckets and the six raw figures (0 where absent or
+ * null). A figure that is not a whole number below 2^32 (which a log may hold) is 0 there and kept
+ * in `otherNumbers`. It comes first, written as the increments are read; the other columns, one
+ * element per increment, after: a key is a string with "\u0001" where the thread id was, or a
  * one-element array holding the key as it is; files is one index into `strings` or several; and
  * raw figures of other fields are kept whole in `unusualRaw`, by increment.
+ *
+ * In binary, not as JSON numbers: JSON.parse made an array of 16 numbers per increment, which the
+ * decoder then copied into the store's columns; a 10 GB home's 377k increments took ~230 ms to
+ * parse so, and ~60 ms as one string decoded from base64.
  */
 export interface StoredIncrements {
-  numbers: number[];
+  numbers: string;
+  otherNumbers: [increment: number, figure: number, value: number][];
   keys: (string | [string])[];
   timestamps: string[];
   files: (number | number[])[];
   unusualRaw: [increment: number, raw: CodexTokenUsage][];
 }
 
-/** Numbers per increment in StoredIncrements.numbers. */
-const NUMBERS_PER_INCREMENT = 16;
+/** 32-bit words per increment in StoredIncrements.numbers: thread, model, cwd, source and shape, then the 11 figures. */
+const WORDS_PER_INCREMENT = 15;
+/** Bytes per increment: a multiple of 3, so that the base64 of a run of whole increments can be joined to the next. */
+const BYTES_PER_INCREMENT = WORDS_PER_INCREMENT * 4;
+const FIRST_FIGURE_WORD = 4;
+const LARGEST_WORD = 0xffffffff;
 
 const SOURCES: readonly IncrementSource[] = INCREMENT_SOURCES;
 const RAW_FIELDS = INCREMENT_RAW_FIELDS;
@@ -81,32 +92,24 @@ export function* encodeScanStatePieces(state: PersistedScanState, pieceChars = S
   const id = baseId === undefined ? '' : `"id":${JSON.stringify(baseId)},`;
   yield `{"version":${JSON.stringify(state.version)},${id}"savedAt":${JSON.stringify(state.savedAt)},"files":{`;
   yield* commaSeparated(fileEntries(state.files), pieceChars);
-  yield '},"increments":{"numbers":[';
+  yield '},"increments":{"numbers":"';
   const table = new StringTable();
-  const written = new IncrementsWriter(table);
-  // Numbers per piece: first as if each took eight characters with its comma, then as the last piece's took.
-  let perPiece = Math.max(NUMBERS_PER_INCREMENT, Math.floor(pieceChars / 8));
-  let numbers: number[] = [];
-  let first = true;
+  const numbers = new NumbersWriter();
+  const written = new IncrementsWriter(table, numbers);
+  const perPiece = Math.max(1, Math.floor((pieceChars * 3) / (4 * BYTES_PER_INCREMENT)));
   for (const [inc, reporters] of snapshotEntries(state.ledger.increments)) {
-    written.add(inc, reporters, numbers);
-    if (numbers.length >= perPiece) {
-      const piece = numbers.join(',');
-      perPiece = Math.max(NUMBERS_PER_INCREMENT, Math.floor((numbers.length * pieceChars) / (piece.length + 1)));
-      yield (first ? '' : ',') + piece;
-      first = false;
-      numbers = [];
-    }
+    written.add(inc, reporters);
+    if (numbers.held >= perPiece) yield numbers.take();
   }
-  if (numbers.length > 0) yield (first ? '' : ',') + numbers.join(',');
+  yield `${numbers.take()}","otherNumbers":${JSON.stringify(numbers.other)},"keys":[`;
   // Each key stored as it is written (storedKey): none of them kept meanwhile.
   const { keys, threadIds } = written;
   const storedKeys: ColumnOfValues = { count: keys.length, at: (i) => storedKey(keys[i]!, threadIds[i]!), bound: (i) => keys[i]!.length + 10 };
   const columns: [name: keyof StoredIncrements, values: ColumnOfValues][] = [
     ['keys', storedKeys], ['timestamps', valuesOf(written.timestamps)], ['files', valuesOf(written.files)], ['unusualRaw', valuesOf(written.unusualRaw)],
   ];
-  for (const [name, values] of columns) {
-    yield `],${JSON.stringify(name)}:[`;
+  for (const [n, [name, values]] of columns.entries()) {
+    if (n > 0) yield `],${JSON.stringify(name)}:[`;
     yield* columnPieces(values, pieceChars);
   }
   yield ']},"threads":[';
@@ -117,9 +120,52 @@ export function* encodeScanStatePieces(state: PersistedScanState, pieceChars = S
 }
 
 /**
- * Increments going into StoredIncrements, their strings entered in `table`: each one's numbers are
- * appended to the array the caller gives (written as they come, or kept), its key, thread id,
- * timestamp and files kept here (the strings the increment holds, not copies).
+ * The numbers of increments as StoredIncrements.numbers holds them, written increment by increment
+ * and taken as base64 a run of whole increments at a time; the figures that do not fit a word kept
+ * in `other`, by increment.
+ */
+class NumbersWriter {
+  private bytes = new Uint8Array(BYTES_PER_INCREMENT * 256);
+  private view = new DataView(this.bytes.buffer);
+  /** Increments written since the last take. */
+  held = 0;
+  readonly other: [number, number, number][] = [];
+
+  /** Writes increment `index`'s numbers; refs as StringTable gives them (-1: none). */
+  write(index: number, thread: number, model: number, cwd: number, source: number, shape: number, figures: readonly number[]): void {
+    if ((this.held + 1) * BYTES_PER_INCREMENT > this.bytes.length) {
+      const bigger = new Uint8Array(this.bytes.length * 2);
+      bigger.set(this.bytes);
+      this.bytes = bigger;
+      this.view = new DataView(bigger.buffer);
+    }
+    const at = this.held * BYTES_PER_INCREMENT;
+    const v = this.view;
+    v.setUint32(at, thread, true);
+    v.setUint32(at + 4, model + 1, true);
+    v.setUint32(at + 8, cwd + 1, true);
+    v.setUint32(at + 12, source | (shape << 8), true);
+    for (let f = 0; f < INCREMENT_FIGURES; f += 1) {
+      const value = figures[f]!;
+      const whole = Number.isInteger(value) && value >= 0 && value <= LARGEST_WORD;
+      v.setUint32(at + (FIRST_FIGURE_WORD + f) * 4, whole ? value : 0, true);
+      if (!whole) this.other.push([index, f, value]);
+    }
+    this.held += 1;
+  }
+
+  /** The base64 of the increments written since the last take. */
+  take(): string {
+    const text = Buffer.from(this.bytes.buffer, 0, this.held * BYTES_PER_INCREMENT).toString('base64');
+    this.held = 0;
+    return text;
+  }
+}
+
+/**
+ * Increments going into StoredIncrements, their strings entered in `table`: each one's numbers go
+ * to `numbers` (written as they come, or kept), its key, thread id, timestamp and files are kept
+ * here (the strings the increment holds, not copies).
  */
 class IncrementsWriter {
   readonly keys: string[] = [];
@@ -127,26 +173,33 @@ class IncrementsWriter {
   readonly timestamps: string[] = [];
   readonly files: (number | number[])[] = [];
   readonly unusualRaw: [number, CodexTokenUsage][] = [];
+  private readonly figures = new Array<number>(INCREMENT_FIGURES).fill(0);
 
-  constructor(private readonly table: StringTable) {}
+  constructor(private readonly table: StringTable, private readonly numbers: NumbersWriter) {}
 
-  add(inc: UsageIncrement, reporters: readonly string[], numbers: number[]): void {
-    const { table } = this;
+  add(inc: UsageIncrement, reporters: readonly string[]): void {
+    const { table, figures } = this;
+    const index = this.keys.length;
     const b = inc.buckets;
-    numbers.push(table.ref(inc.threadId), table.ref(inc.model), table.ref(inc.cwd), SOURCES.indexOf(inc.source), b.uncachedInput, b.cachedInput, b.cacheWriteInput, b.output, b.reasoningOutput);
+    figures[0] = b.uncachedInput;
+    figures[1] = b.cachedInput;
+    figures[2] = b.cacheWriteInput;
+    figures[3] = b.output;
+    figures[4] = b.reasoningOutput;
     const raw = inc.raw;
-    const shape = rawShapeOf(raw);
+    let shape = rawShapeOf(raw);
     if (shape === undefined) {
-      this.unusualRaw.push([this.keys.length, raw!]);
-      numbers.push(RAW_WHOLE, 0, 0, 0, 0, 0, 0);
+      this.unusualRaw.push([index, raw!]);
+      shape = RAW_WHOLE;
+      figures.fill(0, 5);
     } else {
-      numbers.push(shape);
-      for (const field of RAW_FIELDS) {
+      RAW_FIELDS.forEach((field, f) => {
         const value = raw?.[field];
         // Finite, as JSON writes numbers (a log's JSON has no other).
-        numbers.push(typeof value === 'number' && Number.isFinite(value) ? value : 0);
-      }
+        figures[5 + f] = typeof value === 'number' && Number.isFinite(value) ? value : 0;
+      });
     }
+    this.numbers.write(index, table.ref(inc.threadId), table.ref(inc.model), table.ref(inc.cwd), SOURCES.indexOf(inc.source), shape, figures);
     this.keys.push(inc.key);
     this.threadIds.push(inc.threadId);
     this.timestamps.push(inc.timestamp);
@@ -154,9 +207,12 @@ class IncrementsWriter {
     this.files.push(fileRefs.length === 1 ? fileRefs[0]! : fileRefs);
   }
 
-  /** The increments added, in the stored form, their numbers being `numbers`. */
-  stored(numbers: number[]): StoredIncrements {
-    return { numbers, keys: this.keys.map((key, i) => storedKey(key, this.threadIds[i]!)), timestamps: this.timestamps, files: this.files, unusualRaw: this.unusualRaw };
+  /** The increments added, in the stored form, their numbers all those `numbers` holds. */
+  stored(): StoredIncrements {
+    return {
+      numbers: this.numbers.take(), otherNumbers: this.numbers.other,
+      keys: this.keys.map((key, i) => storedKey(key, this.threadIds[i]!)), timestamps: this.timestamps, files: this.files, unusualRaw: this.unusualRaw,
+    };
   }
 }
 
@@ -250,19 +306,20 @@ export function decodeScanState(stored: StoredScanState): PersistedScanState {
 /** The stored columns as the ledger's store takes them (IncrementColumns), with each increment's reporting files; throws on ones encodeScanState does not write. */
 function decodeIncrementColumns(stored: StoredIncrements, strings: unknown[]): LoadedColumns {
   if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) throw new Error('the increments are not in columns');
-  const { numbers, keys, timestamps, files, unusualRaw } = stored;
+  const { numbers, otherNumbers, keys, timestamps, files, unusualRaw } = stored;
   if (!Array.isArray(keys)) throw new Error('the increments have no keys');
   const n = keys.length;
-  const sized = (column: unknown, name: string, per = 1): void => {
-    if (!Array.isArray(column) || column.length !== n * per) throw new Error(`the increments' ${name} are not one per increment`);
+  const sized = (column: unknown, name: string): void => {
+    if (!Array.isArray(column) || column.length !== n) throw new Error(`the increments' ${name} are not one per increment`);
   };
-  sized(numbers, 'numbers', NUMBERS_PER_INCREMENT);
+  const words = numbers32(numbers, n);
   sized(timestamps, 'timestamps');
   sized(files, 'files');
+  if (!Array.isArray(otherNumbers)) throw new Error('the increments have no list of other figures');
   if (!Array.isArray(unusualRaw)) throw new Error('the increments have no list of other raw figures');
   const stringCount = strings.length;
-  const ref = (i: unknown, orNone: boolean): boolean => Number.isInteger(i) && (i as number) < stringCount && ((i as number) >= 0 || (orNone && i === -1));
   const str = stringReader(strings);
+  const isRef = (i: unknown): boolean => Number.isInteger(i) && (i as number) >= 0 && (i as number) < stringCount;
   const columns: IncrementColumns = {
     count: n,
     keys: new Array<string>(n),
@@ -278,11 +335,13 @@ function decodeIncrementColumns(stored: StoredIncrements, strings: unknown[]): L
     strings: strings as string[],
   };
   const reporters: (string | string[])[] = new Array<string | string[]>(n);
+  const figures = columns.figures;
   for (let i = 0; i < n; i += 1) {
-    const at = i * NUMBERS_PER_INCREMENT;
-    const thread = numbers[at];
-    const source = numbers[at + 3];
-    if (!ref(thread, false) || !Number.isInteger(source) || INCREMENT_SOURCES[source!] === undefined) throw new Error(`increment ${i} has no thread or source`);
+    const at = i * WORDS_PER_INCREMENT;
+    const thread = words(at);
+    const sourceAndShape = words(at + 3);
+    const source = sourceAndShape & 0xff;
+    if (thread >= stringCount || INCREMENT_SOURCES[source] === undefined) throw new Error(`increment ${i} has no thread or source`);
     const key = keys[i];
     // Made whole when first read (IncrementStore.key): a run that reads a few threads' keys makes only theirs.
     if (typeof key === 'string') {
@@ -291,31 +350,29 @@ function decodeIncrementColumns(stored: StoredIncrements, strings: unknown[]): L
     } else if (Array.isArray(key) && typeof key[0] === 'string') columns.keys[i] = key[0];
     else throw new Error(`increment ${i} has no key`);
     if (typeof timestamps[i] !== 'string') throw new Error(`increment ${i} has no timestamp or figures`);
-    const model = numbers[at + 1];
-    const cwd = numbers[at + 2];
-    if (!ref(model, true) || !ref(cwd, true)) throw new Error(`increment ${i} has no model or folder`);
-    columns.threadRefs[i] = thread!;
-    columns.modelRefs[i] = model!;
-    columns.cwdRefs[i] = cwd!;
-    columns.sources[i] = source!;
-    const figures = i * INCREMENT_FIGURES;
-    for (let f = 0; f < 5; f += 1) {
-      const value = numbers[at + 4 + f];
-      if (!isCount(value)) throw new Error(`increment ${i} has no timestamp or figures`);
-      columns.figures[figures + f] = value!;
-    }
-    const shape = numbers[at + 9];
-    if (typeof shape !== 'number' || !isRawShape(shape)) throw new Error(`increment ${i} has raw figures of no known shape`);
+    const model = words(at + 1) - 1;
+    const cwd = words(at + 2) - 1;
+    if (model >= stringCount || cwd >= stringCount) throw new Error(`increment ${i} has no model or folder`);
+    columns.threadRefs[i] = thread;
+    columns.modelRefs[i] = model;
+    columns.cwdRefs[i] = cwd;
+    columns.sources[i] = source;
+    const shape = sourceAndShape >>> 8;
+    if (shape > 0xffff || !isRawShape(shape)) throw new Error(`increment ${i} has raw figures of no known shape`);
     columns.rawShapes[i] = shape;
-    for (let f = 0; f < 6; f += 1) {
-      const value = numbers[at + 10 + f];
-      if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`increment ${i} has raw figures of no known shape`);
-      columns.figures[figures + 5 + f] = value;
-    }
+    const first = i * INCREMENT_FIGURES;
+    for (let f = 0; f < INCREMENT_FIGURES; f += 1) figures[first + f] = words(at + FIRST_FIGURE_WORD + f);
     const reported = files[i];
-    if (typeof reported === 'number' && ref(reported, false)) reporters[i] = str(reported)!;
-    else if (Array.isArray(reported) && reported.length > 0 && reported.every((f) => ref(f, false))) reporters[i] = reported.length === 1 ? str(reported[0]!)! : reported.map((f) => str(f)!);
+    if (typeof reported === 'number' && isRef(reported)) reporters[i] = str(reported)!;
+    else if (Array.isArray(reported) && reported.length > 0 && reported.every(isRef)) reporters[i] = reported.length === 1 ? str(reported[0]!)! : reported.map((f) => str(f)!);
     else throw new Error(`increment ${i} has no file`);
+  }
+  for (const entry of otherNumbers) {
+    const [i, f, value] = Array.isArray(entry) && entry.length === 3 ? entry as unknown[] : [];
+    const known = Number.isInteger(i) && (i as number) >= 0 && (i as number) < n && Number.isInteger(f) && (f as number) >= 0 && (f as number) < INCREMENT_FIGURES;
+    // A bucket is a count; a raw figure any finite number (a log's JSON has no other).
+    if (!known || typeof value !== 'number' || !Number.isFinite(value) || ((f as number) < 5 && value < 0)) throw new Error('the other figures are not of the increments\' own');
+    figures[(i as number) * INCREMENT_FIGURES + (f as number)] = value;
   }
   for (const entry of unusualRaw) {
     const [i, value] = Array.isArray(entry) ? entry as unknown[] : [];
@@ -325,6 +382,24 @@ function decodeIncrementColumns(stored: StoredIncrements, strings: unknown[]): L
     columns.unusualRaw.set(i as number, value as CodexTokenUsage);
   }
   return { columns, reporters };
+}
+
+/** Whether this machine stores numbers little-endian, as StoredIncrements.numbers does (then a Uint32Array reads them as they are). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** The `count` increments' words of StoredIncrements.numbers, as a reader by word index; throws when there are not as many. */
+function numbers32(numbers: unknown, count: number): (word: number) => number {
+  if (typeof numbers !== 'string') throw new Error('the increments\' numbers are not one per increment');
+  const bytes = Buffer.from(numbers, 'base64');
+  if (bytes.length !== count * BYTES_PER_INCREMENT || numbers.length !== Math.ceil(bytes.length / 3) * 4) throw new Error('the increments\' numbers are not one per increment');
+  if (!LITTLE_ENDIAN) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    return (word) => view.getUint32(word * 4, true);
+  }
+  // A small decoded Buffer sits at any offset of Node's pool: copied to where 32-bit words can be read.
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : Uint8Array.prototype.slice.call(bytes);
+  const words = new Uint32Array(aligned.buffer, aligned.byteOffset, count * WORDS_PER_INCREMENT);
+  return (word) => words[word]!;
 }
 
 /** A reader of indexes into a string table; throws on one that is not there (-1 is "none"). */
@@ -345,12 +420,11 @@ function stringReader(strings: readonly unknown[]): (i: number) => string | unde
  */
 export function encodeJournalEntry(baseId: string, changes: ScanStateChanges): string {
   const table = new StringTable();
-  const added = new IncrementsWriter(table);
-  const numbers: number[] = [];
+  const added = new IncrementsWriter(table, new NumbersWriter());
   const ledger = changes.ledger.map((change): StoredChange => {
     switch (change.kind) {
       case 'add':
-        added.add(change.increment, [change.file], numbers);
+        added.add(change.increment, [change.file]);
         return [0, added.keys.length - 1];
       case 'remove':
         return [1, table.ref(change.file)];
@@ -360,7 +434,7 @@ export function encodeJournalEntry(baseId: string, changes: ScanStateChanges): s
         return [3, change.snapshot];
     }
   });
-  return `${JSON.stringify({ base: baseId, files: changes.files, increments: added.stored(numbers), changes: ledger, strings: table.strings })}\n`;
+  return `${JSON.stringify({ base: baseId, files: changes.files, increments: added.stored(), changes: ledger, strings: table.strings })}\n`;
 }
 
 type StoredChange = [0, number] | [1, number] | [2, ThreadInfo] | [3, RateLimitSnapshot];
@@ -400,8 +474,4 @@ export function decodeJournalEntry(json: unknown): { baseId: string; changes: Sc
     }
   });
   return { baseId: e.base, changes: { ledger, files: e.files as ScanStateChanges['files'] } };
-}
-
-function isCount(value: unknown): boolean {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }

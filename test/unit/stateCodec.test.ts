@@ -4,6 +4,7 @@ import { type PersistedScanState, SCAN_STATE_VERSION } from '../../src/core/scan
 import { snapshotEntries, UsageLedger } from '../../src/core/ledger.js';
 import { decodeJournalEntry, decodeScanState, encodeJournalEntry, encodeScanState, encodeScanStatePieces, STATE_PIECE_CHARS } from '../../src/core/stateCodec.js';
 import { plainState } from './helpers/plainState.js';
+import { numbersOf, withWord, wordsOf } from './helpers/storedNumbers.js';
 
 const buckets = { uncachedInput: 10, cachedInput: 20, cacheWriteInput: 3, output: 4, reasoningOutput: 1 };
 const inc = (over: Partial<UsageIncrement>): UsageIncrement => ({ key: 's:t1:0:1', threadId: 't1', timestamp: '2026-11-20T10:00:00.123456Z', buckets, source: 'snapshot', ...over });
@@ -41,6 +42,28 @@ describe('the stored form of the scan state', () => {
     expect(JSON.parse([...encodeScanStatePieces({ ...state, ledger: { ...state.ledger, increments: [] } })].join(''))).toEqual(JSON.parse(JSON.stringify(encodeScanState({ ...state, ledger: { ...state.ledger, increments: [] } }))));
     // Strings repeat once in the table: the thread ids, the model, the folder and the paths.
     expect([...stored.strings].sort()).toEqual(['/a.jsonl', '/archived/a.jsonl', '/b.jsonl', '/w', 'gpt-5', 't1', 't2']);
+  });
+
+  it('gives back figures that are not whole counts below 2^32 as they were (kept beside the binary words), in the state and in its journal', () => {
+    const odd = { uncachedInput: 0.5, cachedInput: 2 ** 32, cacheWriteInput: 2 ** 53, output: 4294967295, reasoningOutput: 1e-7 };
+    const raw = { input_tokens: -3, cached_input_tokens: 1.5, output_tokens: 2 ** 40, reasoning_output_tokens: null, total_tokens: 1.2345678901234567e19 };
+    const increments: PersistedScanState['ledger']['increments'] = [
+      [inc({ buckets: odd, raw }), ['/a.jsonl']],
+      [inc({ key: 's:t1:0:2' }), ['/a.jsonl']],
+      [inc({ key: 's:t1:0:3', buckets: { ...buckets, output: 2 ** 32 + 1 } }), ['/a.jsonl']],
+    ];
+    const state: PersistedScanState = { version: SCAN_STATE_VERSION, savedAt: 'now', files: {}, ledger: { increments, threads: [], rateLimits: undefined } };
+    for (const pieceChars of [1, STATE_PIECE_CHARS]) {
+      const stored = JSON.parse([...encodeScanStatePieces(state, pieceChars)].join(''));
+      expect(plainState(decodeScanState(stored))).toEqual(plainState(state));
+      // Nine of the 33 figures do not fit a word.
+      expect(stored.increments.otherNumbers).toHaveLength(9);
+    }
+    const ledger = new UsageLedger();
+    ledger.recordChanges();
+    for (const [increment] of increments) ledger.add('/a.jsonl', increment);
+    const { changes } = decodeJournalEntry(JSON.parse(encodeJournalEntry('base', { ledger: [...ledger.recordedChanges!], files: {} })));
+    expect(changes.ledger.map((c) => (c.kind === 'add' ? c.increment : undefined))).toEqual(increments.map(([i]) => i));
   });
 
   it('is written in pieces below V8\'s large-object size, whatever part of the state they hold', () => {
@@ -101,22 +124,38 @@ describe('a damaged stored state', () => {
   it('is refused when its columns do not line up, or hold what the encoder never writes', () => {
     const state: PersistedScanState = { version: SCAN_STATE_VERSION, savedAt: 'now', files: {}, ledger: { increments: [[inc({ raw: { input_tokens: 1, extra_field: 5 } as never }), ['/a.jsonl']]], threads: [], rateLimits: undefined } };
     const good = JSON.stringify(encodeScanState(state));
-    const damaged = (change: (s: { increments: Record<string, unknown[]> }) => void): () => unknown => {
+    const damaged = (change: (s: { increments: Record<string, unknown> & Record<'keys' | 'timestamps', unknown[]> }) => void): () => unknown => {
       const stored = JSON.parse(good);
       change(stored);
       return () => decodeScanState(stored);
     };
     expect(damaged(() => undefined)).not.toThrow();
-    expect(damaged((s) => s.increments.numbers!.pop())).toThrow(/numbers are not one per increment/);
+    const numbers = (s: { increments: Record<string, unknown> }): string => s.increments.numbers as string;
+    const word = (index: number, value: number) => (s: { increments: Record<string, unknown> }): void => {
+      s.increments.numbers = withWord(numbers(s), index, value);
+    };
+    // Words per increment: thread, model + 1, cwd + 1, source | shape << 8, five buckets, six raw figures.
+    const shapeWord = wordsOf(numbers(JSON.parse(good)))[3]!;
+    expect(damaged((s) => { s.increments.numbers = numbersOf(wordsOf(numbers(s)).slice(0, -1)); })).toThrow(/numbers are not one per increment/);
+    expect(damaged((s) => { s.increments.numbers = `${numbers(s)}AAAA`; })).toThrow(/numbers are not one per increment/);
+    expect(damaged((s) => { s.increments.numbers = numbers(s).replace(/^..../, '!!!!'); })).toThrow(/numbers are not one per increment/);
+    expect(damaged((s) => { s.increments.numbers = wordsOf(numbers(s)); })).toThrow(/numbers are not one per increment/);
     expect(damaged((s) => s.increments.timestamps!.push('2026-11-20T10:00:00Z'))).toThrow(/timestamps are not one per increment/);
-    expect(damaged((s) => { s.increments.numbers![1] = 99; })).toThrow(/increment 0 has no model or folder/);
-    expect(damaged((s) => { s.increments.numbers![3] = 3; })).toThrow(/increment 0 has no thread or source/);
-    expect(damaged((s) => { s.increments.numbers![0] = -1; })).toThrow(/increment 0 has no thread or source/);
-    expect(damaged((s) => { s.increments.numbers![6] = 0.5; })).not.toThrow(); // a count need not be whole
-    expect(damaged((s) => { s.increments.numbers![6] = -2; })).toThrow(/increment 0 has no timestamp or figures/);
+    expect(damaged(word(1, 99))).toThrow(/increment 0 has no model or folder/);
+    expect(damaged(word(2, 99))).toThrow(/increment 0 has no model or folder/);
+    expect(damaged(word(3, (shapeWord & ~0xff) | 3))).toThrow(/increment 0 has no thread or source/);
+    expect(damaged(word(0, 99))).toThrow(/increment 0 has no thread or source/);
+    expect(damaged((s) => { s.increments.otherNumbers = [[0, 2, 0.5]]; })).not.toThrow(); // a count need not be whole
+    expect(damaged((s) => { s.increments.otherNumbers = [[0, 2, -2]]; })).toThrow(/other figures/);
+    expect(damaged((s) => { s.increments.otherNumbers = [[0, 7, -2]]; })).not.toThrow(); // a raw figure may be anything finite
+    expect(damaged((s) => { s.increments.otherNumbers = [[0, 7, null]]; })).toThrow(/other figures/);
+    expect(damaged((s) => { s.increments.otherNumbers = [[1, 0, 5]]; })).toThrow(/other figures/);
+    expect(damaged((s) => { s.increments.otherNumbers = [[0, 11, 5]]; })).toThrow(/other figures/);
+    expect(damaged((s) => { delete s.increments.otherNumbers; })).toThrow(/no list of other figures/);
     expect(damaged((s) => { s.increments.keys![0] = 7; })).toThrow(/increment 0 has no key/);
-    expect(damaged((s) => { s.increments.numbers![12] = null; })).toThrow(/raw figures of no known shape/);
+    expect(damaged(word(3, (shapeWord & 0xff) | (((1 << 15) | (1 << 6)) << 8)))).toThrow(/raw figures of no known shape/); // a null field that is not there
+    expect(damaged(word(3, (shapeWord & 0xff) | (1 << 24)))).toThrow(/raw figures of no known shape/);
     expect(damaged((s) => { s.increments.unusualRaw = [[1, { x: 1 }]]; })).toThrow(/other raw figures/);
-    expect(damaged((s) => { s.increments.numbers![9] = 0; })).toThrow(/other raw figures/);
+    expect(damaged(word(3, shapeWord & 0xff))).toThrow(/other raw figures/);
   });
 });

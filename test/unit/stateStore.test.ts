@@ -6,6 +6,7 @@ import { ScanStateStore } from '../../src/core/stateStore.js';
 import { file, legacyHeader, legacyMessage, resetClock, sessionMeta, tokenCount, turnContext } from './helpers/rolloutBuilder.js';
 import { figures, TempHome } from './helpers/tempHome.js';
 import { plainState } from './helpers/plainState.js';
+import { withStoredNumbers, withWord, wordsOf } from './helpers/storedNumbers.js';
 
 let home: TempHome;
 beforeEach(async () => {
@@ -42,7 +43,8 @@ describe('ScanStateStore', () => {
     ['empty', () => '', /is corrupt/],
     ['of a newer version', (saved) => saved.replace(`"version":${SCAN_STATE_VERSION}`, `"version":${SCAN_STATE_VERSION + 1}`), new RegExp(`has version ${SCAN_STATE_VERSION + 1}, not ${SCAN_STATE_VERSION}; discarding it`)],
     ['of the first version (increments stored whole)', (saved) => saved.replace(`"version":${SCAN_STATE_VERSION}`, '"version":1'), new RegExp(`has version 1, not ${SCAN_STATE_VERSION}; discarding it`)],
-    ['of the version before (increments as tuples)', (saved) => saved.replace(`"version":${SCAN_STATE_VERSION}`, '"version":3'), new RegExp(`has version 3, not ${SCAN_STATE_VERSION}; discarding it`)],
+    ['of version 3 (increments as tuples)', (saved) => saved.replace(`"version":${SCAN_STATE_VERSION}`, '"version":3'), new RegExp(`has version 3, not ${SCAN_STATE_VERSION}; discarding it`)],
+    ['of the version before (the increments\' numbers as JSON numbers)', (saved) => saved.replace(`"version":${SCAN_STATE_VERSION}`, '"version":4'), new RegExp(`has version 4, not ${SCAN_STATE_VERSION}; discarding it`)],
     ['without a version', (saved) => saved.replace(`"version":${SCAN_STATE_VERSION},`, ''), new RegExp(`has version undefined, not ${SCAN_STATE_VERSION}`)],
     ['null', () => 'null', /has version undefined/],
     ['of the wrong shape', () => JSON.stringify({ version: SCAN_STATE_VERSION, savedAt: 'now', files: [], strings: [], increments: [], threads: [] }), /does not have the expected shape \(files\)/],
@@ -52,10 +54,11 @@ describe('ScanStateStore', () => {
     ['without the time it was saved', (saved) => saved.replace(/"savedAt":"[^"]*"/, '"savedAt":0'), /does not have the expected shape \(savedAt\)/],
     ['holding an increment that points at no string', (saved) => saved.replace(/"strings":\[[^\]]*\]/, '"strings":[]'), /does not have the expected shape \(increment 0 has no thread or source\)/],
     ['holding an increment without a timestamp', (saved) => saved.replace(/("timestamps":\[)"[^"]*"/, '$15'), /does not have the expected shape \(increment 0 has no timestamp or figures\)/],
-    ['holding an increment with figures that are not counts', (saved) => saved.replace(/("numbers":\[(?:-?\d+,){4})\d+/, '$1-1'), /does not have the expected shape \(increment 0 has no timestamp or figures\)/],
-    ['holding an increment with raw figures of no known shape', (saved) => saved.replace(/("numbers":\[(?:-?\d+,){9})\d+/, '$11'), /does not have the expected shape \(increment 0 has raw figures of no known shape\)/],
+    ['holding an increment with figures that are not counts', (saved) => saved.replace('"otherNumbers":[]', '"otherNumbers":[[0,0,-1]]'), /does not have the expected shape \(the other figures are not of the increments' own\)/],
+    ['holding an increment with raw figures of no known shape', (saved) => withStoredNumbers(saved, (numbers) => withWord(numbers, 3, (wordsOf(numbers)[3]! & 0xff) | (1 << 8))), /does not have the expected shape \(increment 0 has raw figures of no known shape\)/],
     ['holding a file record without its sample digest', (saved) => saved.replace(/"sampleDigest":"[^"]*",/, ''), /does not have the expected shape \(files\./],
-    ['holding a column of increments cut short', (saved) => saved.replace(/("numbers":\[)-?\d+,/, '$1'), /does not have the expected shape \(the increments' numbers are not one per increment\)/],
+    ['holding a column of increments cut short', (saved) => withStoredNumbers(saved, (numbers) => numbers.slice(80)), /does not have the expected shape \(the increments' numbers are not one per increment\)/],
+    ['holding the numbers of the version before', (saved) => saved.replace(/"numbers":"[^"]*"/, '"numbers":[0,-1,-1,1,1,1,1,1,1,0,0,0,0,0,0,0]'), /does not have the expected shape \(the increments' numbers are not one per increment\)/],
     ['holding increments whose keys are not a list', (saved) => saved.replace(/"keys":\[/, '"keys":{"x":[').replace(/\],"timestamps":\[/, ']},"timestamps":['), /does not have the expected shape \(the increments have no keys\)/],
   ];
   for (const [name, damage, message] of cases) {
