@@ -13,7 +13,9 @@ const NONE = -1;
 /**
  * Increments in the columns an IncrementStore keeps, as a state file's decoder (stateCodec.ts)
  * builds them: `IncrementStore.fromColumns` takes the arrays as they are, so a loaded state becomes
- * a store without an object per increment. `count` slots, all live.
+ * a store without an object per increment. `count` slots, all live; the typed arrays may be longer,
+ * all by as many slots, room for the increments added next (the store would otherwise copy every
+ * column, to twice its size, at its first add).
  */
 export interface IncrementColumns {
   count: number;
@@ -139,8 +141,11 @@ export class IncrementStore {
   static fromColumns(columns: IncrementColumns): IncrementStore {
     const store = new IncrementStore();
     const n = columns.count;
+    const capacity = columns.threadRefs.length;
+    const sized = [columns.markedKeys, columns.modelRefs, columns.cwdRefs, columns.sources, columns.rawShapes].every((c) => c.length === capacity);
+    if (capacity < n || !sized || columns.figures.length !== capacity * FIGURES) throw new Error('the columns are not all of one length');
     store.size = n;
-    store.capacity = n;
+    store.capacity = capacity;
     store.keys = columns.keys;
     store.markedKeys = columns.markedKeys;
     store.timestamps = columns.timestamps;
@@ -148,7 +153,7 @@ export class IncrementStore {
     store.modelRefs = columns.modelRefs;
     store.cwdRefs = columns.cwdRefs;
     store.sources = columns.sources;
-    store.alive = new Uint8Array(n).fill(1);
+    store.alive = new Uint8Array(capacity).fill(1, 0, n);
     store.rawShapes = columns.rawShapes;
     store.figures = columns.figures;
     for (const [slot, raw] of columns.unusualRaw) store.unusualRaw.set(slot, raw);

@@ -320,17 +320,19 @@ function decodeIncrementColumns(stored: StoredIncrements, strings: unknown[]): L
   const stringCount = strings.length;
   const str = stringReader(strings);
   const isRef = (i: unknown): boolean => Number.isInteger(i) && (i as number) >= 0 && (i as number) < stringCount;
+  // Room for the next adds (IncrementColumns): a run after a change adds a few.
+  const room = n + Math.max(64, n >> 5);
   const columns: IncrementColumns = {
     count: n,
     keys: new Array<string>(n),
-    markedKeys: new Uint8Array(n),
+    markedKeys: new Uint8Array(room),
     timestamps: timestamps,
-    threadRefs: new Int32Array(n),
-    modelRefs: new Int32Array(n),
-    cwdRefs: new Int32Array(n),
-    sources: new Uint8Array(n),
-    rawShapes: new Uint16Array(n),
-    figures: new Float64Array(n * INCREMENT_FIGURES),
+    threadRefs: new Int32Array(room),
+    modelRefs: new Int32Array(room),
+    cwdRefs: new Int32Array(room),
+    sources: new Uint8Array(room),
+    rawShapes: new Uint16Array(room),
+    figures: new Float64Array(room * INCREMENT_FIGURES),
     unusualRaw: new Map(),
     strings: strings as string[],
   };

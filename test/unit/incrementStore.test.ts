@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { IncrementStore } from '../../src/core/incrementStore.js';
-import { snapshotEntries, UsageLedger } from '../../src/core/ledger.js';
+import { isLoadedColumns, snapshotEntries, UsageLedger } from '../../src/core/ledger.js';
+import { SCAN_STATE_VERSION } from '../../src/core/scanState.js';
+import { decodeScanState, encodeScanState } from '../../src/core/stateCodec.js';
 import { type UsageIncrement } from '../../src/core/ledgerTypes.js';
 import { type CodexTokenUsage } from '../../src/core/normalize.js';
 
@@ -130,5 +132,34 @@ describe('UsageLedger over the store', () => {
     const expected = [...ledger.allIncrements()].map(({ raw: _raw, ...i }) => ({ model: undefined, cwd: undefined, ...i }));
     expect(seen).toEqual(expected);
     expect(views.size).toBe(1);
+  });
+});
+
+describe('a store made from a state\'s columns', () => {
+  const loadedColumns = (count: number) => {
+    const increments: [UsageIncrement, string[]][] = Array.from({ length: count }, (_, i) => [inc(`s:t:${i}`, { threadId: 't' }), ['/h/f.jsonl']]);
+    const stored = JSON.parse(JSON.stringify(encodeScanState({ version: SCAN_STATE_VERSION, savedAt: 'now', files: {}, ledger: { increments, threads: [], rateLimits: undefined } })));
+    const loaded = decodeScanState(stored).ledger.increments;
+    if (!isLoadedColumns(loaded)) throw new Error('not in columns');
+    return { increments, columns: loaded.columns };
+  };
+
+  it('takes the decoder\'s room for the next adds: they go in after the loaded slots, which read as they were', () => {
+    const { increments, columns } = loadedColumns(100);
+    expect(columns.threadRefs.length).toBeGreaterThan(100);
+    const store = IncrementStore.fromColumns(columns);
+    const added = Array.from({ length: columns.threadRefs.length - 100 + 5 }, (_, i) => inc(`s:u:${i}`, { threadId: 'u', model: 'gpt-5' }));
+    const slots = added.map((i) => store.append(i));
+    expect(slots[0]).toBe(100);
+    expect(slots.map((slot) => store.get(slot))).toEqual(added);
+    expect(increments.map((_, slot) => store.get(slot))).toEqual(increments.map(([i]) => i));
+    expect(store.liveSlots(store.slotCount).every((live) => live === 1)).toBe(true);
+  });
+
+  it('refuses columns of different lengths', () => {
+    const { columns } = loadedColumns(3);
+    expect(() => IncrementStore.fromColumns({ ...columns, sources: new Uint8Array(columns.sources.length + 1) })).toThrow(/not all of one length/);
+    expect(() => IncrementStore.fromColumns({ ...columns, figures: columns.figures.subarray(1) })).toThrow(/not all of one length/);
+    expect(() => IncrementStore.fromColumns({ ...columns, count: columns.threadRefs.length + 1 })).toThrow(/not all of one length/);
   });
 });
