@@ -167,9 +167,7 @@ export function readStoredCache<T extends StoredStamp>(path: string, version: nu
     }
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT'
-      ? { reason: 'there is none yet', kind: 'missing' }
-      : { reason: `cannot read ${path} (${(err as Error).message})`, kind: 'unreadable' };
+    return readFailure(path, err);
   }
   let stored: unknown;
   try {
@@ -180,6 +178,13 @@ export function readStoredCache<T extends StoredStamp>(path: string, version: nu
   const s = stored as (Partial<T> & { version?: unknown }) | null;
   if (typeof s !== 'object' || s === null || s.version !== version) return { reason: `${path} is of another version`, kind: 'invalid' };
   return { stored: s };
+}
+
+/** Why a cache file could not be read: there is none, or it cannot be read. */
+function readFailure(path: string, err: unknown): { reason: string; kind: 'missing' | 'unreadable' } {
+  return (err as NodeJS.ErrnoException).code === 'ENOENT'
+    ? { reason: 'there is none yet', kind: 'missing' }
+    : { reason: `cannot read ${path} (${(err as Error).message})`, kind: 'unreadable' };
 }
 
 /**
@@ -195,13 +200,11 @@ export function readStampedCache<T extends StoredStamp>(path: string, version: n
   try {
     bytes = readFileSync(path);
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT'
-      ? { reason: 'there is none yet', kind: 'missing' }
-      : { reason: `cannot read ${path} (${(err as Error).message})`, kind: 'unreadable' };
+    return readFailure(path, err);
   }
   const end = bytes.indexOf(0x0a);
   const invalid = { reason: `${path} is not valid JSON`, kind: 'invalid' as const };
-  if (end < 0) return invalid;
+  if (end < 0) return oneLineCache(bytes, version, path);
   let stamp: unknown;
   try {
     stamp = JSON.parse(bytes.toString('utf8', 0, end));
@@ -221,6 +224,17 @@ export function readStampedCache<T extends StoredStamp>(path: string, version: n
     return { stored: { ...(rest as Partial<T>), ...s } };
   };
   return { stamp: s, whole };
+}
+
+/** Why a cache of one line is not used: it is of an earlier version (written as one JSON object), or it was cut off. */
+function oneLineCache(bytes: Buffer, version: number, path: string): { reason: string; kind: 'invalid' } {
+  try {
+    const stored = JSON.parse(bytes.toString('utf8')) as { version?: unknown } | null;
+    if (typeof stored === 'object' && stored !== null && stored.version !== version) return { reason: `${path} is of another version`, kind: 'invalid' };
+  } catch {
+    // Cut off.
+  }
+  return { reason: `${path} is not valid JSON`, kind: 'invalid' };
 }
 
 /** Writes a cache in the two lines readStampedCache reads: `{ version, ...stamp }`, then `rest`; atomically, a failure logged as a warning. */

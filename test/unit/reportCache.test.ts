@@ -203,6 +203,11 @@ describe('the report cache', () => {
         await forgetPrinted();
         await appendFile(home.path('sessions/2026/11/21/rollout-2026-11-21T09-00-00-child.jsonl'), `${usageRecord('child', 'resp-9', [10, 0, 1, 0])}\n`);
       }, /^a rollout file changed$/],
+      ['the cache is of the version before (one line of JSON)', async () => {
+        const [stamp, rest] = (await readFile(join(state, REPORT_CACHE_FILE), 'utf8')).split('\n');
+        await writeFile(join(state, REPORT_CACHE_FILE), JSON.stringify({ ...JSON.parse(rest!), ...JSON.parse(stamp!), version: 3 }));
+        await forgetPrinted();
+      }, /is of another version/],
       ['the cache is empty', async () => {
         await writeFile(join(state, REPORT_CACHE_FILE), '');
         await forgetPrinted();
