@@ -101,7 +101,10 @@ export function* encodeScanStatePieces(state: PersistedScanState, pieceChars = S
     written.add(inc, reporters);
     if (numbers.held >= perPiece) yield numbers.take();
   }
-  yield `${numbers.take()}","otherNumbers":${JSON.stringify(numbers.other)},"keys":[`;
+  yield `${numbers.take()}","otherNumbers":[`;
+  // Rare (a log's figures are whole counts), yet in pieces too, however many there are.
+  yield* commaSeparated(eachStringified(numbers.other), pieceChars);
+  yield '],"keys":[';
   // Each key stored as it is written (storedKey): none of them kept meanwhile.
   const { keys, threadIds } = written;
   const storedKeys: ColumnOfValues = { count: keys.length, at: (i) => storedKey(keys[i]!, threadIds[i]!), bound: (i) => keys[i]!.length + 10 };
