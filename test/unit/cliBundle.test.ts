@@ -95,6 +95,8 @@ describe('the shipped CLI (dist/cli.js, dist/cliScan.js and dist/cliReader.js)',
     await appendFile(home.path('sessions/2026/11/20/rollout-2026-11-20T10-00-00-t7.jsonl'), `${usageRecord('t7', 'resp-9', [5, 0, 1, 0])}\n`);
     const appended = run([]);
     expect(appended.err).toMatch(/Report cache not used: a rollout file changed/);
+    // The full run, in cliScan.js, went on from what the check in cli.js found.
+    expect(appended.err).toMatch(/The scan goes on from the 40 rollout file\(s\) the check listed a moment ago, as they were stat'ed then\./);
     expect(total(appended.out)).toBe(expected + 6);
     expect(appended.out.diagnostics.bytesRead).toBeGreaterThan(0);
     expect(total(run([]).out)).toBe(expected + 6);
