@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { openPriceBook } from '../core/pricing.js';
+import { PricerOnDemand } from '../core/pricing.js';
 import { ProjectResolver } from '../core/projects.js';
 import { cellsOfDays } from '../core/dayCells.js';
 import { type CacheKey, type RolloutFilesNow, sameStoredState, storedStateOf, type StoredStamp } from '../core/cacheStamp.js';
@@ -31,17 +31,19 @@ export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders, 
   // The cache's key keeps the invocation's zone: a cached run of the same invocation answers as this run does.
   const timeZone = usableTimeZone(inv.timeZone);
   const logger = stderrLogger(io, args.verbose);
-  // Opened first: on a cold run the reader threads are still starting (readerStart.ts).
-  const pricer = await openPriceBook();
   const store = args.stateDir ? new ScanStateStore(join(args.stateDir, STATE_FILE), logger) : undefined;
   const cache = reportCacheOf(inv, io, logger);
   // The state files as they are before and after loading them: the same, the ledger is the one they hold.
   const stateBefore = store && cache ? storedStateOf(store.path) : undefined;
+  // Opened first without a state to load (on a cold run the reader threads are still starting:
+  // readerStart.ts); with one, only once the scan found something to price (below).
+  const pricer = new PricerOnDemand();
+  if (!stateBefore) await pricer.load();
   const state = store ? await store.load() : undefined;
   const { started, ...readerOptions } = readers;
   const scanner = new UsageScanner({ roots: inv.roots, logger, countTokens: countTextTokens, ...readerOptions }, state);
   const cellOptions = { timeZone, pricer };
-  const goOn = state && stateBefore && sameStoredState(stateBefore, storedStateOf(store!.path)) ? continuingCells(scanner.ledger, cellOptions, cache!.store, cache!.key, stateBefore, logger) : undefined;
+  const continued = state && stateBefore && sameStoredState(stateBefore, storedStateOf(store!.path)) ? continuingCells(scanner.ledger, cellOptions, cache!.store, cache!.key, stateBefore, logger) : undefined;
   const summary = await scanner.scanAll(undefined, await rollouts?.seen()).finally(() => started?.close());
   // Saved only when something changed: a warm run with nothing new reads and writes no state.
   const changed = !state || summary.bytesRead > 0 || summary.removedFiles > 0 || summary.newIncrements > 0;
@@ -64,7 +66,10 @@ export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders, 
   // The report cache holds the cells of all time: what any report of whole local days, or the budget
   // command, needs on the next run with nothing new (reportCacheOf). Written only when everything
   // could be read: the next run tries again, and says why.
-  const allTime = cache ? (goOn?.() ?? collectCells(scanner.ledger, cellOptions)) : undefined;
+  // The cached cells as they are when the scan added nothing to sum (new lines without usage: a
+  // message, a tool's output): nothing to price. Else the price book is opened first.
+  if (cache && !continued?.view.upToDate) await pricer.load();
+  const allTime = cache ? (continued?.current() ?? collectCells(scanner.ledger, cellOptions)) : undefined;
   if (cache && allTime && stateSaved && summary.problems.length === 0 && scanner.unreadableFiles.size === 0) {
     cache.store.save({ key: cache.key, files: scanner.filesStamp(), cells: allTime, facts });
     // What was printed from the cache before is of the state before.
@@ -74,6 +79,10 @@ export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders, 
   // from the cache; summed from the ledger for a period that is not whole local days, or without them.
   const cellsOf = (from: Date | undefined, to: Date | undefined): ReportCells =>
     (allTime && cellsOfDays(allTime, from, to)) || collectCells(scanner.ledger, { since: from, until: to, timeZone, pricer });
+  // A period the cells of all time do not give is summed from the ledger, and priced; so is the
+  // budget's, whose period its command finds.
+  if (args.command === 'budget' || !(allTime && cellsOfDays(allTime, since, until))) await pricer.load();
+  if (!pricer.loaded) logger.debug('The price book was not opened: the scan found nothing new to price.');
   if (args.command === 'budget') {
     const code = await runBudgetCommand({ args, io, codexHomes: inv.codexHomes, usageFor: (period) => budgetUsageOf(cellsOf(period.start, period.end)), timeZone, warnings, badLines: counters.badLines, now: new Date() });
     // Any period's cells can be summed from the ledger.
@@ -87,21 +96,22 @@ export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders, 
 /**
  * The cells of all time, summed on from the report cache's (written beside the state the ledger was
  * just loaded from) with only what the scan adds: after a few new lines, summing the ~38k increments
- * of a 1 GB home again was ~50 ms of the run. Made before the scan, called after it; undefined when
- * there are no such cells. The view sums them all again itself (LiveCells) when the scan took
+ * of a 1 GB home again was ~50 ms of the run. Made before the scan, called after it (its view tells
+ * whether it would sum anything, and so price anything); undefined when there are no such cells. The view sums them all again itself (LiveCells) when the scan took
  * increments out or changed the metadata of a thread already summed.
  */
 function continuingCells(
   ledger: UsageLedger, options: CellOptions, cache: ReportCacheStore, key: CacheKey, state: StoredStamp['state'], logger: Logger,
-): (() => ReportCells) | undefined {
+): { view: LiveCells; current: () => ReportCells } | undefined {
   const cells = cache.cellsOfState(key, state);
   const live = cells && LiveCells.continuing(ledger, options, cells);
   if (!live) return undefined;
   const from = ledger.incrementsEnd.next;
-  return () => {
-    const current = live.current();
+  const current = (): ReportCells => {
+    const now = live.current();
     if (live.fullSums > 0) logger.debug('The cells of all time are summed again: the scan took increments out or changed the metadata of a thread.');
     else logger.debug(`The cells of all time are the report cache's, with the ${ledger.incrementsEnd.next - from} increment(s) added since.`);
-    return current;
+    return now;
   };
+  return { view: live, current };
 }

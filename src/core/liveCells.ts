@@ -38,6 +38,18 @@ export class LiveCells {
     return collector && new LiveCells(ledger, options, collector);
   }
 
+  /**
+   * Whether current() would give the cells it gave last (or was made with) without summing
+   * anything: no increment added since, none taken out, no thread's metadata replaced. It then
+   * prices nothing either.
+   */
+  get upToDate(): boolean {
+    const ledger = this.ledger;
+    if (ledger.threadRevision !== this.threadRevision && !this.collector.threadsUnchanged()) return false;
+    const end = ledger.incrementsEnd;
+    return end.layout === this.position.layout && end.next === this.position.next;
+  }
+
   /** The cells as the ledger is now. They are this view's own: read them before the next call. */
   current(): ReportCells {
     const ledger = this.ledger;

@@ -197,3 +197,34 @@ describe('CellCollector.continuing', () => {
     expect(collector.threadsUnchanged()).toBe(false);
   });
 });
+
+describe('LiveCells.upToDate', () => {
+  it('is true when current() would sum nothing (and so price nothing), and false after an add, a removal or a thread\'s metadata replaced', () => {
+    const rand = random(7);
+    const ledger = new UsageLedger();
+    for (let n = 0; n < 3; n += 1) ledger.add(fileOf(1), increment(rand, n, 1));
+    ledger.setThread(info(1, 'codex', '/p/1'));
+    const pricer = new CountingPricer();
+    const view = new LiveCells(ledger, { timeZone: 'UTC', pricer });
+    expect(view.upToDate).toBe(true);
+    const priced = pricer.calls;
+    view.current();
+    expect(pricer.calls).toBe(priced);
+    ledger.add(fileOf(2), increment(rand, 3, 2));
+    expect(view.upToDate).toBe(false);
+    view.current();
+    expect(view.upToDate).toBe(true);
+    // A key seen before adds nothing.
+    ledger.add(fileOf(3), { ...increment(rand, 0, 1), key: 'k0' });
+    expect(view.upToDate).toBe(true);
+    ledger.setThread(info(1, 'codex', '/elsewhere'));
+    expect(view.upToDate).toBe(false);
+    view.current();
+    expect(view.upToDate).toBe(true);
+    ledger.removeFile(fileOf(2));
+    expect(view.upToDate).toBe(false);
+    view.current();
+    expect(view.upToDate).toBe(true);
+    expect(view.current()).toEqual(collectCells(ledger, { timeZone: 'UTC', pricer }));
+  });
+});

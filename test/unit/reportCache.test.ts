@@ -6,7 +6,7 @@ import { type CliIo, runCli } from '../../src/cli/main.js';
 import { MAX_KEPT, type OutputInputs } from '../../src/cli/printedOutputCache.js';
 import { REPORT_CACHE_FILE } from '../../src/core/reportCache.js';
 import {
-  file, legacyHeader, legacyMessage, resetClock, sessionMeta, threadSpawnSource, tokenCount, turnContext, usageRecord,
+  assistantMessage, file, legacyHeader, legacyMessage, resetClock, sessionMeta, threadSpawnSource, tokenCount, turnContext, usageRecord, userMessage,
 } from './helpers/rolloutBuilder.js';
 import { TempHome } from './helpers/tempHome.js';
 
@@ -321,6 +321,7 @@ describe('a full run after a change, beside a report cache written with the stat
       await appendFile(home.path(child), `${turnContext('gpt-5.1-codex-mini', { cwd: '/work/repo/app' })}\n${usageRecord('child', 'resp-3', [4000, 1000, 300, 100])}\n${usageRecord('child', 'resp-4', [123, 45, 6, 7])}\n`);
     }, 2],
     ['a new thread', () => home.write('sessions/2026/11/22/rollout-2026-11-22T08-00-00-late.jsonl', file(sessionMeta('late', { cwd: '/work/other' }), turnContext('gpt-5.1-codex'), tokenCount([5000, 2500, 700, 300], [5000, 2500, 700, 300]))), 1],
+    ['lines without usage (a message, a reply): nothing new to count', () => appendFile(home.path(child), `${userMessage('go on')}\n${assistantMessage('done')}\n`), 0],
     ['an archived copy of a thread (nothing new to count)', async () => home.write('archived_sessions/rollout-2026-11-21T09-00-00-child.jsonl', await readFile(home.path(child), 'utf8')), 0],
     ['a rollout gone', () => rm(home.path('archived_sessions/rollout-2026-11-19T08-00-00-old.jsonl')), 'summed again'],
     ['a thread\'s metadata from a file that now comes first', () => home.write('sessions/2026/11/20/rollout-2026-11-20T07-00-00-child.jsonl', file(
@@ -346,6 +347,8 @@ describe('a full run after a change, beside a report cache written with the stat
       } else {
         expect(continued.exec(after.err)?.[1]).toBe(String(expected));
       }
+      // Nothing new to sum, nothing to price: the price book is not opened.
+      expect(after.err.includes('The price book was not opened')).toBe(expected === 0);
       expect(JSON.parse(after.out)).toEqual(await stateless('daily'));
       // Printed and cached, to the last bit and in the same order, as summing them all gives.
       const summed = await cli(['daily', '--json', '--codex-home', home.root, '--state', summing]);
@@ -358,6 +361,29 @@ describe('a full run after a change, beside a report cache written with the stat
       }
     });
   }
+
+  it('opens the price book after lines without usage when what it prints is not in the cached cells: the budget, a period not of whole days', async () => {
+    await fixture();
+    await writeFile(home.path('config.toml'), `[token_budget]\ntotal_budget = 4000\nperiod = "all"\n`);
+    await cli(['threads', '--json', ...base()]);
+    const noUsage = (): Promise<void> => appendFile(home.path(child), `${assistantMessage('thinking')}\n`);
+    await noUsage();
+    const budget = await cli(['budget', '--json', '--verbose', ...base()]);
+    expect(budget.err).toMatch(continued);
+    expect(budget.err).not.toMatch(/The price book was not opened/);
+    expect(JSON.parse(budget.out)).toEqual(JSON.parse((await cli(['budget', '--json', '--codex-home', home.root], null)).out));
+    await noUsage();
+    const atNoon = ['daily', '--json', '--since', '2026-11-20T12:00:00Z', '--tz', 'UTC'];
+    const period = await cli([...atNoon, '--verbose', ...base()]);
+    expect(period.err).not.toMatch(/The price book was not opened/);
+    expect(withoutDiagnostics(period.out)).toEqual(withoutDiagnostics((await cli([...atNoon, '--codex-home', home.root], null)).out));
+    // A period of whole days, after lines without usage: from the cached cells, unpriced.
+    await noUsage();
+    const days = ['daily', '--json', '--since', '2026-11-21', '--tz', 'UTC'];
+    const whole = await cli([...days, '--verbose', ...base()]);
+    expect(whole.err).toMatch(/The price book was not opened/);
+    expect(withoutDiagnostics(whole.out)).toEqual(withoutDiagnostics((await cli([...days, '--codex-home', home.root], null)).out));
+  });
 
   it('sums them all again when the report cache was written beside another state, or is of another time zone', async () => {
     await fixture();
