@@ -68,10 +68,11 @@ export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders, 
   // could be read: the next run tries again, and says why.
   // The cached cells as they are when the scan added nothing to sum (new lines without usage: a
   // message, a tool's output): nothing to price. Else the price book is opened first.
-  if (cache && !continued?.view.upToDate) await pricer.load();
+  const cellsAsLoaded = continued?.view.upToDate === true;
+  if (cache && !cellsAsLoaded) await pricer.load();
   const allTime = cache ? (continued?.current() ?? collectCells(scanner.ledger, cellOptions)) : undefined;
   if (cache && allTime && stateSaved && summary.problems.length === 0 && scanner.unreadableFiles.size === 0) {
-    cache.store.save({ key: cache.key, files: scanner.filesStamp(), cells: allTime, facts });
+    cache.store.save({ key: cache.key, files: scanner.filesStamp(), cells: allTime, facts }, cellsAsLoaded);
     // What was printed from the cache before is of the state before.
     new PrintedOutputCache(args.stateDir!, cache.store.statePath, io.env, logger).clear();
   }

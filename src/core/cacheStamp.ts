@@ -195,7 +195,7 @@ function readFailure(path: string, err: unknown): { reason: string; kind: 'missi
  * readStoredCache.
  */
 export function readStampedCache<T extends StoredStamp>(path: string, version: number):
-  { stamp: Partial<T>; whole: () => { stored: Partial<T> } | { reason: string } } | { reason: string; kind: 'missing' | 'unreadable' | 'invalid' } {
+  { stamp: Partial<T>; whole: () => { stored: Partial<T>; restText: string } | { reason: string } } | { reason: string; kind: 'missing' | 'unreadable' | 'invalid' } {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
@@ -213,15 +213,16 @@ export function readStampedCache<T extends StoredStamp>(path: string, version: n
   }
   const s = stamp as (Partial<T> & { version?: unknown }) | null;
   if (typeof s !== 'object' || s === null || Array.isArray(s) || s.version !== version) return { reason: `${path} is of another version`, kind: 'invalid' };
-  const whole = (): { stored: Partial<T> } | { reason: string } => {
+  const whole = (): { stored: Partial<T>; restText: string } | { reason: string } => {
+    const restText = bytes.toString('utf8', end + 1);
     let rest: unknown;
     try {
-      rest = JSON.parse(bytes.toString('utf8', end + 1));
+      rest = JSON.parse(restText);
     } catch {
       return invalid;
     }
     if (typeof rest !== 'object' || rest === null || Array.isArray(rest)) return invalid;
-    return { stored: { ...(rest as Partial<T>), ...s } };
+    return { stored: { ...(rest as Partial<T>), ...s }, restText };
   };
   return { stamp: s, whole };
 }
@@ -237,9 +238,13 @@ function oneLineCache(bytes: Buffer, version: number, path: string): { reason: s
   return { reason: `${path} is not valid JSON`, kind: 'invalid' };
 }
 
-/** Writes a cache in the two lines readStampedCache reads: `{ version, ...stamp }`, then `rest`; atomically, a failure logged as a warning. */
-export function writeStampedCache(path: string, version: number, stamp: StoredStamp, rest: object, logger: Logger, consequence: string): void {
-  writeCacheText(path, `${JSON.stringify({ version, ...stamp })}\n${JSON.stringify(rest)}`, logger, consequence);
+/**
+ * Writes a cache in the two lines readStampedCache reads: `{ version, ...stamp }`, then `rest` (or
+ * the text of a rest as it was read, written again as it is); atomically, a failure logged as a warning.
+ */
+export function writeStampedCache(path: string, version: number, stamp: StoredStamp, rest: { json: object } | { text: string }, logger: Logger, consequence: string): void {
+  const restText = 'text' in rest ? rest.text : JSON.stringify(rest.json);
+  writeCacheText(path, `${JSON.stringify({ version, ...stamp })}\n${restText}`, logger, consequence);
 }
 
 /** Writes a cache's JSON atomically (a temporary file, then a rename); a failure is logged as a warning, never thrown. */

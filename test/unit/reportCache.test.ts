@@ -6,7 +6,7 @@ import { type CliIo, runCli } from '../../src/cli/main.js';
 import { MAX_KEPT, type OutputInputs } from '../../src/cli/printedOutputCache.js';
 import { REPORT_CACHE_FILE } from '../../src/core/reportCache.js';
 import {
-  assistantMessage, file, legacyHeader, legacyMessage, resetClock, sessionMeta, threadSpawnSource, tokenCount, turnContext, usageRecord, userMessage,
+  assistantMessage, file, legacyHeader, legacyMessage, rateLimitsResetsIn, resetClock, sessionMeta, threadSpawnSource, tokenCount, turnContext, usageRecord, userMessage,
 } from './helpers/rolloutBuilder.js';
 import { TempHome } from './helpers/tempHome.js';
 
@@ -361,6 +361,36 @@ describe('a full run after a change, beside a report cache written with the stat
       }
     });
   }
+
+  it('writes the cells read again as they were after lines without usage, under the new stamp; encodes them again when the facts changed', async () => {
+    await fixture();
+    await cli(['threads', '--json', ...base()]);
+    const cacheLines = async (): Promise<string[]> => (await readFile(join(state, REPORT_CACHE_FILE), 'utf8')).split('\n');
+    const [stampBefore, cellsBefore] = await cacheLines();
+    await appendFile(home.path(child), `${assistantMessage('looking')}\n`);
+    const quiet = await cli(['daily', '--json', '--verbose', ...base()]);
+    expect(quiet.err).toMatch(/The report cache's cells are written again as they were read, under the new stamp\./);
+    const [stampAfter, cellsAfter] = await cacheLines();
+    expect(stampAfter).not.toBe(stampBefore);
+    expect(cellsAfter).toBe(cellsBefore);
+    expect(answeredFromCache(await cli(['daily', '--json', '--verbose', ...base()]))).toBe(true);
+    // A line that cannot be used: no usage either, but the facts (its warning, the counters) changed.
+    await appendFile(home.path(child), '{not json\n');
+    const bad = await cli(['daily', '--json', '--verbose', ...base()]);
+    expect(bad.err).not.toMatch(/written again as they were read/);
+    expect(bad.err).toMatch(/The price book was not opened/);
+    expect(JSON.parse((await cacheLines())[1]!).facts.counters.badLines).toBe(JSON.parse(cellsBefore!).facts.counters.badLines + 1);
+    // Rate limits without usage: the cells' rate limits changed.
+    await appendFile(home.path(child), `${tokenCount(null, null, { rateLimits: rateLimitsResetsIn(42, 3600, 7, 86400) })}\n`);
+    const limits = await cli(['daily', '--json', '--verbose', ...base()]);
+    expect(limits.err).not.toMatch(/written again as they were read/);
+    expect(JSON.parse((await cacheLines())[1]!).rateLimits).not.toEqual(JSON.parse(cellsBefore!).rateLimits);
+    for (const command of COMMANDS) {
+      const again = await cli([command, '--json', '--verbose', ...base()]);
+      expect(answeredFromCache(again)).toBe(true);
+      expect(withoutDiagnostics(again.out)).toEqual(await stateless(command));
+    }
+  });
 
   it('opens the price book after lines without usage when what it prints is not in the cached cells: the budget, a period not of whole days', async () => {
     await fixture();
