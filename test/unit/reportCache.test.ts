@@ -308,6 +308,14 @@ describe('a full run after a change, beside a report cache written with the stat
     delete value.diagnostics;
     return value;
   };
+  /** Every report command answers from the cache that run wrote, with what a run without a state prints. */
+  const expectEveryCommandFromCache = async (): Promise<void> => {
+    for (const command of COMMANDS) {
+      const again = await cli([command, '--json', '--verbose', ...base()]);
+      expect(answeredFromCache(again)).toBe(true);
+      expect(withoutDiagnostics(again.out)).toEqual(await stateless(command));
+    }
+  };
   /** The report cache's cells as stored (its stamp left out). */
   const storedCells = async (dir: string): Promise<unknown> => {
     const { threads, strings, agents, rateLimits } = JSON.parse((await readFile(join(dir, REPORT_CACHE_FILE), 'utf8')).split('\n')[1]!) as Record<string, unknown>;
@@ -354,11 +362,7 @@ describe('a full run after a change, beside a report cache written with the stat
       const summed = await cli(['daily', '--json', '--codex-home', home.root, '--state', summing]);
       expect(after.out).toBe(summed.out);
       expect(await storedCells(state)).toStrictEqual(await storedCells(summing));
-      for (const command of COMMANDS) {
-        const again = await cli([command, '--json', '--verbose', ...base()]);
-        expect(answeredFromCache(again)).toBe(true);
-        expect(withoutDiagnostics(again.out)).toEqual(await stateless(command));
-      }
+      await expectEveryCommandFromCache();
     });
   }
 
@@ -385,11 +389,7 @@ describe('a full run after a change, beside a report cache written with the stat
     const limits = await cli(['daily', '--json', '--verbose', ...base()]);
     expect(limits.err).not.toMatch(/written again as they were read/);
     expect(JSON.parse((await cacheLines())[1]!).rateLimits).not.toEqual(JSON.parse(cellsBefore!).rateLimits);
-    for (const command of COMMANDS) {
-      const again = await cli([command, '--json', '--verbose', ...base()]);
-      expect(answeredFromCache(again)).toBe(true);
-      expect(withoutDiagnostics(again.out)).toEqual(await stateless(command));
-    }
+    await expectEveryCommandFromCache();
   });
 
   it('opens the price book after lines without usage when what it prints is not in the cached cells: the budget, a period not of whole days', async () => {
