@@ -9,7 +9,7 @@ import { type ReportCacheStore } from '../core/reportCache.js';
 import { LiveCells } from '../core/liveCells.js';
 import { type CellOptions, collectCells, type ReportCells, reportFromCells } from '../core/reports.js';
 import { UsageScanner } from '../core/scanner.js';
-import { ScanStateStore } from '../core/stateStore.js';
+import { ScanStateStore, SHORT_RUN_JOURNAL_LIMIT } from '../core/stateStore.js';
 import { countTextTokens } from '../core/tokenizer.js';
 import { usableTimeZone } from '../core/timeZones.js';
 import { budgetUsageOf, runBudgetCommand } from './budgetCommand.js';
@@ -31,7 +31,8 @@ export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders, 
   // The cache's key keeps the invocation's zone: a cached run of the same invocation answers as this run does.
   const timeZone = usableTimeZone(inv.timeZone);
   const logger = stderrLogger(io, args.verbose);
-  const store = args.stateDir ? new ScanStateStore(join(args.stateDir, STATE_FILE), logger) : undefined;
+  // Loaded at every run: a short journal (SHORT_RUN_JOURNAL_LIMIT), replayed by each.
+  const store = args.stateDir ? new ScanStateStore(join(args.stateDir, STATE_FILE), logger, SHORT_RUN_JOURNAL_LIMIT) : undefined;
   const cache = reportCacheOf(inv, io, logger);
   // The state files as they are before and after loading them: the same, the ledger is the one they hold.
   const stateBefore = store && cache ? storedStateOf(store.path) : undefined;

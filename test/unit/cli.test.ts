@@ -1,4 +1,5 @@
-import { writeFile } from 'node:fs/promises';
+import { appendFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runFromReportCache } from '../../src/cli/cachedRun.js';
 import { rolloutFilesNow } from '../../src/core/cacheStamp.js';
@@ -7,7 +8,7 @@ import { resolveInvocation } from '../../src/cli/invocation.js';
 import { type CliIo, runCli } from '../../src/cli/main.js';
 import { scanReaders } from '../../src/cli/readerStart.js';
 import { runScan } from '../../src/cli/scanRun.js';
-import { file, resetClock, sessionMeta, tokenCount, turnContext } from './helpers/rolloutBuilder.js';
+import { file, resetClock, sessionMeta, tokenCount, turnContext, usageRecord } from './helpers/rolloutBuilder.js';
 import { TempHome } from './helpers/tempHome.js';
 
 let home: TempHome;
@@ -29,6 +30,25 @@ async function fixture(): Promise<void> {
 }
 
 describe('codex-meter', () => {
+  it('keeps its state\'s journal short (at most 64 KiB for a small state), as it replays the journal at every run', async () => {
+    await fixture();
+    const state = home.path('state');
+    const journal = join(state, 'scan-state.json.journal');
+    const rollout = home.path('sessions/2026/11/20/rollout-2026-11-20T10-00-00-t1.jsonl');
+    await cli('threads', '--json', '--codex-home', home.root, '--state', state);
+    const sizes: number[] = [];
+    for (let n = 0; n < 70; n += 1) {
+      await appendFile(rollout, `${usageRecord('t1', `resp-${n}`, [10, 0, 1, 0])}\n`);
+      expect((await cli('threads', '--json', '--codex-home', home.root, '--state', state)).code).toBe(0);
+      sizes.push((await stat(journal).catch(() => ({ size: 0 }))).size);
+    }
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(64 * 1024);
+    // Written whole at least once meanwhile: the journal started again.
+    expect(sizes.some((size, i) => i > 0 && size < sizes[i - 1]!)).toBe(true);
+    const json = JSON.parse((await cli('threads', '--json', '--codex-home', home.root, '--state', state)).out);
+    expect(json.threads[0].totalTokens).toBe(3150 + 70 * 11);
+  });
+
   it('threads --json prints the documented shape and lists bad lines as warnings', async () => {
     await fixture();
     const { code, out } = await cli('threads', '--json', '--codex-home', home.root);

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LedgerChange, MAX_RECORDED_CHANGES, UsageLedger } from '../../src/core/ledger.js';
 import { MemoryLogger } from '../../src/core/logger.js';
 import { UsageScanner } from '../../src/core/scanner.js';
-import { JOURNAL_MIN_LIMIT_BYTES, ScanStateStore } from '../../src/core/stateStore.js';
+import { JOURNAL_MIN_LIMIT_BYTES, ScanStateStore, SHORT_RUN_JOURNAL_LIMIT, WATCHER_JOURNAL_LIMIT } from '../../src/core/stateStore.js';
 import { file, legacyHeader, legacyMessage, resetClock, sessionMeta, tokenCount, turnContext, type Usage4 } from './helpers/rolloutBuilder.js';
 import { figures, sumUsage, TempHome } from './helpers/tempHome.js';
 
@@ -177,6 +177,28 @@ describe('the scan state journal', () => {
     await rm(c.store.journalPath);
     await appendFile(home.path('sessions/2026/11/20/rollout-2026-11-20T10-00-00-t1.jsonl'), `${next([9000, 100, 10, 1], [3, 0, 1, 0])}\n`);
     expect(await scanAndSave(c.scanner, c.store)).toBe('whole');
+    expect(figures((await reload()).scanner)).toEqual(await figuresFromScratch());
+  });
+
+  it('keeps the journal within the limit it is given: the CLI\'s, a 64th of the state (at least 64 KiB), the watcher\'s a quarter (at least 1 MiB)', async () => {
+    expect(SHORT_RUN_JOURNAL_LIMIT(9_434_455)).toBeCloseTo(147_413, 0);
+    expect(SHORT_RUN_JOURNAL_LIMIT(1_000_000)).toBe(65_536);
+    expect(WATCHER_JOURNAL_LIMIT(1_000_000)).toBe(JOURNAL_MIN_LIMIT_BYTES);
+    expect(WATCHER_JOURNAL_LIMIT(9_434_455)).toBeCloseTo(2_358_614, 0);
+    const first = await reload();
+    await scanAndSave(first.scanner, first.store);
+    // Room for about two entries: the third change is saved whole, and the journal starts again.
+    const logger = new MemoryLogger();
+    const store = new ScanStateStore(statePath, logger, () => 2 * 1800);
+    const scanner = home.scanner(await store.load(), logger);
+    const written: string[] = [];
+    for (let n = 1; n <= 5; n += 1) {
+      await changeEverything(n);
+      written.push(await scanAndSave(scanner, store));
+    }
+    expect(written.slice(0, 3)).toContain('whole');
+    expect(written[0]).toBe('journal');
+    expect((await stat(store.journalPath).catch(() => ({ size: 0 }))).size).toBeLessThanOrEqual(2 * 1800);
     expect(figures((await reload()).scanner)).toEqual(await figuresFromScratch());
   });
 
