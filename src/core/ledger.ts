@@ -56,14 +56,7 @@ export class UsageLedger {
       this.reporters[slot] = file;
       this.revision += 1;
     } else {
-      const files = this.reporters[slot]!;
-      if (typeof files === 'string') {
-        reportedBefore = files === file;
-        if (!reportedBefore) this.reporters[slot] = new Set([files, file]);
-      } else {
-        reportedBefore = files.has(file);
-        files.add(file);
-      }
+      reportedBefore = !this.addReporter(slot, file);
     }
     if (!reportedBefore) {
       const list = this.fileSlots.get(file);
@@ -186,16 +179,21 @@ export class UsageLedger {
       this.record({ kind: 'add', file, increment });
       return true;
     }
+    if (this.addReporter(slot, file)) this.record({ kind: 'add', file, increment });
+    return false;
+  }
+
+  /** Adds `file` to the reporters of a live slot; false when it had reported the slot already. */
+  private addReporter(slot: number, file: string): boolean {
     const files = this.reporters[slot]!;
     if (typeof files === 'string') {
       if (files === file) return false;
       this.reporters[slot] = new Set([files, file]);
-    } else {
-      if (files.has(file)) return false;
-      files.add(file);
+      return true;
     }
-    this.record({ kind: 'add', file, increment });
-    return false;
+    if (files.has(file)) return false;
+    files.add(file);
+    return true;
   }
 
   private record(change: LedgerChange): void {
@@ -290,8 +288,6 @@ export class UsageLedger {
     // Sets of reporters change in place; the few there are (keys several files report) are copied.
     const reporters = this.reporters.slice(0, count).map((files) => (typeof files === 'object' ? [...files] : files));
     const increments = {
-      /** At most this many (the slots taken back are counted too): what a writer may size its columns by. */
-      size: count,
       *[Symbol.iterator](): Generator<[UsageIncrement, string[]]> {
         for (let slot = 0; slot < count; slot += 1) {
           const files = reporters[slot];
@@ -411,7 +407,6 @@ export interface LedgerSnapshot {
   threads: ThreadInfo[];
   rateLimits: RateLimitSnapshot | undefined;
 }
-
 
 /** A snapshot's increments as a state file is decoded: their columns, and per increment the file that reported it or the files. */
 export interface LoadedColumns {
