@@ -64,34 +64,34 @@ export async function runScan(inv: Invocation, io: CliIo, readers: ScanReaders, 
   ];
   const counters = scanner.counters();
   const facts = { warnings, counters, estimatedThreads: scanner.estimatedThreads.size, trackedFiles: scanner.trackedFiles };
-  // The report cache holds the cells of all time: what any report of whole local days, or the budget
-  // command, needs on the next run with nothing new (reportCacheOf). Written only when everything
-  // could be read: the next run tries again, and says why.
   // The cached cells as they are when the scan added nothing to sum (new lines without usage: a
   // message, a tool's output): nothing to price. Else the price book is opened first.
   const cellsAsLoaded = continued?.view.upToDate === true;
   if (cache && !cellsAsLoaded) await pricer.load();
   const allTime = cache ? (continued?.current() ?? collectCells(scanner.ledger, cellOptions)) : undefined;
+  // The report cache holds the cells of all time: what any report of whole local days, or the budget
+  // command, needs on the next run with nothing new (reportCacheOf). Written only when everything
+  // could be read: the next run tries again, and says why.
   if (cache && allTime && stateSaved && summary.problems.length === 0 && scanner.unreadableFiles.size === 0) {
     cache.store.save({ key: cache.key, files: scanner.filesStamp(), cells: allTime, facts }, cellsAsLoaded);
     // What was printed from the cache before is of the state before.
     new PrintedOutputCache(args.stateDir!, cache.store.statePath, io.env, logger).clear();
   }
   // A period's cells: taken from those of all time when they were summed, as the next run answers it
-  // from the cache; summed from the ledger for a period that is not whole local days, or without them.
-  const cellsOf = (from: Date | undefined, to: Date | undefined): ReportCells =>
-    (allTime && cellsOfDays(allTime, from, to)) || collectCells(scanner.ledger, { since: from, until: to, timeZone, pricer });
-  // A period the cells of all time do not give is summed from the ledger, and priced; so is the
-  // budget's, whose period its command finds.
-  if (args.command === 'budget' || !(allTime && cellsOfDays(allTime, since, until))) await pricer.load();
-  if (!pricer.loaded) logger.debug('The price book was not opened: the scan found nothing new to price.');
+  // from the cache; summed from the ledger (and priced) for a period that is not whole local days, or without them.
+  const summed = (from: Date | undefined, to: Date | undefined): ReportCells => collectCells(scanner.ledger, { since: from, until: to, timeZone, pricer });
   if (args.command === 'budget') {
+    // The budget's period is its command's to find.
+    await pricer.load();
+    const cellsOf = (from: Date | undefined, to: Date | undefined): ReportCells => (allTime && cellsOfDays(allTime, from, to)) || summed(from, to);
     const code = await runBudgetCommand({ args, io, codexHomes: inv.codexHomes, usageFor: (period) => budgetUsageOf(cellsOf(period.start, period.end)), timeZone, warnings, badLines: counters.badLines, now: new Date() });
     // Any period's cells can be summed from the ledger.
     return code!;
   }
-
-  const report = reportFromCells(cellsOf(since, until), { projectOf });
+  const periodCells = (allTime && cellsOfDays(allTime, since, until)) || undefined;
+  if (!periodCells) await pricer.load();
+  if (!pricer.loaded) logger.debug('The price book was not opened: the scan found nothing new to price.');
+  const report = reportFromCells(periodCells ?? summed(since, until), { projectOf });
   return printReport(args.command, args.json, report, warnings, diagnosticsOf(facts, scanner.unreadableFiles.size, summary.bytesRead), counters.badLines, io);
 }
 
