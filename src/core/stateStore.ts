@@ -6,7 +6,7 @@ import { type Logger } from './logger.js';
 import { type PersistedScanState, SCAN_STATE_VERSION, type ScanStateChanges, stateJournalPath } from './scanState.js';
 import { decodeJournalEntry, decodeScanState, encodeJournalEntry, encodeScanStatePieces, type StoredScanState } from './stateCodec.js';
 
-/** A journal may grow to this many bytes, or to a quarter of its state file if that is more, before the next save writes the state whole. */
+/** The least a watcher's journal may grow to before the next save writes the state whole (WATCHER_JOURNAL_LIMIT). */
 export const JOURNAL_MIN_LIMIT_BYTES = 1 << 20;
 
 /** How many bytes a journal may hold beside a state file of `stateBytes` before the next save writes the state whole. */
