@@ -35,7 +35,7 @@ export type CacheLookup = { hit: true; cells: ReportCells; facts: ScanFacts; sta
 
 /** Reads, checks and writes the report cache at `path` beside the scan state file at `statePath`. */
 export class ReportCacheStore {
-  /** The cells cellsOfState gave last, with the text of the cache they were read from (after its stamp), and its facts and rate limits as stored. */
+  /** What the cache held when cellsOfState last gave its cells: its text after the stamp, and its facts and rate limits as stored. */
   private loaded: { restText: string; facts: unknown; rateLimits: unknown } | undefined;
 
   constructor(
