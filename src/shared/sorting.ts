@@ -13,9 +13,17 @@ export const SORT_COLUMNS: readonly SortColumn[] = ['label', 'uncachedInput', 'c
 /** The thread table's order until the user picks another: the most recent first. */
 export const DEFAULT_THREAD_SORT: Readonly<SortSpec> = Object.freeze({ column: 'lastSeen', descending: true });
 
-function value(row: FigureRow, column: SortColumn): string | number {
+/** The figures a row is sorted by, with null or undefined where one is missing. */
+export type SortableFigures = Pick<FigureRow, 'buckets' | 'totalTokens'> & {
+  costUsd: number | null | undefined;
+  firstSeen: string | null | undefined;
+  lastSeen: string | null | undefined;
+};
+
+/** A row's value in a column, as the tables compare it (`label`: the row's label). */
+export function sortValue(row: SortableFigures, label: string, column: SortColumn): string | number {
   switch (column) {
-    case 'label': return row.label.toLowerCase();
+    case 'label': return label.toLowerCase();
     case 'totalTokens': return row.totalTokens;
     case 'costUsd': return row.costUsd ?? -1;
     case 'lastSeen': return row.lastSeen ?? '';
@@ -24,17 +32,20 @@ function value(row: FigureRow, column: SortColumn): string | number {
   }
 }
 
-/** A stable sort of rows (and of each row's children, when it has any) by one column. */
-export function sortRows<T extends FigureRow & { children?: T[] }>(rows: readonly T[], spec: SortSpec): T[] {
-  const sorted = rows
-    .map((row, index) => ({ row, index }))
+/** `items` in a stable sort by one column (`valueOf`: an item's value in it, as sortValue gives), as sortRows orders rows. */
+export function sortedBy<T>(items: readonly T[], spec: SortSpec, valueOf: (item: T, column: SortColumn) => string | number): T[] {
+  return items
+    .map((item, index) => ({ item, index, value: valueOf(item, spec.column) }))
     .sort((a, b) => {
-      const va = value(a.row, spec.column);
-      const vb = value(b.row, spec.column);
-      const order = va < vb ? -1 : va > vb ? 1 : 0;
+      const order = a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
       return (spec.descending ? -order : order) || a.index - b.index;
     })
-    .map(({ row }) => row);
+    .map(({ item }) => item);
+}
+
+/** A stable sort of rows (and of each row's children, when it has any) by one column. */
+export function sortRows<T extends FigureRow & { children?: T[] }>(rows: readonly T[], spec: SortSpec): T[] {
+  const sorted = sortedBy(rows, spec, (row, column) => sortValue(row, row.label, column));
   return sorted.map((row) => (row.children && row.children.length > 0 ? { ...row, children: sortRows(row.children, spec) } : row));
 }
 

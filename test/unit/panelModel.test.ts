@@ -3,10 +3,11 @@ import { deriveAgent } from '../../src/core/agents.js';
 import { UsageLedger } from '../../src/core/ledger.js';
 import { emptyCounters, type ThreadInfo, type UsageIncrement } from '../../src/core/ledgerTypes.js';
 import { buildPanelSnapshot, snapshotToCsv } from '../../src/core/panelModel.js';
-import { buildReport, type Pricer } from '../../src/core/reports.js';
+import { buildReport, type Pricer, type ThreadRow, type UsageReport } from '../../src/core/reports.js';
 import { parseWebviewMessage } from '../../src/extension/panelMessages.js';
-import { type FigureRow, type PanelFilter } from '../../src/shared/protocol.js';
-import { flattenTree, sortRows } from '../../src/shared/sorting.js';
+import { type FigureRow, type PanelFilter, type ThreadPanelRow } from '../../src/shared/protocol.js';
+import { DEFAULT_THREAD_SORT, flattenTree, SORT_COLUMNS, sortRows } from '../../src/shared/sorting.js';
+import { random } from './helpers/randomLedger.js';
 import { type TokenBuckets } from '../../src/core/usage.js';
 
 const pricer: Pricer = {
@@ -138,6 +139,96 @@ describe('a view with more threads than a snapshot holds', () => {
     const all = snapshotOf(ledger, 10_000, {}, { period: 'all' }, 8);
     expect(all.threads).toHaveLength(8);
     expect(snapshotOf(ledger).threads).toHaveLength(8);
+  });
+
+  /**
+   * The thread tree as the panel built it before rows were made only for the threads shown: a row
+   * for every thread, each attached to its parent unless that would close a loop, rolled up to 64
+   * levels down, and the roots sorted (children too) and cut when there are more than the limit.
+   */
+  function referenceThreads(threads: ThreadRow[], filter: PanelFilter, limit: number | undefined): ThreadPanelRow[] {
+    const rows = new Map<string, ThreadPanelRow>();
+    for (const t of threads) {
+      rows.set(t.threadId, {
+        key: t.threadId, label: t.threadId, buckets: { ...t.buckets }, totalTokens: t.totalTokens, costUsd: t.costUsd ?? null, unpricedTokens: t.unpricedTokens,
+        estimatedTokens: t.estimatedTokens, responses: t.responses, firstSeen: t.firstSeen ?? null, lastSeen: t.lastSeen ?? null,
+        threadId: t.threadId, parentThreadId: t.parentThreadId ?? null, agent: t.agent, models: [...t.models], project: t.project ?? null, estimated: t.estimated,
+        rolledUpTokens: t.totalTokens, rolledUpCostUsd: t.costUsd ?? null, children: [],
+      });
+    }
+    const isAncestor = (candidate: ThreadPanelRow, of: ThreadPanelRow): boolean => {
+      let current: ThreadPanelRow | undefined = of;
+      for (let depth = 0; current && depth < 64; depth += 1) {
+        if (current === candidate) return true;
+        current = current.parentThreadId ? rows.get(current.parentThreadId) : undefined;
+      }
+      return false;
+    };
+    const roots: ThreadPanelRow[] = [];
+    for (const row of rows.values()) {
+      const parent = row.parentThreadId ? rows.get(row.parentThreadId) : undefined;
+      if (parent && parent !== row && !isAncestor(row, parent)) parent.children.push(row);
+      else roots.push(row);
+    }
+    const rollUp = (row: ThreadPanelRow, depth: number): void => {
+      if (depth > 64) return;
+      for (const child of row.children) {
+        rollUp(child, depth + 1);
+        row.rolledUpTokens += child.rolledUpTokens;
+        if (child.rolledUpCostUsd !== null) row.rolledUpCostUsd = (row.rolledUpCostUsd ?? 0) + child.rolledUpCostUsd;
+      }
+    };
+    for (const root of roots) rollUp(root, 0);
+    if (limit === undefined || roots.length <= limit) return roots;
+    return sortRows(roots, filter.threadSort ?? DEFAULT_THREAD_SORT).slice(0, limit);
+  }
+
+  /** Thread rows of a random forest: parents that exist or not, loops, a chain 100 deep, ties, costs missing. */
+  function randomThreadRows(seed: number, n: number): ThreadRow[] {
+    const rand = random(seed);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
+    const rows: ThreadRow[] = [];
+    for (let i = 0; i < n; i += 1) {
+      const total = pick([0, 5, 5, 17, 100, 2500, Math.floor(rand() * 1e6)]);
+      const parent = rand() < 0.4 ? `t${Math.floor(rand() * n)}` : rand() < 0.1 ? 'missing' : undefined;
+      rows.push({
+        buckets: { uncachedInput: total, cachedInput: pick([0, 3, 9]), cacheWriteInput: 0, output: pick([0, 1, 2]), reasoningOutput: 0 },
+        totalTokens: total, costUsd: rand() < 0.2 ? undefined : total * 1.1e-7 + rand() * 1e-9, unpricedTokens: 0, estimatedTokens: 0, responses: 1,
+        firstSeen: rand() < 0.1 ? undefined : `2026-11-0${pick([1, 2, 3])}T00:00:00.000Z`, lastSeen: rand() < 0.1 ? undefined : `2026-11-1${pick([1, 2, 3])}T00:00:00.000Z`,
+        threadId: rand() < 0.5 ? `t${i}` : `T${i}`, parentThreadId: parent, agentId: 'a', agent: 'A', agentKind: parent ? 'subagent' : 'top-level', models: ['m'],
+        project: undefined, cwd: undefined, estimated: false, archived: false,
+      });
+    }
+    // Loops, a chain 100 deep under the first thread, and a second row of one thread's id.
+    const loop = (name: string, length: number): void => {
+      for (let i = 0; i < length; i += 1) rows.push({ ...rows[0]!, threadId: `${name}${i}`, parentThreadId: `${name}${(i + 1) % length}` });
+    };
+    loop('x', 3);
+    // The longest loop found as one (each thread's ancestors are looked for 64 levels up), and one longer.
+    loop('y', 64);
+    loop('z', 65);
+    for (let i = 0; i < 100; i += 1) rows.push({ ...rows[1]!, threadId: `deep${i}`, parentThreadId: i === 0 ? rows[0]!.threadId : `deep${i - 1}`, costUsd: 1e-3 * (i + 1) });
+    rows.push({ ...rows[3]!, totalTokens: 123_456, parentThreadId: undefined });
+    return rows;
+  }
+
+  it('holds the tree the rows of every thread make, cut after the first roots in any order', () => {
+    const orders: (PanelFilter['threadSort'] | undefined)[] = [undefined, ...SORT_COLUMNS.flatMap((column) => [{ column, descending: true }, { column, descending: false }])];
+    for (let seed = 1; seed <= 6; seed += 1) {
+      const threads = randomThreadRows(seed, 40 + seed * 13);
+      const report: UsageReport = { ...buildReport(new UsageLedger(), { timeZone: 'UTC', pricer }), threads };
+      for (const threadSort of orders) {
+        const filter: PanelFilter = { period: 'all', ...(threadSort ? { threadSort } : {}) };
+        for (const limit of [undefined, 1, 7, 30, 1000]) {
+          const snapshot = buildPanelSnapshot({
+            report, filter, periodLabel: 'All time', counters: emptyCounters(), estimatedThreads: 0, unreadableFiles: 0, scanning: false,
+            choices: { agents: [], models: [], projects: [] }, ...(limit === undefined ? {} : { threadLimit: limit }),
+          });
+          expect(snapshot.threads, `seed ${seed}, ${JSON.stringify(threadSort)}, limit ${limit}`).toEqual(referenceThreads(threads, filter, limit));
+          expect(snapshot.threadCount).toBe(threads.length);
+        }
+      }
+    }
   });
 
   it('accepts a thread order from the webview, and refuses one that is not a column', () => {
