@@ -1,5 +1,9 @@
 import { type IncrementPosition, type UsageLedger } from './ledger.js';
-import { CellCollector, type CellOptions, type ReportCells } from './reports.js';
+import { LiveReport } from './liveReport.js';
+import { CellCollector, type CellGrouping, type CellOptions, type ReportCells, type UsageReport } from './reports.js';
+
+/** Reports kept at most per view: the token panel's, unfiltered and filtered, and one more. */
+const REPORT_LIMIT = 3;
 
 /**
  * A ledger's cells for one period, time zone and price book, kept up to date as the ledger grows:
@@ -16,6 +20,8 @@ export class LiveCells {
   private threadRevision = -1;
   /** How many times the cells were summed from the start (the first time included; none for a view made by `continuing` until it has to). */
   fullSums = 0;
+  /** The reports of these cells last asked for, most recent first (report). */
+  private reports: LiveReport[] = [];
 
   /** A view of the cells summed from the start, or going on from `from`: a collector of the ledger as it is now. */
   constructor(readonly ledger: UsageLedger, readonly options: CellOptions, from?: CellCollector) {
@@ -63,6 +69,20 @@ export class LiveCells {
     return this.collector.cells();
   }
 
+  /**
+   * reportFromCells(current(), grouping), summed on from the last report of this view for the same
+   * grouping (LiveReport): its rows are the view's, to read before the next call.
+   */
+  report(grouping: CellGrouping): UsageReport {
+    const cells = this.current();
+    const at = this.reports.findIndex((r) => r.grouping.projectOf === grouping.projectOf && r.grouping.agentId === grouping.agentId
+      && r.grouping.model === grouping.model && r.grouping.project === grouping.project);
+    const live = at === -1 ? new LiveReport({ projectOf: grouping.projectOf, agentId: grouping.agentId, model: grouping.model, project: grouping.project }) : this.reports.splice(at, 1)[0]!;
+    this.reports.unshift(live);
+    if (this.reports.length > REPORT_LIMIT) this.reports.length = REPORT_LIMIT;
+    return live.report(cells);
+  }
+
   private sumAll(): void {
     this.collector = new CellCollector(this.ledger, this.options);
     this.threadRevision = this.ledger.threadRevision;
@@ -85,6 +105,15 @@ export class LiveCellViews {
   constructor(private readonly limit = VIEW_LIMIT) {}
 
   cells(ledger: UsageLedger, options: CellOptions): ReportCells {
+    return this.view(ledger, options).current();
+  }
+
+  /** reportFromCells of the cells for `options`, summed on from the last report for the same grouping (LiveCells.report). */
+  report(ledger: UsageLedger, options: CellOptions & CellGrouping): UsageReport {
+    return this.view(ledger, options).report(options);
+  }
+
+  private view(ledger: UsageLedger, options: CellOptions): LiveCells {
     const since = options.since?.getTime();
     const until = options.until?.getTime();
     const at = this.views.findIndex((v) =>
@@ -94,7 +123,7 @@ export class LiveCellViews {
     if (at !== -1) this.views.splice(at, 1);
     this.views.unshift(view);
     if (this.views.length > this.limit) this.views.length = this.limit;
-    return view.current();
+    return view;
   }
 
   /** Drops every view (the ledger or the prices were replaced: the views would only hold them). */

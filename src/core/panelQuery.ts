@@ -2,7 +2,7 @@ import { type PanelFilter, type PanelSnapshot } from '../shared/protocol.js';
 import { periodWindow } from './budget/index.js';
 import { buildPanelSnapshot, type PanelBudget } from './panelModel.js';
 import { type LiveCellViews } from './liveCells.js';
-import { collectCells, type Pricer, type ReportCells, reportFromCells, totalTokensBetween } from './reports.js';
+import { collectCells, type Pricer, type ReportCells, reportFromCells, totalTokensBetween, type UsageReport } from './reports.js';
 import { type UsageScanner } from './scanner.js';
 import { nextDay, startOfLocalDay } from './timeZones.js';
 
@@ -47,11 +47,18 @@ export function queryPanel(filter: PanelFilter, ctx: PanelQueryContext): PanelSn
   const base = { since: period.since, until: period.until, timeZone: ctx.timeZone, pricer: ctx.pricer, projectOf: ctx.projectOf };
   // The ledger is summed once; the filter's report and the unfiltered one (its choices) group the same cells.
   const ledger = ctx.scanner.ledger;
-  const cells = ctx.views ? ctx.views.cells(ledger, base) : collectCells(ledger, base);
-  const unfiltered = reportFromCells(cells, base);
-  const filtered = filter.agentId || filter.model || filter.project
-    ? reportFromCells(cells, { ...base, agentId: filter.agentId, model: filter.model, project: filter.project })
-    : unfiltered;
+  const filters = filter.agentId || filter.model || filter.project ? { ...base, agentId: filter.agentId, model: filter.model, project: filter.project } : undefined;
+  let unfiltered: UsageReport;
+  let filtered: UsageReport;
+  if (ctx.views) {
+    // Summed on from the last query's reports: after a change, from the first thread it changed.
+    unfiltered = ctx.views.report(ledger, base);
+    filtered = filters ? ctx.views.report(ledger, filters) : unfiltered;
+  } else {
+    const cells = collectCells(ledger, base);
+    unfiltered = reportFromCells(cells, base);
+    filtered = filters ? reportFromCells(cells, filters) : unfiltered;
+  }
   let budgetUsedTokens: number | undefined;
   let budget: PanelBudget | undefined;
   if (ctx.budget) {

@@ -258,52 +258,85 @@ export class CellCollector {
 
 /** The report of a set of cells: rows per thread, agent, model, project and day, filtered by agent, model and project. */
 export function reportFromCells(source: ReportCells, options: CellGrouping): UsageReport {
-  const projectOf = options.projectOf ?? ((cwd: string | undefined) => cwd);
-  const totals = emptyTotals();
-  const threadRows: ThreadRow[] = [];
-  const agents = new Map<string, AgentRow>();
-  const models = new Map<string, GroupRow>();
-  const projects = new Map<string, GroupRow>();
-  const days = new Map<string, GroupRow>();
-  for (const thread of source.threads) {
-    if (options.agentId !== undefined && thread.agent.id !== options.agentId) continue;
-    let row: ThreadRow | undefined;
-    let agentRow: AgentRow | undefined;
-    for (const cell of thread.cells) {
-      if (options.model !== undefined && cell.model !== options.model) continue;
-      const project = projectOf(cell.cwd);
-      if (options.project !== undefined && project !== options.project) continue;
-      if (!row) {
-        row = {
-          buckets: emptyBuckets(), totalTokens: 0, costUsd: undefined, unpricedTokens: 0, estimatedTokens: 0, responses: 0, firstSeen: undefined, lastSeen: undefined,
-          threadId: thread.threadId,
-          parentThreadId: thread.parentThreadId,
-          agentId: thread.agent.id,
-          agent: thread.agent.name,
-          agentKind: thread.agent.kind,
-          models: [],
-          project,
-          cwd: cell.cwd,
-          estimated: false,
-          archived: thread.archived,
-        };
-        threadRows.push(row);
-        agentRow = agentRowOf(agents, thread);
-        agentRow.threads += 1;
-      }
-      addTotals(row, cell);
-      if (cell.estimated) row.estimated = true;
-      if (!row.models.includes(cell.model)) row.models.push(cell.model);
-      addTotals(agentRow!, cell);
-      addTotals(totals, cell);
-      group(models, cell.model, cell.model, cell);
-      group(projects, project ?? '(unknown)', project ?? '(unknown project)', cell);
-      group(days, cell.day, cell.day, cell);
-    }
-  }
+  const sums = emptyReportSums();
+  const projectOf = projectResolverOf(options);
+  for (const thread of source.threads) addThreadToSums(sums, thread, options, projectOf);
+  return reportOfSums(source, sums, sums.threadRows, 0);
+}
 
-  roundCosts([totals, ...threadRows, ...agents.values(), ...models.values(), ...projects.values(), ...days.values()]);
-  for (const row of threadRows) row.models.sort();
+/** What reportFromCells has summed after some of the threads, in the order it sums them. */
+export interface ReportSums {
+  totals: UsageTotals;
+  /** A row for each thread summed so far that has cells the filters keep, in the order of the threads. */
+  threadRows: ThreadRow[];
+  agents: Map<string, AgentRow>;
+  models: Map<string, GroupRow>;
+  projects: Map<string, GroupRow>;
+  days: Map<string, GroupRow>;
+}
+
+export function emptyReportSums(): ReportSums {
+  return { totals: emptyTotals(), threadRows: [], agents: new Map(), models: new Map(), projects: new Map(), days: new Map() };
+}
+
+/** The grouping's project resolver: the cwd itself without one. */
+export function projectResolverOf(options: CellGrouping): (cwd: string | undefined) => string | undefined {
+  return options.projectOf ?? ((cwd: string | undefined) => cwd);
+}
+
+/** Adds one thread's cells to `sums`, as reportFromCells does (what the filters leave out is skipped). */
+export function addThreadToSums(sums: ReportSums, thread: CellThread, options: CellGrouping, projectOf: (cwd: string | undefined) => string | undefined): void {
+  if (options.agentId !== undefined && thread.agent.id !== options.agentId) return;
+  let row: ThreadRow | undefined;
+  let agentRow: AgentRow | undefined;
+  for (const cell of thread.cells) {
+    if (options.model !== undefined && cell.model !== options.model) continue;
+    const project = projectOf(cell.cwd);
+    if (options.project !== undefined && project !== options.project) continue;
+    if (!row) {
+      row = {
+        buckets: emptyBuckets(), totalTokens: 0, costUsd: undefined, unpricedTokens: 0, estimatedTokens: 0, responses: 0, firstSeen: undefined, lastSeen: undefined,
+        threadId: thread.threadId,
+        parentThreadId: thread.parentThreadId,
+        agentId: thread.agent.id,
+        agent: thread.agent.name,
+        agentKind: thread.agent.kind,
+        models: [],
+        project,
+        cwd: cell.cwd,
+        estimated: false,
+        archived: thread.archived,
+      };
+      sums.threadRows.push(row);
+      agentRow = agentRowOf(sums.agents, thread);
+      agentRow.threads += 1;
+    }
+    addTotals(row, cell);
+    if (cell.estimated) row.estimated = true;
+    if (!row.models.includes(cell.model)) row.models.push(cell.model);
+    addTotals(agentRow!, cell);
+    addTotals(sums.totals, cell);
+    group(sums.models, cell.model, cell.model, cell);
+    group(sums.projects, project ?? '(unknown)', project ?? '(unknown project)', cell);
+    group(sums.days, cell.day, cell.day, cell);
+  }
+}
+
+/**
+ * The report of `sums` once every thread is summed: costs rounded, rows sorted. `threads` (the sums'
+ * thread rows, or a copy) is sorted in place and becomes the report's; the thread rows before
+ * `finishedRows` are taken as they are, their costs already rounded and their models sorted (a
+ * LiveReport's, from an earlier report). The rows are the sums' own: the sums are not to be added to after.
+ */
+export function reportOfSums(source: ReportCells, sums: ReportSums, threads: ThreadRow[], finishedRows: number): UsageReport {
+  const { totals, agents, models, projects, days } = sums;
+  roundCosts([totals, ...agents.values(), ...models.values(), ...projects.values(), ...days.values()]);
+  const rows = sums.threadRows;
+  for (let i = finishedRows; i < rows.length; i += 1) {
+    const row = rows[i]!;
+    if (row.costUsd !== undefined) row.costUsd = roundCost(row.costUsd);
+    row.models.sort();
+  }
   return {
     timeZone: source.timeZone,
     since: source.since,
@@ -311,13 +344,43 @@ export function reportFromCells(source: ReportCells, options: CellGrouping): Usa
     totals,
     cacheHitRate: cacheHitRate(totals.buckets),
     reasoningShare: totals.buckets.output > 0 ? totals.buckets.reasoningOutput / totals.buckets.output : undefined,
-    threads: threadRows.sort((a, b) => compareText(b.lastSeen ?? '', a.lastSeen ?? '') || compareText(a.threadId, b.threadId)),
+    threads: threads.sort((a, b) => compareText(b.lastSeen ?? '', a.lastSeen ?? '') || compareText(a.threadId, b.threadId)),
     agents: [...agents.values()].sort(byTotal),
     models: [...models.values()].sort(byTotal),
     projects: [...projects.values()].sort(byTotal),
     days: [...days.values()].sort((a, b) => compareText(a.key, b.key)),
     rateLimits: source.rateLimits,
   };
+}
+
+/** A copy of `sums` to go on adding to, whose group rows are copies; its first `rowCount` thread rows are `rows`' (finished rows, shared). */
+export function copyReportSums(sums: ReportSums, rows: ThreadRow[], rowCount: number): ReportSums {
+  const copyMap = <T extends GroupRow>(map: Map<string, T>, copy: (row: T) => T): Map<string, T> => {
+    const out = new Map<string, T>();
+    for (const [key, row] of map) out.set(key, copy(row));
+    return out;
+  };
+  return {
+    totals: copyTotals(sums.totals),
+    threadRows: rows.slice(0, rowCount),
+    agents: copyMap(sums.agents, (a) => {
+      const row = copyGroupRow(a) as AgentRow;
+      row.kind = a.kind;
+      row.threads = a.threads;
+      return row;
+    }),
+    models: copyMap(sums.models, copyGroupRow),
+    projects: copyMap(sums.projects, copyGroupRow),
+    days: copyMap(sums.days, copyGroupRow),
+  };
+}
+
+function copyTotals(t: UsageTotals): UsageTotals {
+  return { buckets: { ...t.buckets }, totalTokens: t.totalTokens, costUsd: t.costUsd, unpricedTokens: t.unpricedTokens, estimatedTokens: t.estimatedTokens, responses: t.responses, firstSeen: t.firstSeen, lastSeen: t.lastSeen };
+}
+
+function copyGroupRow(g: GroupRow): GroupRow {
+  return { buckets: { ...g.buckets }, totalTokens: g.totalTokens, costUsd: g.costUsd, unpricedTokens: g.unpricedTokens, estimatedTokens: g.estimatedTokens, responses: g.responses, firstSeen: g.firstSeen, lastSeen: g.lastSeen, key: g.key, label: g.label };
 }
 
 /** What the status bar's meter shows of a set of cells: their totals and agents, as reportFromCells gives them. */
