@@ -19,6 +19,8 @@ export interface FiguresAfterChange {
   meterSummedMillis: number;
   panelLiveMillis: number;
   panelSummedMillis: number;
+  /** The panel from live cells after a response to the first thread of its view (every thread summed again: the worst case). */
+  panelLiveFirstThreadMillis: number;
   cells: number;
 }
 
@@ -57,9 +59,20 @@ export async function timeFiguresAfterChange(scanner: UsageScanner, rounds: numb
     timed(times.meterSummed, () => meter(false));
     timed(times.panelSummed, () => panel(false));
   }
+  // The rounds above add to a new thread, the last of the views (a new session); a response to a
+  // session the views hold first makes the panel sum every thread again (LiveReport).
+  const first = views.cells(scanner.ledger, cellOptions).threads[0]?.threadId ?? 'bench-figures-thread';
+  const firstThread: number[] = [];
+  for (let round = 0; round < rounds; round += 1) {
+    scanner.ledger.add('/bench/appended-first.jsonl', { ...benchIncrement(round), key: `bench-figures-first-${round}`, threadId: first });
+    timed(firstThread, () => panel(true));
+  }
   let cells = 0;
   for (const thread of views.cells(scanner.ledger, cellOptions).threads) cells += thread.cells.length;
-  return { meterLiveMillis: median(times.meterLive), meterSummedMillis: median(times.meterSummed), panelLiveMillis: median(times.panelLive), panelSummedMillis: median(times.panelSummed), cells };
+  return {
+    meterLiveMillis: median(times.meterLive), meterSummedMillis: median(times.meterSummed), panelLiveMillis: median(times.panelLive), panelSummedMillis: median(times.panelSummed),
+    panelLiveFirstThreadMillis: median(firstThread), cells,
+  };
 }
 
 function benchIncrement(round: number): UsageIncrement {
