@@ -4,7 +4,7 @@ import { formatInteger, formatUsd } from '../shared/format.js';
 import { type CliArguments } from './args.js';
 import { type CliIo } from './io.js';
 import { noteSkippedLines } from './reportOutput.js';
-import { readIfPresent } from './textFiles.js';
+import { readIfPresent } from '../core/textFiles.js';
 
 /** What the budget is measured against, for the period: the figures of its usage. */
 export interface BudgetUsage {

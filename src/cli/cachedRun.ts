@@ -11,7 +11,7 @@ import { type Invocation } from './invocation.js';
 import { type CliIo, stderrLogger } from './io.js';
 import { type OutputInputs, PrintedOutputCache } from './printedOutputCache.js';
 import { type CliDiagnostics, printReport } from './reportOutput.js';
-import { readIfPresent } from './textFiles.js';
+import { readIfPresent } from '../core/textFiles.js';
 
 /** The scan state's file in a --state folder. */
 export const STATE_FILE = 'scan-state.json';

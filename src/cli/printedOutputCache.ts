@@ -4,7 +4,7 @@ import { type CacheKey, type RolloutFilesNow, staleReason, type StoredStamp, wri
 import { identityOf } from '../core/fileIdentity.js';
 import { type Logger } from '../core/logger.js';
 import { ProjectResolver } from '../core/projects.js';
-import { readIfPresent } from './textFiles.js';
+import { readIfPresent } from '../core/textFiles.js';
 
 /**
  * The printed-output cache: what a command answered from the report cache printed (its stdout,

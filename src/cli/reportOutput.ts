@@ -2,7 +2,7 @@ import { type GroupRow, type UsageReport, type UsageTotals } from '../core/repor
 import { formatInteger as formatCount } from '../shared/format.js';
 import { type CommandName } from './args.js';
 import { type CliIo } from './io.js';
-import { type Column, formatPercent, formatUsd, renderTable } from './tables.js';
+import { type Column, formatCostCell, formatPercent, renderTable } from './tables.js';
 
 /** A line of a rollout that could not be used, or a file or folder that could not be read (line 0). */
 export interface CliWarning {
@@ -101,7 +101,7 @@ const bucketColumns: Column<GroupRow>[] = [
   { title: 'Output', value: (r) => formatCount(r.buckets.output) },
   { title: 'Reasoning', value: (r) => formatCount(r.buckets.reasoningOutput) },
   { title: 'Total', value: (r) => formatCount(r.totalTokens) },
-  { title: 'Cost', value: (r) => formatUsd(r.costUsd, r.unpricedTokens) },
+  { title: 'Cost', value: (r) => formatCostCell(r.costUsd, r.unpricedTokens) },
 ];
 
 function groupTable(rows: GroupRow[], title: string): string {
@@ -111,7 +111,7 @@ function groupTable(rows: GroupRow[], title: string): string {
 
 function totalsLine(report: UsageReport): string {
   const t = report.totals;
-  return `\nTotal ${formatCount(t.totalTokens)} tokens, ${formatUsd(t.costUsd, t.unpricedTokens)}, cache hit rate ${formatPercent(report.cacheHitRate)}\n`;
+  return `\nTotal ${formatCount(t.totalTokens)} tokens, ${formatCostCell(t.costUsd, t.unpricedTokens)}, cache hit rate ${formatPercent(report.cacheHitRate)}\n`;
 }
 
 function threadsTable(report: UsageReport): string {

@@ -14,7 +14,12 @@ export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]
   return [line(columns.map((c) => c.title)), widths.map((w) => '-'.repeat(w)).join('  ').trimEnd(), ...cells.map(line)].join('\n');
 }
 
-export function formatUsd(usd: number | undefined, unpricedTokens = 0): string {
+/**
+ * A cost as the terminal's tables show it: plain ASCII and short (whole dollars from $100), "+?"
+ * where some tokens have no price, "unpriced" where none has. Not shared/format.ts's formatUsd,
+ * which writes the panel's and the meter's costs (thousands separators, "<$0.01", "—").
+ */
+export function formatCostCell(usd: number | undefined, unpricedTokens = 0): string {
   if (usd === undefined) return unpricedTokens > 0 ? 'unpriced' : '-';
   const text = `$${usd.toFixed(usd >= 100 ? 0 : 2)}`;
   return unpricedTokens > 0 ? `${text}+?` : text;

@@ -4,21 +4,8 @@ import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { BudgetConfigStore, type BudgetLoadResult, type BudgetPatch, type BudgetSettings, type EffectiveBudget } from '../core/budget/index.js';
 import { type Logger } from '../core/logger.js';
+import { readIfPresent } from '../core/textFiles.js';
 
-
-/**
- * Reads a budget file (a few hundred bytes) synchronously: at the extension host's start its thread
- * pool is busy with the editor's own reads, and an asynchronous read of so small a file waited
- * 50–100 ms there, holding back the status bar's first figures.
- */
-async function readIfPresent(path: string): Promise<string | undefined> {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
-    throw err;
-  }
-}
 
 /**
  * Keeps the budget in force: `[token_budget]` from the Codex home's config.toml and
