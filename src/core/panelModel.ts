@@ -83,7 +83,7 @@ export function buildPanelSnapshot(input: PanelModelInput): PanelSnapshot {
     agents: agentTree(report, threadsById, budgetTokens, budget?.perAgentLimits ?? {}),
     models: report.models.map(groupFigures),
     projects: report.projects.map(groupFigures),
-    threads: shownThreads(report.threads, threadsById, input.filter, input.threadLimit),
+    threads: shownThreads(threadsById, input.filter, input.threadLimit),
     threadCount: report.threads.length,
     days: report.days.map(groupFigures),
     choices: input.choices,
@@ -154,14 +154,14 @@ function isAncestor(candidate: string, of: string, parentOf: Map<string, string>
 }
 
 /**
- * The thread tree the panel shows: the roots (threads that are no sub-agent of another thread in
- * the view) with their sub-agents under them, usage rolled up. All of them, in the report's order,
+ * The thread tree the panel shows, of the report's threads by id: the roots (threads that are no
+ * sub-agent of another thread in the view) with their sub-agents under them, usage rolled up. All of them, in the report's order,
  * when there are at most `limit`; else the first `limit` in the filter's order, each with its
  * children sorted so too (sortRows of the whole tree, cut). Rows are made only for the threads
  * shown: on a 10 GB home's All time view, 25,199 threads of which 1,000 roots are shown, making a
  * row for each thread after every change was ~40 ms of the worker's ~180.
  */
-function shownThreads(threads: readonly ThreadRow[], byId: ReadonlyMap<string, ThreadRow>, filter: PanelFilter, limit: number | undefined): ThreadPanelRow[] {
+function shownThreads(byId: ReadonlyMap<string, ThreadRow>, filter: PanelFilter, limit: number | undefined): ThreadPanelRow[] {
   const roots: ThreadRow[] = [];
   const childrenOf = new Map<ThreadRow, ThreadRow[]>();
   for (const t of byId.values()) {
