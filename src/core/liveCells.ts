@@ -75,9 +75,8 @@ export class LiveCells {
    */
   report(grouping: CellGrouping): UsageReport {
     const cells = this.current();
-    const at = this.reports.findIndex((r) => r.grouping.projectOf === grouping.projectOf && r.grouping.agentId === grouping.agentId
-      && r.grouping.model === grouping.model && r.grouping.project === grouping.project);
-    const live = at === -1 ? new LiveReport({ projectOf: grouping.projectOf, agentId: grouping.agentId, model: grouping.model, project: grouping.project }) : this.reports.splice(at, 1)[0]!;
+    const at = this.reports.findIndex((r) => r.isFor(grouping));
+    const live = at === -1 ? new LiveReport(grouping) : this.reports.splice(at, 1)[0]!;
     this.reports.unshift(live);
     if (this.reports.length > REPORT_LIMIT) this.reports.length = REPORT_LIMIT;
     return live.report(cells);

@@ -29,12 +29,21 @@ export class LiveReport {
   /** The thread rows before this one are finished: their costs rounded and their models sorted. */
   private finishedRows = 0;
   private period: string | undefined;
+  private readonly grouping: CellGrouping;
   private readonly projectOf: (cwd: string | undefined) => string | undefined;
-  /** Threads summed again by the last report (for tests and logs). */
+  /** Threads summed again by the last report (what the tests check). */
   lastSummed = 0;
 
-  constructor(readonly grouping: CellGrouping, private readonly threadsPerCheckpoint = THREADS_PER_CHECKPOINT) {
+  /** `grouping`: its project resolver and filters alone are kept. */
+  constructor(grouping: CellGrouping, private readonly threadsPerCheckpoint = THREADS_PER_CHECKPOINT) {
+    this.grouping = { projectOf: grouping.projectOf, agentId: grouping.agentId, model: grouping.model, project: grouping.project };
     this.projectOf = projectResolverOf(grouping);
+  }
+
+  /** Whether this is the report of `grouping`: the same project resolver and filters. */
+  isFor(grouping: CellGrouping): boolean {
+    const own = this.grouping;
+    return own.projectOf === grouping.projectOf && own.agentId === grouping.agentId && own.model === grouping.model && own.project === grouping.project;
   }
 
   report(source: ReportCells): UsageReport {

@@ -155,9 +155,9 @@ function isAncestor(candidate: string, of: string, parentOf: Map<string, string>
 
 /**
  * The thread tree the panel shows, of the report's threads by id: the roots (threads that are no
- * sub-agent of another thread in the view) with their sub-agents under them, usage rolled up. All of them, in the report's order,
- * when there are at most `limit`; else the first `limit` in the filter's order, each with its
- * children sorted so too (sortRows of the whole tree, cut). Rows are made only for the threads
+ * sub-agent of another thread in the view) with their sub-agents under them, usage rolled up. All
+ * of them, in the report's order, when there are at most `limit`; else the first `limit` in the
+ * filter's order, each with its children sorted so too (sortRows of the whole tree, cut). Rows are made only for the threads
  * shown: on a 10 GB home's All time view, 25,199 threads of which 1,000 roots are shown, making a
  * row for each thread after every change was ~40 ms of the worker's ~180.
  */
