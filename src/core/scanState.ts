@@ -5,10 +5,11 @@ import { type ReadPosition } from './lineReader.js';
 
 /**
  * 2: the compact stored form (stateCodec.ts); 3: a file's samples kept as one digest; 4: the
- * increments in columns; 5: their numbers in binary. A state of an earlier version is discarded and
- * rebuilt once.
+ * increments in columns; 5: their numbers in binary; 6: the file in lines of a few KB, not one JSON
+ * text (encodeScanStatePieces). A state of version 5 is still read (WHOLE_TEXT_STATE_VERSION); one of
+ * an earlier version is discarded and rebuilt once.
  */
-export const SCAN_STATE_VERSION = 5;
+export const SCAN_STATE_VERSION = 6;
 
 /** What the scanner remembers of one file between reads. */
 export interface FileRecord {

@@ -2,7 +2,7 @@ import { INCREMENT_FIGURES, INCREMENT_RAW_FIELDS, INCREMENT_SOURCES, type Increm
 import { type LedgerChange, type LoadedColumns, snapshotEntries } from './ledger.js';
 import { type IncrementSource, type RateLimitSnapshot, type ThreadInfo, type UsageIncrement } from './ledgerTypes.js';
 import { type CodexTokenUsage } from './normalize.js';
-import { type PersistedScanState, type ScanStateChanges } from './scanState.js';
+import { type PersistedScanState, SCAN_STATE_VERSION, type ScanStateChanges } from './scanState.js';
 
 /**
  * The scan state as stored on disk: the same content as PersistedScanState, with the ledger's
@@ -13,7 +13,8 @@ import { type PersistedScanState, type ScanStateChanges } from './scanState.js';
  * increment: on a 1 GB home, parsing and decoding took ~50 ms where tuples took ~140.
  */
 export interface StoredScanState {
-  version: PersistedScanState['version'];
+  /** SCAN_STATE_VERSION, or WHOLE_TEXT_STATE_VERSION. */
+  version: number;
   savedAt: string;
   files: PersistedScanState['files'];
   strings: string[];
@@ -38,7 +39,8 @@ export interface StoredScanState {
  * parse so, and ~60 ms as one string decoded from base64.
  */
 export interface StoredIncrements {
-  numbers: string;
+  /** Base64 (in a journal entry, and a state of WHOLE_TEXT_STATE_VERSION), or its bytes (a state file's lines, decoded line by line). */
+  numbers: string | Buffer;
   otherNumbers: [increment: number, figure: number, value: number][];
   keys: (string | [string])[];
   timestamps: string[];
@@ -57,8 +59,13 @@ const SOURCES: readonly IncrementSource[] = INCREMENT_SOURCES;
 const RAW_FIELDS = INCREMENT_RAW_FIELDS;
 const THREAD_MARK = KEY_THREAD_MARK;
 
+/** The stored form of a state, as loading its file gives it (with the numbers as base64, as a journal entry holds them): for tests, which damage it. */
 export function encodeScanState(state: PersistedScanState): StoredScanState {
-  return JSON.parse([...encodeScanStatePieces(state)].join('')) as StoredScanState;
+  const reader = new StoredStateReader();
+  for (const line of [...encodeScanStatePieces(state)].join('').split('\n').slice(0, -1)) reader.add(line);
+  const { stored } = reader.finish();
+  const numbers = stored.increments.numbers;
+  return { ...stored, increments: { ...stored.increments, numbers: typeof numbers === 'string' ? numbers : numbers.toString('base64') } };
 }
 
 /** The shape stored for raw figures kept whole (in unusualRaw): the bit that says there are raw figures, alone. */
@@ -70,8 +77,9 @@ function storedKey(key: string, threadId: string): string | [string] {
 }
 
 /**
- * The size the pieces of encodeScanStatePieces reach, in characters: well below V8's largest regular
- * heap object (128 KiB), even for a piece of two-byte characters (a path outside Latin-1). A longer
+ * The size the lines of encodeScanStatePieces reach, in characters: well below V8's largest regular
+ * heap object (128 KiB), even for a line of two-byte characters (a path outside Latin-1), both as
+ * they are written and as they are read back, one string a line. A longer
  * string is a large object, allocated outside the young generation and kept until V8's next full
  * collection, even when it is garbage at once. Pieces of 0.3–1.5 MB (a few hundred increments or
  * files each, and the threads and strings whole) left some 20 MiB of them behind in a thread with a
@@ -81,45 +89,53 @@ function storedKey(key: string, threadId: string): string | [string] {
 export const STATE_PIECE_CHARS = 32 * 1024;
 
 /**
- * The JSON text of the stored form in pieces of about `pieceChars` characters (an item longer than
- * that is a piece of its own), so that a large state is written without ever holding its whole text
- * in memory. The increments are read once: their numbers are written as they are read, and only
- * their keys, timestamps and files (the strings the increments hold, not copies) are kept until
- * their columns are written. Holding every column instead (in typed arrays) grew the extension
- * host's peak after a 10 GB home's first save by some 45 MiB.
+ * The stored form as the lines of a state file, each one JSON value and a newline, of about
+ * `pieceChars` characters (an item longer than that is a line of its own): first the header
+ * (version, id, savedAt), then sections as `[name, part]` pairs (STORED_SECTIONS), each name on as
+ * many lines as its parts take, and last `["end", counts]`, which tells a whole file from one cut short.
+ * So the state is never held as one text, neither here nor when it is read back (StoredStateReader):
+ * a single JSON text stops loading past V8's longest string (~512 MiB: a state of ~57 GB of rollouts).
+ *
+ * The increments are read once: their numbers are written as they are read, and only their keys,
+ * timestamps and files (the strings the increments hold, not copies) are kept until their columns
+ * are written. Holding every column instead (in typed arrays) grew the extension host's peak after a
+ * 10 GB home's first save by some 45 MiB.
  */
 export function* encodeScanStatePieces(state: PersistedScanState, pieceChars = STATE_PIECE_CHARS, baseId?: string): Generator<string> {
   const id = baseId === undefined ? '' : `"id":${JSON.stringify(baseId)},`;
-  yield `{"version":${JSON.stringify(state.version)},${id}"savedAt":${JSON.stringify(state.savedAt)},"files":{`;
-  yield* commaSeparated(fileEntries(state.files), pieceChars);
-  yield '},"increments":{"numbers":"';
+  yield `{"version":${JSON.stringify(state.version)},${id}"savedAt":${JSON.stringify(state.savedAt)}}\n`;
+  yield* sectionLines('files', '{', '}', fileEntries(state.files), pieceChars);
   const table = new StringTable();
   const numbers = new NumbersWriter();
   const written = new IncrementsWriter(table, numbers);
   const perPiece = Math.max(1, Math.floor((pieceChars * 3) / (4 * BYTES_PER_INCREMENT)));
   for (const [inc, reporters] of snapshotEntries(state.ledger.increments)) {
     written.add(inc, reporters);
-    if (numbers.held >= perPiece) yield numbers.take();
+    if (numbers.held >= perPiece) yield `["numbers","${numbers.take()}"]\n`;
   }
-  yield `${numbers.take()}","otherNumbers":[`;
-  // Rare (a log's figures are whole counts), yet in pieces too, however many there are.
-  yield* commaSeparated(eachStringified(numbers.other), pieceChars);
-  yield '],"keys":[';
+  if (numbers.held > 0) yield `["numbers","${numbers.take()}"]\n`;
+  // Rare (a log's figures are whole counts), yet in parts too, however many there are.
+  yield* sectionLines('otherNumbers', '[', ']', eachStringified(numbers.other), pieceChars);
   // Each key stored as it is written (storedKey): none of them kept meanwhile.
   const { keys, threadIds } = written;
   const storedKeys: ColumnOfValues = { count: keys.length, at: (i) => storedKey(keys[i]!, threadIds[i]!), bound: (i) => keys[i]!.length + 10 };
-  const columns: [name: keyof StoredIncrements, values: ColumnOfValues][] = [
-    ['keys', storedKeys], ['timestamps', valuesOf(written.timestamps)], ['files', valuesOf(written.files)], ['unusualRaw', valuesOf(written.unusualRaw)],
-  ];
-  for (const [n, [name, values]] of columns.entries()) {
-    if (n > 0) yield `],${JSON.stringify(name)}:[`;
-    yield* columnPieces(values, pieceChars);
-  }
-  yield ']},"threads":[';
-  yield* commaSeparated(eachStringified(state.ledger.threads), pieceChars);
-  yield `],"rateLimits":${JSON.stringify(state.ledger.rateLimits ?? null)},"strings":[`;
-  yield* commaSeparated(eachStringified(table.strings), pieceChars);
-  yield ']}';
+  yield* columnLines('keys', storedKeys, pieceChars);
+  yield* columnLines('timestamps', valuesOf(written.timestamps), pieceChars);
+  yield* columnLines('incrementFiles', valuesOf(written.files), pieceChars);
+  yield* columnLines('unusualRaw', valuesOf(written.unusualRaw), pieceChars);
+  yield* sectionLines('threads', '[', ']', eachStringified(state.ledger.threads), pieceChars);
+  yield `["rateLimits",${JSON.stringify(state.ledger.rateLimits ?? null)}]\n`;
+  yield* sectionLines('strings', '[', ']', eachStringified(table.strings), pieceChars);
+  const counts: StoredCounts = { files: Object.keys(state.files).length, increments: keys.length, threads: state.ledger.threads.length, strings: table.strings.length };
+  yield `["end",${JSON.stringify(counts)}]\n`;
+}
+
+/** What a state file's last line says it holds: how many file records, increments, threads and strings. */
+interface StoredCounts {
+  files: number;
+  increments: number;
+  threads: number;
+  strings: number;
 }
 
 /**
@@ -219,30 +235,28 @@ class IncrementsWriter {
   }
 }
 
-/** Joins the texts with commas into pieces of at least `pieceChars` characters (the last one may be shorter). */
-function* commaSeparated(texts: Iterable<string>, pieceChars: number): Generator<string> {
+/** Lines `["name",<open>…<close>]` of the texts joined with commas, each of at least `pieceChars` characters (the last one may be shorter); none when there are no texts. */
+function* sectionLines(name: string, open: string, close: string, texts: Iterable<string>, pieceChars: number): Generator<string> {
   let parts: string[] = [];
   let length = 0;
-  let first = true;
   for (const text of texts) {
     parts.push(text);
     length += text.length + 1;
     if (length >= pieceChars) {
-      yield (first ? '' : ',') + parts.join(',');
-      first = false;
+      yield `["${name}",${open}${parts.join(',')}${close}]\n`;
       parts = [];
       length = 0;
     }
   }
-  if (parts.length > 0) yield (first ? '' : ',') + parts.join(',');
+  if (parts.length > 0) yield `["${name}",${open}${parts.join(',')}${close}]\n`;
 }
 
 /**
- * A column's elements as JSON, in pieces of about `pieceChars` characters, each piece a run of
+ * A column's elements as lines `["name",[…]]` of about `pieceChars` characters, each line's
  * elements stringified at once: a call of JSON.stringify per element of every column (~750k on a
  * 1 GB home) took a whole save from 185 to 448 ms.
  */
-function* columnPieces(values: ColumnOfValues, pieceChars: number): Generator<string> {
+function* columnLines(name: string, values: ColumnOfValues, pieceChars: number): Generator<string> {
   let from = 0;
   let length = 0;
   for (let i = 0; i < values.count; i += 1) {
@@ -250,7 +264,7 @@ function* columnPieces(values: ColumnOfValues, pieceChars: number): Generator<st
     if (length < pieceChars && i < values.count - 1) continue;
     const piece: unknown[] = [];
     for (let j = from; j <= i; j += 1) piece.push(values.at(j));
-    yield (from === 0 ? '' : ',') + JSON.stringify(piece).slice(1, -1);
+    yield `["${name}",${JSON.stringify(piece)}]\n`;
     from = i + 1;
     length = 0;
   }
@@ -300,10 +314,123 @@ class StringTable {
   }
 }
 
+/** The version whose state file is one JSON text (the stored form whole), which StoredStateReader still reads. */
+export const WHOLE_TEXT_STATE_VERSION = 5;
+
+/** Why a state file's lines are not a stored state: not JSON at all ('corrupt'), or not of the stored shape ('shape'). */
+export class StoredStateProblem extends Error {
+  constructor(readonly kind: 'corrupt' | 'shape', message: string) {
+    super(message);
+  }
+}
+
+/** The sections of a state file's lines (encodeScanStatePieces) that hold a list, each line a part of it. */
+const LIST_SECTIONS = ['otherNumbers', 'keys', 'timestamps', 'incrementFiles', 'unusualRaw', 'threads', 'strings'] as const;
+type ListSection = typeof LIST_SECTIONS[number];
+
+/**
+ * Puts a state file's lines (encodeScanStatePieces) together again into the stored form, line by
+ * line (`add`), then `finish`. A file of WHOLE_TEXT_STATE_VERSION is one line, the stored form whole.
+ * Throws a StoredStateProblem at the first line that is not JSON or not of the shape written, and at
+ * `finish` when the last line is missing (a file cut short at a line's end) or its counts are not what
+ * the lines held. What each part holds is checked as the stored form is decoded (decodeScanState).
+ */
+export class StoredStateReader {
+  private lineCount = 0;
+  private header: Record<string, unknown> | undefined;
+  private whole: StoredScanState | undefined;
+  private counts: StoredCounts | undefined;
+  private rateLimits: unknown = null;
+  private rateLimitsSeen = false;
+  private readonly files: Record<string, unknown> = {};
+  private fileCount = 0;
+  private readonly numbers: Buffer[] = [];
+  private readonly lists: Record<ListSection, unknown[]> = { otherNumbers: [], keys: [], timestamps: [], incrementFiles: [], unusualRaw: [], threads: [], strings: [] };
+
+  /** The version the first line gives (undefined before it, or when it gives none). */
+  get version(): unknown {
+    return this.header?.version;
+  }
+
+  add(text: string): void {
+    const n = (this.lineCount += 1);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new StoredStateProblem('corrupt', n === 1 ? 'not valid JSON' : `line ${n} is not valid JSON`);
+    }
+    if (n === 1) {
+      this.header = typeof json === 'object' && json !== null && !Array.isArray(json) ? json as Record<string, unknown> : {};
+      if (this.header.version === WHOLE_TEXT_STATE_VERSION) this.whole = json as StoredScanState;
+      return;
+    }
+    if (this.whole || this.counts) throw new StoredStateProblem('shape', `line ${n} follows the last line`);
+    if (!Array.isArray(json) || json.length !== 2 || typeof json[0] !== 'string') throw new StoredStateProblem('shape', `line ${n} is not a section's part`);
+    const [section, part] = json as [string, unknown];
+    const problem = (what: string): StoredStateProblem => new StoredStateProblem('shape', `line ${n}: ${what}`);
+    if (section === 'files') {
+      if (typeof part !== 'object' || part === null || Array.isArray(part)) throw problem('the file records are not an object');
+      for (const path of Object.keys(part)) {
+        if (Object.hasOwn(this.files, path)) throw problem(`the file ${path} is given twice`);
+        this.files[path] = (part as Record<string, unknown>)[path];
+        this.fileCount += 1;
+      }
+    } else if (section === 'numbers') {
+      const bytes = typeof part === 'string' ? Buffer.from(part, 'base64') : undefined;
+      if (!bytes || bytes.length % BYTES_PER_INCREMENT !== 0 || (part as string).length !== (bytes.length / 3) * 4) throw problem('the increments\' numbers are not whole increments');
+      this.numbers.push(bytes);
+    } else if (section === 'rateLimits') {
+      if (this.rateLimitsSeen) throw problem('the rate limits are given twice');
+      this.rateLimitsSeen = true;
+      this.rateLimits = part;
+    } else if (section === 'end') {
+      const c = part as Partial<Record<keyof StoredCounts, unknown>> | null;
+      if (typeof c !== 'object' || c === null || ![c.files, c.increments, c.threads, c.strings].every((v) => Number.isInteger(v))) throw problem('the last line has no counts');
+      this.counts = c as StoredCounts;
+    } else if ((LIST_SECTIONS as readonly string[]).includes(section)) {
+      if (!Array.isArray(part)) throw problem(`the ${section} are not a list`);
+      const list = this.lists[section as ListSection];
+      for (const value of part) list.push(value);
+    } else {
+      throw problem(`no section is named ${JSON.stringify(section)}`);
+    }
+  }
+
+  /** The stored form the lines held, and the state's id (undefined for a state saved without one). */
+  finish(): { stored: StoredScanState; id: string | undefined } {
+    if (this.lineCount === 0) throw new StoredStateProblem('corrupt', 'it is empty');
+    const id = typeof this.header?.id === 'string' ? this.header.id : undefined;
+    if (this.whole) return { stored: this.whole, id };
+    const counts = this.counts;
+    if (!counts) throw new StoredStateProblem('corrupt', `it ends at line ${this.lineCount}, before its last line`);
+    const { keys, timestamps, incrementFiles, otherNumbers, unusualRaw, threads, strings } = this.lists;
+    const held: StoredCounts = { files: this.fileCount, increments: keys.length, threads: threads.length, strings: strings.length };
+    for (const what of ['files', 'increments', 'threads', 'strings'] as const) {
+      if (held[what] !== counts[what]) throw new StoredStateProblem('shape', `the last line counts ${counts[what]} ${what}, the lines hold ${held[what]}`);
+    }
+    const stored: StoredScanState = {
+      version: this.header!.version as StoredScanState['version'],
+      savedAt: this.header!.savedAt as string,
+      files: this.files as StoredScanState['files'],
+      strings: strings as string[],
+      increments: {
+        numbers: this.numbers.length === 1 ? this.numbers[0]! : Buffer.concat(this.numbers),
+        otherNumbers: otherNumbers as StoredIncrements['otherNumbers'], keys: keys as StoredIncrements['keys'], timestamps: timestamps as string[],
+        files: incrementFiles as StoredIncrements['files'], unusualRaw: unusualRaw as StoredIncrements['unusualRaw'],
+      },
+      threads: threads as StoredScanState['threads'],
+      rateLimits: this.rateLimits as StoredScanState['rateLimits'],
+    };
+    return { stored, id };
+  }
+}
+
 /** The inverse of encodeScanState; throws on columns that are not ones it writes. */
 export function decodeScanState(stored: StoredScanState): PersistedScanState {
   const increments = decodeIncrementColumns(stored.increments, stored.strings);
-  return { version: stored.version, savedAt: stored.savedAt, files: stored.files, ledger: { increments, threads: stored.threads, rateLimits: stored.rateLimits ?? undefined } };
+  // A state of WHOLE_TEXT_STATE_VERSION holds what this version does.
+  return { version: SCAN_STATE_VERSION, savedAt: stored.savedAt, files: stored.files, ledger: { increments, threads: stored.threads, rateLimits: stored.rateLimits ?? undefined } };
 }
 
 /** The stored columns as the ledger's store takes them (IncrementColumns), with each increment's reporting files; throws on ones encodeScanState does not write. */
@@ -394,9 +521,13 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** The `count` increments' words of StoredIncrements.numbers, as a reader by word index; throws when there are not as many. */
 function numbers32(numbers: unknown, count: number): (word: number) => number {
-  if (typeof numbers !== 'string') throw new Error('the increments\' numbers are not one per increment');
-  const bytes = Buffer.from(numbers, 'base64');
-  if (bytes.length !== count * BYTES_PER_INCREMENT || numbers.length !== Math.ceil(bytes.length / 3) * 4) throw new Error('the increments\' numbers are not one per increment');
+  let bytes: Buffer;
+  if (typeof numbers === 'string') {
+    bytes = Buffer.from(numbers, 'base64');
+    if (numbers.length !== Math.ceil(bytes.length / 3) * 4) throw new Error('the increments\' numbers are not one per increment');
+  } else if (Buffer.isBuffer(numbers)) bytes = numbers;
+  else throw new Error('the increments\' numbers are not one per increment');
+  if (bytes.length !== count * BYTES_PER_INCREMENT) throw new Error('the increments\' numbers are not one per increment');
   if (!LITTLE_ENDIAN) {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
     return (word) => view.getUint32(word * 4, true);

@@ -298,7 +298,7 @@ describe('persisted state', () => {
     await mkdir(join(path, '..'), { recursive: true });
     const logger = new MemoryLogger();
     const store = new ScanStateStore(path, logger);
-    for (const [text, words] of [['{"version":1,"files":{', 'corrupt'], ['{"version":99,"files":{},"ledger":{}}', 'version 99'], [`{"version":${SCAN_STATE_VERSION},"savedAt":"x","files":[],"strings":[],"increments":[],"threads":[]}`, 'shape'], ['{"version":2,"savedAt":"x","files":{},"strings":[],"increments":[],"threads":[]}', 'version 2, not'], ['', 'corrupt']] as const) {
+    for (const [text, words] of [['{"version":1,"files":{', 'corrupt'], ['{"version":99,"files":{},"ledger":{}}', 'version 99'], ['{"version":5,"savedAt":"x","files":[],"strings":[],"increments":[],"threads":[]}', 'shape'], [`{"version":${SCAN_STATE_VERSION},"savedAt":"x"}\n`, 'before its last line'], ['{"version":2,"savedAt":"x","files":{},"strings":[],"increments":[],"threads":[]}', 'version 2, not'], ['', 'corrupt']] as const) {
       await writeFile(path, text);
       expect(await store.load()).toBeUndefined();
       expect(logger.messages.at(-1)!.message).toContain(words);

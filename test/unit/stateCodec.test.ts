@@ -2,9 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { type UsageIncrement } from '../../src/core/ledgerTypes.js';
 import { type PersistedScanState, SCAN_STATE_VERSION } from '../../src/core/scanState.js';
 import { snapshotEntries, UsageLedger } from '../../src/core/ledger.js';
-import { decodeJournalEntry, decodeScanState, encodeJournalEntry, encodeScanState, encodeScanStatePieces, STATE_PIECE_CHARS } from '../../src/core/stateCodec.js';
+import { decodeJournalEntry, decodeScanState, encodeJournalEntry, encodeScanState, encodeScanStatePieces, STATE_PIECE_CHARS, StoredStateReader } from '../../src/core/stateCodec.js';
 import { plainState } from './helpers/plainState.js';
 import { numbersOf, withWord, wordsOf } from './helpers/storedNumbers.js';
+
+/** The stored form that a state file's lines give, as encodeScanState gives it (the numbers as base64). */
+function storedOfPieces(pieces: Iterable<string>): unknown {
+  const reader = new StoredStateReader();
+  for (const line of [...pieces].join('').split('\n').slice(0, -1)) reader.add(line);
+  const { stored } = reader.finish();
+  return JSON.parse(JSON.stringify({ ...stored, increments: { ...stored.increments, numbers: Buffer.from(stored.increments.numbers as Buffer).toString('base64') } }));
+}
 
 const buckets = { uncachedInput: 10, cachedInput: 20, cacheWriteInput: 3, output: 4, reasoningOutput: 1 };
 const inc = (over: Partial<UsageIncrement>): UsageIncrement => ({ key: 's:t1:0:1', threadId: 't1', timestamp: '2026-11-20T10:00:00.123456Z', buckets, source: 'snapshot', ...over });
@@ -37,9 +45,12 @@ describe('the stored form of the scan state', () => {
     expect(JSON.parse(JSON.stringify(encodeScanState(decodeScanState(stored))))).toEqual(stored);
     // Written in pieces (here of one item each, and of the usual size), it is the same.
     const withFiles = { ...state, files: { '/a.jsonl': { x: 1 }, '/b.jsonl': { y: [2] }, '/c "q".jsonl': {} } } as unknown as PersistedScanState;
-    expect(JSON.parse([...encodeScanStatePieces(withFiles, 1)].join(''))).toEqual(JSON.parse(JSON.stringify(encodeScanState(withFiles))));
-    expect(JSON.parse([...encodeScanStatePieces(withFiles)].join(''))).toEqual(JSON.parse(JSON.stringify(encodeScanState(withFiles))));
-    expect(JSON.parse([...encodeScanStatePieces({ ...state, ledger: { ...state.ledger, increments: [] } })].join(''))).toEqual(JSON.parse(JSON.stringify(encodeScanState({ ...state, ledger: { ...state.ledger, increments: [] } }))));
+    expect(storedOfPieces(encodeScanStatePieces(withFiles, 1))).toEqual(JSON.parse(JSON.stringify(encodeScanState(withFiles))));
+    expect([...encodeScanStatePieces(withFiles, 1)].length).toBeGreaterThan(10);
+    expect(storedOfPieces(encodeScanStatePieces(withFiles))).toEqual(JSON.parse(JSON.stringify(encodeScanState(withFiles))));
+    const none = { ...state, ledger: { ...state.ledger, increments: [] } };
+    expect(storedOfPieces(encodeScanStatePieces(none))).toEqual(JSON.parse(JSON.stringify(encodeScanState(none))));
+    expect(plainState(decodeScanState(encodeScanState(none)))).toEqual(plainState(none));
     // Strings repeat once in the table: the thread ids, the model, the folder and the paths.
     expect([...stored.strings].sort()).toEqual(['/a.jsonl', '/archived/a.jsonl', '/b.jsonl', '/w', 'gpt-5', 't1', 't2']);
   });
@@ -54,7 +65,7 @@ describe('the stored form of the scan state', () => {
     ];
     const state: PersistedScanState = { version: SCAN_STATE_VERSION, savedAt: 'now', files: {}, ledger: { increments, threads: [], rateLimits: undefined } };
     for (const pieceChars of [1, STATE_PIECE_CHARS]) {
-      const stored = JSON.parse([...encodeScanStatePieces(state, pieceChars)].join(''));
+      const stored = storedOfPieces(encodeScanStatePieces(state, pieceChars)) as ReturnType<typeof encodeScanState>;
       expect(plainState(decodeScanState(stored))).toEqual(plainState(state));
       // Nine of the 33 figures do not fit a word.
       expect(stored.increments.otherNumbers).toHaveLength(9);
@@ -66,7 +77,7 @@ describe('the stored form of the scan state', () => {
     expect(changes.ledger.map((c) => (c.kind === 'add' ? c.increment : undefined))).toEqual([...increments].map(([i]) => i));
   });
 
-  it('is written in pieces below V8\'s large-object size, whatever part of the state they hold', () => {
+  it('is written in lines below V8\'s large-object size, whatever part of the state they hold', () => {
     const path = (i: number): string => `/home/dev/.codex/sessions/2026/11/20/rollout-2026-11-20T10-00-00-${String(i).padStart(36, '0')}.jsonl`;
     const increments: PersistedScanState['ledger']['increments'] = Array.from({ length: 6000 }, (_, i) => [
       inc({ key: `s:t${i % 300}:0:${i}`, threadId: `t${i % 300}`, model: 'gpt-5.1-codex', cwd: `/home/dev/project-${i % 7}` }), [path(i % 300)],
@@ -75,8 +86,10 @@ describe('the stored form of the scan state', () => {
     const threads = Array.from({ length: 300 }, (_, i) => ({ threadId: `t${i}`, file: path(i), startedAt: '2026-11-20T10:00:00.000Z', cwd: '/home/dev/project' }));
     const state = { version: SCAN_STATE_VERSION, savedAt: 'now', files, ledger: { increments, threads, rateLimits: undefined } } as unknown as PersistedScanState;
     const pieces = [...encodeScanStatePieces(state)];
-    expect(JSON.parse(pieces.join(''))).toEqual(JSON.parse(JSON.stringify(encodeScanState(state))));
+    expect(storedOfPieces(pieces)).toEqual(JSON.parse(JSON.stringify(encodeScanState(state))));
     expect(pieces.length).toBeGreaterThan(20);
+    // Each piece one line: the reader never holds more than one (StoredStateReader).
+    expect(pieces.every((p) => p.indexOf('\n') === p.length - 1)).toBe(true);
     // The limit V8 allocates a string in its large-object space above (128 KiB), with room to spare.
     expect(Math.max(...pieces.map((p) => p.length))).toBeLessThan(STATE_PIECE_CHARS + 2000);
   });

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LedgerChange, MAX_RECORDED_CHANGES, UsageLedger } from '../../src/core/ledger.js';
 import { MemoryLogger } from '../../src/core/logger.js';
 import { UsageScanner } from '../../src/core/scanner.js';
+import { StoredStateReader, WHOLE_TEXT_STATE_VERSION } from '../../src/core/stateCodec.js';
 import { JOURNAL_MIN_LIMIT_BYTES, ScanStateStore, SHORT_RUN_JOURNAL_LIMIT, WATCHER_JOURNAL_LIMIT } from '../../src/core/stateStore.js';
 import { file, legacyHeader, legacyMessage, resetClock, sessionMeta, tokenCount, turnContext, type Usage4 } from './helpers/rolloutBuilder.js';
 import { figures, sumUsage, TempHome } from './helpers/tempHome.js';
@@ -212,6 +213,31 @@ describe('the scan state journal', () => {
       expect(await scanAndSave(live.scanner, live.store)).toBe('whole');
     }
     expect(figures((await reload()).scanner)).toEqual(await figuresFromScratch());
+  });
+
+  it('loads a state of version 5 (one JSON text, as saved before its lines) with its journal, and writes it whole, in lines, at the next save', async () => {
+    const { live } = await savedTwice();
+    const reader = new StoredStateReader();
+    for (const line of (await readFile(statePath, 'utf8')).split('\n').slice(0, -1)) reader.add(line);
+    const { stored, id } = reader.finish();
+    const numbers = (stored.increments.numbers as Buffer).toString('base64');
+    await writeFile(statePath, JSON.stringify({ ...stored, version: WHOLE_TEXT_STATE_VERSION, id, increments: { ...stored.increments, numbers } }));
+    const loaded = await reload();
+    expect(loaded.logger.messages).toEqual([]);
+    expect(loaded.scanner.ledger.incrementCount).toBeGreaterThan(0);
+    expect(stateOf(loaded.scanner)).toEqual(stateOf(live.scanner));
+    await changeEverything(3);
+    expect(await scanAndSave(loaded.scanner, loaded.store)).toBe('whole');
+    const text = await readFile(statePath, 'utf8');
+    expect(text.startsWith('{"version":6,')).toBe(true);
+    expect(text.split('\n').length).toBeGreaterThan(5);
+    await expect(stat(loaded.store.journalPath)).rejects.toThrow(/ENOENT/);
+    const again = await reload();
+    expect(stateOf(again.scanner)).toEqual(stateOf(loaded.scanner));
+    expect(figures(again.scanner)).toEqual(await figuresFromScratch());
+    await changeEverything(4);
+    expect(await scanAndSave(again.scanner, again.store)).toBe('journal');
+    expect(stateOf((await reload()).scanner)).toEqual(stateOf(again.scanner));
   });
 
   it('writes the state whole when none was loaded, and from a state file written before journals (no id)', async () => {

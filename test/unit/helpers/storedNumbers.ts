@@ -20,7 +20,7 @@ export function withWord(numbers: string, index: number, value: number): string 
   return numbersOf(words);
 }
 
-/** A state file's text with its increments' numbers changed by `change`. */
+/** A state file's text with its increments' numbers (on its first line of them) changed by `change`. */
 export function withStoredNumbers(text: string, change: (numbers: string) => string): string {
-  return text.replace(/"numbers":"([^"]*)"/, (_, numbers: string) => `"numbers":"${change(numbers)}"`);
+  return text.replace(/\["numbers","([^"]*)"\]/, (_, numbers: string) => `["numbers","${change(numbers)}"]`);
 }
