@@ -63,10 +63,11 @@ function isFileRecord(value: unknown): boolean {
 
 /**
  * Loads and saves the scanner's state: one file of JSON lines (in the compact form of stateCodec.ts,
- * read a line at a time: fileLines.ts), written whole and atomically (a temporary file in the same folder, then a rename), so a crash mid-save
- * leaves the previous state intact; and beside it a journal (`<state>.journal`) of the changes saved
- * since, one line each, so a save after a few new lines writes a few KB instead of the whole state
- * (9 MB for a 1 GB home, 94 MB for 10 GB; the extension saves after every change it reads).
+ * read a line at a time: fileLines.ts), written whole and atomically (a temporary file in the same
+ * folder, then a rename), so a crash mid-save leaves the previous state intact; and beside it a
+ * journal (`<state>.journal`) of the changes saved since, one line each, so a save after a few new
+ * lines writes a few KB instead of the whole state (9 MB for a 1 GB home, 94 MB for 10 GB; the
+ * extension saves after every change it reads).
  *
  * Each state file has an id, and each journal entry names the state it follows: entries of another
  * state (left by a crash between writing a state and removing its old journal) are skipped, and

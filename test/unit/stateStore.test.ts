@@ -37,7 +37,7 @@ describe('ScanStateStore', () => {
     expect(logger.messages).toEqual([]);
   });
 
-  /** The saved lines with line `index` (of the first line of `section`) replaced by `line`, or taken out (undefined), or one added before the last. */
+  // A saved state's lines; the first line of a section replaced (replaced), or a line added before the last (beforeTheEnd).
   const lines = (saved: string): string[] => saved.split('\n').slice(0, -1);
   const joined = (ls: string[]): string => `${ls.join('\n')}\n`;
   const sectionLine = (ls: string[], section: string): number => ls.findIndex((l) => l.startsWith(`["${section}",`));
