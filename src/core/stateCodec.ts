@@ -329,6 +329,14 @@ const LIST_SECTIONS = ['otherNumbers', 'keys', 'timestamps', 'incrementFiles', '
 type ListSection = typeof LIST_SECTIONS[number];
 
 /**
+ * How many parts of a list StoredStateReader joins in one concat. The parts are joined once all
+ * lines are read: pushed element by element as each line came, a 1 GB home's state loaded ~6–14 ms
+ * slower than as one JSON text (11 alternated one-shot loads: median 70 against 56 ms; joined at the
+ * end, 57 ms).
+ */
+const LIST_PARTS_PER_CONCAT = 4096;
+
+/**
  * Puts a state file's lines (encodeScanStatePieces) together again into the stored form, line by
  * line (`add`), then `finish`. A file of WHOLE_TEXT_STATE_VERSION is one line, the stored form whole.
  * Throws a StoredStateProblem at the first line that is not JSON or not of the shape written, and at
@@ -345,7 +353,8 @@ export class StoredStateReader {
   private readonly files: Record<string, unknown> = {};
   private fileCount = 0;
   private readonly numbers: Buffer[] = [];
-  private readonly lists: Record<ListSection, unknown[]> = { otherNumbers: [], keys: [], timestamps: [], incrementFiles: [], unusualRaw: [], threads: [], strings: [] };
+  /** Each list's parts, one per line, joined by finish. */
+  private readonly lists: Record<ListSection, unknown[][]> = { otherNumbers: [], keys: [], timestamps: [], incrementFiles: [], unusualRaw: [], threads: [], strings: [] };
 
   /** The version the first line gives (undefined before it, or when it gives none). */
   get version(): unknown {
@@ -390,8 +399,7 @@ export class StoredStateReader {
       this.counts = c as StoredCounts;
     } else if ((LIST_SECTIONS as readonly string[]).includes(section)) {
       if (!Array.isArray(part)) throw problem(`the ${section} are not a list`);
-      const list = this.lists[section as ListSection];
-      for (const value of part) list.push(value);
+      this.lists[section as ListSection].push(part);
     } else {
       throw problem(`no section is named ${JSON.stringify(section)}`);
     }
@@ -404,7 +412,16 @@ export class StoredStateReader {
     if (this.whole) return { stored: this.whole, id };
     const counts = this.counts;
     if (!counts) throw new StoredStateProblem('corrupt', `it ends at line ${this.lineCount}, before its last line`);
-    const { keys, timestamps, incrementFiles, otherNumbers, unusualRaw, threads, strings } = this.lists;
+    const joined = (parts: unknown[][]): unknown[] => {
+      if (parts.length === 1) return parts[0]!;
+      // Concatenated a few thousand parts at a time: a call takes only so many arguments.
+      let list: unknown[] = [];
+      for (let i = 0; i < parts.length; i += LIST_PARTS_PER_CONCAT) list = list.concat(...parts.slice(i, i + LIST_PARTS_PER_CONCAT));
+      return list;
+    };
+    const l = this.lists;
+    const keys = joined(l.keys), timestamps = joined(l.timestamps), incrementFiles = joined(l.incrementFiles), otherNumbers = joined(l.otherNumbers);
+    const unusualRaw = joined(l.unusualRaw), threads = joined(l.threads), strings = joined(l.strings);
     const held: StoredCounts = { files: this.fileCount, increments: keys.length, threads: threads.length, strings: strings.length };
     for (const what of ['files', 'increments', 'threads', 'strings'] as const) {
       if (held[what] !== counts[what]) throw new StoredStateProblem('shape', `the last line counts ${counts[what]} ${what}, the lines hold ${held[what]}`);

@@ -90,6 +90,8 @@ describe('the stored form of the scan state', () => {
     expect(pieces.length).toBeGreaterThan(20);
     // Each piece one line: the reader never holds more than one (StoredStateReader).
     expect(pieces.every((p) => p.indexOf('\n') === p.length - 1)).toBe(true);
+    // A line per element: each column in more parts than the reader joins at once (LIST_PARTS_PER_CONCAT).
+    expect(storedOfPieces(encodeScanStatePieces(state, 1))).toEqual(JSON.parse(JSON.stringify(encodeScanState(state))));
     // The limit V8 allocates a string in its large-object space above (128 KiB), with room to spare.
     expect(Math.max(...pieces.map((p) => p.length))).toBeLessThan(STATE_PIECE_CHARS + 2000);
   });
