@@ -61,11 +61,16 @@ const THREAD_MARK = KEY_THREAD_MARK;
 
 /** The stored form of a state, as loading its file gives it (with the numbers as base64, as a journal entry holds them): for tests, which damage it. */
 export function encodeScanState(state: PersistedScanState): StoredScanState {
+  return storedStateOfLines(encodeScanStatePieces(state));
+}
+
+/** The stored form that the lines of encodeScanStatePieces give (each with its newline), the numbers as base64. */
+export function storedStateOfLines(lines: Iterable<string>): StoredScanState {
   const reader = new StoredStateReader();
-  for (const line of [...encodeScanStatePieces(state)].join('').split('\n').slice(0, -1)) reader.add(line);
+  for (const line of lines) reader.add(line.slice(0, -1));
   const { stored } = reader.finish();
-  const numbers = stored.increments.numbers;
-  return { ...stored, increments: { ...stored.increments, numbers: typeof numbers === 'string' ? numbers : numbers.toString('base64') } };
+  // Lines of this version give the numbers' bytes (StoredStateReader.finish).
+  return { ...stored, increments: { ...stored.increments, numbers: (stored.increments.numbers as Buffer).toString('base64') } };
 }
 
 /** The shape stored for raw figures kept whole (in unusualRaw): the bit that says there are raw figures, alone. */
@@ -91,7 +96,7 @@ export const STATE_PIECE_CHARS = 32 * 1024;
 /**
  * The stored form as the lines of a state file, each one JSON value and a newline, of about
  * `pieceChars` characters (an item longer than that is a line of its own): first the header
- * (version, id, savedAt), then sections as `[name, part]` pairs (STORED_SECTIONS), each name on as
+ * (version, id, savedAt), then sections as `[name, part]` pairs (StoredStateReader.add), each name on as
  * many lines as its parts take, and last `["end", counts]`, which tells a whole file from one cut short.
  * So the state is never held as one text, neither here nor when it is read back (StoredStateReader):
  * a single JSON text stops loading past V8's longest string (~512 MiB: a state of ~57 GB of rollouts).

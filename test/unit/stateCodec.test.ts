@@ -2,17 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { type UsageIncrement } from '../../src/core/ledgerTypes.js';
 import { type PersistedScanState, SCAN_STATE_VERSION } from '../../src/core/scanState.js';
 import { snapshotEntries, UsageLedger } from '../../src/core/ledger.js';
-import { decodeJournalEntry, decodeScanState, encodeJournalEntry, encodeScanState, encodeScanStatePieces, STATE_PIECE_CHARS, StoredStateReader } from '../../src/core/stateCodec.js';
+import { decodeJournalEntry, decodeScanState, encodeJournalEntry, encodeScanState, encodeScanStatePieces, STATE_PIECE_CHARS, storedStateOfLines } from '../../src/core/stateCodec.js';
 import { plainState } from './helpers/plainState.js';
 import { numbersOf, withWord, wordsOf } from './helpers/storedNumbers.js';
-
-/** The stored form that a state file's lines give, as encodeScanState gives it (the numbers as base64). */
-function storedOfPieces(pieces: Iterable<string>): unknown {
-  const reader = new StoredStateReader();
-  for (const line of [...pieces].join('').split('\n').slice(0, -1)) reader.add(line);
-  const { stored } = reader.finish();
-  return JSON.parse(JSON.stringify({ ...stored, increments: { ...stored.increments, numbers: Buffer.from(stored.increments.numbers as Buffer).toString('base64') } }));
-}
 
 const buckets = { uncachedInput: 10, cachedInput: 20, cacheWriteInput: 3, output: 4, reasoningOutput: 1 };
 const inc = (over: Partial<UsageIncrement>): UsageIncrement => ({ key: 's:t1:0:1', threadId: 't1', timestamp: '2026-11-20T10:00:00.123456Z', buckets, source: 'snapshot', ...over });
@@ -45,11 +37,11 @@ describe('the stored form of the scan state', () => {
     expect(JSON.parse(JSON.stringify(encodeScanState(decodeScanState(stored))))).toEqual(stored);
     // Written in pieces (here of one item each, and of the usual size), it is the same.
     const withFiles = { ...state, files: { '/a.jsonl': { x: 1 }, '/b.jsonl': { y: [2] }, '/c "q".jsonl': {} } } as unknown as PersistedScanState;
-    expect(storedOfPieces(encodeScanStatePieces(withFiles, 1))).toEqual(JSON.parse(JSON.stringify(encodeScanState(withFiles))));
+    expect(storedStateOfLines(encodeScanStatePieces(withFiles, 1))).toEqual(JSON.parse(JSON.stringify(encodeScanState(withFiles))));
     expect([...encodeScanStatePieces(withFiles, 1)].length).toBeGreaterThan(10);
-    expect(storedOfPieces(encodeScanStatePieces(withFiles))).toEqual(JSON.parse(JSON.stringify(encodeScanState(withFiles))));
+    expect(storedStateOfLines(encodeScanStatePieces(withFiles))).toEqual(JSON.parse(JSON.stringify(encodeScanState(withFiles))));
     const none = { ...state, ledger: { ...state.ledger, increments: [] } };
-    expect(storedOfPieces(encodeScanStatePieces(none))).toEqual(JSON.parse(JSON.stringify(encodeScanState(none))));
+    expect(storedStateOfLines(encodeScanStatePieces(none))).toEqual(JSON.parse(JSON.stringify(encodeScanState(none))));
     expect(plainState(decodeScanState(encodeScanState(none)))).toEqual(plainState(none));
     // Strings repeat once in the table: the thread ids, the model, the folder and the paths.
     expect([...stored.strings].sort()).toEqual(['/a.jsonl', '/archived/a.jsonl', '/b.jsonl', '/w', 'gpt-5', 't1', 't2']);
@@ -65,7 +57,7 @@ describe('the stored form of the scan state', () => {
     ];
     const state: PersistedScanState = { version: SCAN_STATE_VERSION, savedAt: 'now', files: {}, ledger: { increments, threads: [], rateLimits: undefined } };
     for (const pieceChars of [1, STATE_PIECE_CHARS]) {
-      const stored = storedOfPieces(encodeScanStatePieces(state, pieceChars)) as ReturnType<typeof encodeScanState>;
+      const stored = storedStateOfLines(encodeScanStatePieces(state, pieceChars));
       expect(plainState(decodeScanState(stored))).toEqual(plainState(state));
       // Nine of the 33 figures do not fit a word.
       expect(stored.increments.otherNumbers).toHaveLength(9);
@@ -86,12 +78,12 @@ describe('the stored form of the scan state', () => {
     const threads = Array.from({ length: 300 }, (_, i) => ({ threadId: `t${i}`, file: path(i), startedAt: '2026-11-20T10:00:00.000Z', cwd: '/home/dev/project' }));
     const state = { version: SCAN_STATE_VERSION, savedAt: 'now', files, ledger: { increments, threads, rateLimits: undefined } } as unknown as PersistedScanState;
     const pieces = [...encodeScanStatePieces(state)];
-    expect(storedOfPieces(pieces)).toEqual(JSON.parse(JSON.stringify(encodeScanState(state))));
+    expect(storedStateOfLines(pieces)).toEqual(JSON.parse(JSON.stringify(encodeScanState(state))));
     expect(pieces.length).toBeGreaterThan(20);
     // Each piece one line: the reader never holds more than one (StoredStateReader).
     expect(pieces.every((p) => p.indexOf('\n') === p.length - 1)).toBe(true);
     // A line per element: each column in more parts than the reader joins at once (LIST_PARTS_PER_CONCAT).
-    expect(storedOfPieces(encodeScanStatePieces(state, 1))).toEqual(JSON.parse(JSON.stringify(encodeScanState(state))));
+    expect(storedStateOfLines(encodeScanStatePieces(state, 1))).toEqual(JSON.parse(JSON.stringify(encodeScanState(state))));
     // The limit V8 allocates a string in its large-object space above (128 KiB), with room to spare.
     expect(Math.max(...pieces.map((p) => p.length))).toBeLessThan(STATE_PIECE_CHARS + 2000);
   });

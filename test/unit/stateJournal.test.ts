@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LedgerChange, MAX_RECORDED_CHANGES, UsageLedger } from '../../src/core/ledger.js';
 import { MemoryLogger } from '../../src/core/logger.js';
 import { UsageScanner } from '../../src/core/scanner.js';
-import { StoredStateReader, WHOLE_TEXT_STATE_VERSION } from '../../src/core/stateCodec.js';
+import { storedStateOfLines, WHOLE_TEXT_STATE_VERSION } from '../../src/core/stateCodec.js';
 import { JOURNAL_MIN_LIMIT_BYTES, ScanStateStore, SHORT_RUN_JOURNAL_LIMIT, WATCHER_JOURNAL_LIMIT } from '../../src/core/stateStore.js';
 import { file, legacyHeader, legacyMessage, resetClock, sessionMeta, tokenCount, turnContext, type Usage4 } from './helpers/rolloutBuilder.js';
 import { figures, sumUsage, TempHome } from './helpers/tempHome.js';
@@ -217,11 +217,9 @@ describe('the scan state journal', () => {
 
   it('loads a state of version 5 (one JSON text, as saved before its lines) with its journal, and writes it whole, in lines, at the next save', async () => {
     const { live } = await savedTwice();
-    const reader = new StoredStateReader();
-    for (const line of (await readFile(statePath, 'utf8')).split('\n').slice(0, -1)) reader.add(line);
-    const { stored, id } = reader.finish();
-    const numbers = (stored.increments.numbers as Buffer).toString('base64');
-    await writeFile(statePath, JSON.stringify({ ...stored, version: WHOLE_TEXT_STATE_VERSION, id, increments: { ...stored.increments, numbers } }));
+    const saved = await readFile(statePath, 'utf8');
+    const { id } = JSON.parse(saved.slice(0, saved.indexOf('\n'))) as { id: string };
+    await writeFile(statePath, JSON.stringify({ ...storedStateOfLines(saved.split(/(?<=\n)/)), version: WHOLE_TEXT_STATE_VERSION, id }));
     const loaded = await reload();
     expect(loaded.logger.messages).toEqual([]);
     expect(loaded.scanner.ledger.incrementCount).toBeGreaterThan(0);
